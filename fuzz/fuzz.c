@@ -1,0 +1,93 @@
+/*
+ * The fuzz harnesses' shared helpers (fuzz/fuzz.h): results, the push-mode
+ * feeder and property checks.  No engine-specific code lives here.
+ */
+#include "fuzz.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void fz__check(int cond, const char *what, const char *file, int line)
+{
+    if (cond)
+        return;
+    fprintf(stderr, "%s:%d: property violated: %s\n", file, line, what);
+    abort();
+}
+
+void fz_result_bytes(fz_result *r, const void *p, size_t n)
+{
+    if (r->len + n > r->cap) {
+        size_t cap = r->cap ? r->cap : 256;
+        while (cap < r->len + n)
+            cap *= 2;
+        r->data = realloc(r->data, cap);
+        fz_check(r->data != NULL, "out of memory");
+        r->cap = cap;
+    }
+    if (n > 0)
+        memcpy(r->data + r->len, p, n);
+    r->len += n;
+}
+
+void fz_result_record(fz_result *r, const void *p, size_t n)
+{
+    uint64_t len = n;
+
+    fz_result_bytes(r, &len, sizeof(len));
+    fz_result_bytes(r, p, n);
+    r->records++;
+}
+
+void fz_result_free(fz_result *r)
+{
+    free(r->data);
+    memset(r, 0, sizeof(*r));
+}
+
+void fz_result_same(const fz_result *a, const fz_result *b, const char *what)
+{
+    if (a->err == b->err && a->off == b->off && a->len == b->len && a->records == b->records &&
+        (a->len == 0 || memcmp(a->data, b->data, a->len) == 0))
+        return;
+    fprintf(stderr, "results differ (%s): err %d/%d off %llu/%llu len %zu/%zu records %zu/%zu\n",
+            what, a->err, b->err, (unsigned long long)a->off, (unsigned long long)b->off, a->len,
+            b->len, a->records, b->records);
+    abort();
+}
+
+static size_t next_piece(fz_feed *f)
+{
+    uint64_t x;
+
+    if (f->seed == 0)
+        return f->len - f->pos;
+    x = f->seed;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    f->seed = x;
+    return 1 + (size_t)((x * 0x2545F4914F6CDD1DULL) >> 33) % f->maxpiece;
+}
+
+void fz_drive(gw_stack *st, gw_wait *slot, gw_mempipe *pipe, fz_feed *feed)
+{
+    while (gw_next(st) == GW_YIELDED) {
+        size_t want, took;
+
+        fz_check(slot->kind == GW_WAIT_EVENT && slot->event == &pipe->readable,
+                 "decoder waits on the pipe");
+        if (feed->pos == feed->len) {
+            fz_check(!pipe->finished, "decoder waits again after end of input");
+            gw_mempipe_finish(pipe);
+            continue;
+        }
+        want = next_piece(feed);
+        if (want > feed->len - feed->pos)
+            want = feed->len - feed->pos;
+        took = gw_mempipe_feed(pipe, feed->in + feed->pos, want);
+        fz_check(took > 0, "decoder waits for input with a full pipe");
+        feed->pos += took;
+    }
+}

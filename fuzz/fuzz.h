@@ -1,0 +1,51 @@
+/*
+ * Shared by the fuzz harnesses: the libFuzzer entry point's declaration,
+ * result collection, and the push-mode driver that feeds an input to a
+ * decoder in pieces chosen by the input itself.  Harnesses compare the
+ * result of a split feed with the whole feed and with a reference, and call
+ * fz_check() on every property, which aborts so that any engine reports it.
+ */
+#ifndef GW_FUZZ_H
+#define GW_FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <genwire/exec.h>
+#include <genwire/gen.h>
+#include <genwire/io.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* What a decode produced: output bytes or records, error and offset. */
+typedef struct fz_result {
+    uint8_t *data;
+    size_t len, cap;
+    size_t records;
+    int err;
+    uint64_t off;
+} fz_result;
+
+void fz_result_bytes(fz_result *r, const void *p, size_t n);
+void fz_result_record(fz_result *r, const void *p, size_t n);
+void fz_result_free(fz_result *r);
+/* Aborts unless a and b are identical. */
+void fz_result_same(const fz_result *a, const fz_result *b, const char *what);
+
+/* A feed schedule: piece sizes drawn from a seed; seed 0 feeds whole. */
+typedef struct fz_feed {
+    const uint8_t *in;
+    size_t len, pos;
+    uint64_t seed;   /* PRNG state; 0: one piece */
+    unsigned maxpiece; /* the largest piece */
+} fz_feed;
+
+/* Drives st until it returns, feeding `pipe` from feed whenever the decoder
+ * waits on pipe->readable; aborts on any other wait. */
+void fz_drive(gw_stack *st, gw_wait *slot, gw_mempipe *pipe, fz_feed *feed);
+
+/* Aborts with a message when cond is false. */
+#define fz_check(cond, what) fz__check((cond), (what), __FILE__, __LINE__)
+void fz__check(int cond, const char *what, const char *file, int line);
+
+#endif /* GW_FUZZ_H */

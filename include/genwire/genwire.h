@@ -1,0 +1,14 @@
+/*
+ * genwire: incremental protocol decoding with stackless generators.
+ * The umbrella header: includes every public header of the library.
+ */
+#ifndef GENWIRE_GENWIRE_H
+#define GENWIRE_GENWIRE_H
+
+#include "genwire/error.h"
+#include "genwire/exec.h"
+#include "genwire/gen.h"
+#include "genwire/io.h"
+#include "genwire/version.h"
+
+#endif /* GENWIRE_GENWIRE_H */

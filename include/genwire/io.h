@@ -1,0 +1,336 @@
+/*
+ * genwire transports: the AsyncRead and AsyncWrite contracts and their
+ * implementations (non-blocking fd, in-memory pipe, buffered reader and
+ * writer).
+ *
+ * Every operation is a generator whose values are gw_wait records.  An
+ * object holds the frame of its one operation in progress (a gw_io_op), so
+ * starting an operation returns a pointer to that frame and the caller runs
+ * it with yield-from, with no allocation:
+ *
+ *     s->op = gw_read(s->src, s->hdr, 4, 4);
+ *     GW_YIELD_FROM(s, s->op);           (or: GW_AWAIT(s, op, gw_read(...)))
+ *     if (s->op->ret < 0) ... error ...
+ *     use s->op->n bytes
+ *
+ * One operation per direction at a time: starting a second read on the same
+ * reader while one is suspended is a bug (it reinitialises the frame).  A
+ * reader and a writer on one socket are independent.
+ *
+ * Errors stick: once an operation on a reader or writer has failed, every
+ * later operation on it fails with the same code.
+ */
+#ifndef GENWIRE_IO_H
+#define GENWIRE_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "genwire/error.h"
+#include "genwire/exec.h"
+#include "genwire/gen.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * The frame of one transport operation.  Its fields are the operation's
+ * arguments, its progress, and its results; implementations share this one
+ * frame type so that any reader's operation can be yielded from.
+ */
+typedef struct gw_io_op {
+    GW_FRAME(gw_wait);
+    void *obj;          /* the reader or writer this operation belongs to */
+    uint8_t *buf;       /* read: where the bytes go */
+    const uint8_t *src; /* write: the bytes to write */
+    size_t len;         /* read: capacity of buf; write: bytes at src */
+    size_t min;         /* read: how many bytes to wait for */
+    struct gw_io_op *sub; /* a lower layer's operation this one is waiting in */
+    /* Results. */
+    int ret;  /* 0 on success, else a negative gw error */
+    size_t n; /* bytes transferred, also on failure (those before the error) */
+} gw_io_op;
+
+/*
+ * GW_AWAIT(s, field, start): stores the operation frame returned by the call
+ * `start` in s->field and yields from it.  May suspend.
+ */
+#define GW_AWAIT(s, field, start)                                                                  \
+    do {                                                                                           \
+        (s)->field = (start);                                                                      \
+        GW_YIELD_FROM(s, (s)->field);                                                              \
+    } while (0)
+
+/* ---- AsyncRead ---------------------------------------------------------- */
+
+typedef struct gw_reader gw_reader;
+
+/* What an AsyncRead implementation provides. */
+typedef struct gw_reader_ops {
+    const char *name; /* for messages: "fd", "mempipe", "bufreader", "gzip" ... */
+    /* Initialises r->op as a try_read of up to cap bytes into buf, done once
+     * at least min bytes arrived or the stream ended; returns &r->op.
+     * Called only when r->err is 0. */
+    gw_io_op *(*try_read)(gw_reader *r, uint8_t *buf, size_t cap, size_t min);
+} gw_reader_ops;
+
+/* The AsyncRead base: the first member of every reader. */
+struct gw_reader {
+    const gw_reader_ops *ops; /* the implementation */
+    gw_io_op op;              /* the implementation's operation in progress */
+    gw_io_op wrap;            /* gw_read's frame, around op */
+    int err;                  /* the sticky error, or 0 */
+    int eof;                  /* nonzero once end of stream was seen */
+    uint64_t nread;           /* bytes delivered so far */
+    size_t expected, got;     /* the sizes of the last GW_EUNEXPECTED_EOF from gw_read */
+};
+
+/* For implementations: sets up the base of a new reader. */
+void gw_reader_init(gw_reader *r, const gw_reader_ops *ops);
+
+/*
+ * gw_try_read: reads up to `cap` bytes into buf; the operation finishes once
+ * at least `min` bytes (min <= cap) have arrived, or at end of stream, or on
+ * error.  Result: op->ret is 0 and op->n the count (< min only at end of
+ * stream, when r->eof is set), or op->ret < 0.  min = 0 never suspends.
+ * Returns the operation frame to yield from.  May suspend.
+ */
+gw_io_op *gw_try_read(gw_reader *r, void *buf, size_t cap, size_t min);
+
+/*
+ * gw_read: as gw_try_read, but an end of stream before `min` bytes is the
+ * error GW_EUNEXPECTED_EOF, with r->expected = min and r->got = the bytes
+ * read (they are in buf, and op->n says how many).  May suspend.
+ */
+gw_io_op *gw_read(gw_reader *r, void *buf, size_t cap, size_t min);
+
+/*
+ * gw_reader_strerror: formats the reader's sticky or last error as a
+ * sentence into buf (NUL-terminated, truncated to len), with the details the
+ * code alone does not carry, e.g. "unexpected end of stream: expected 4 but
+ * got 1 bytes".  Returns buf.
+ */
+const char *gw_reader_strerror(const gw_reader *r, int err, char *buf, size_t len);
+
+/* ---- AsyncWrite --------------------------------------------------------- */
+
+typedef struct gw_writer gw_writer;
+
+/* What an AsyncWrite implementation provides; each initialises w->op and
+ * returns it.  Called only when w->err is 0 and the writer is not closed. */
+typedef struct gw_writer_ops {
+    const char *name;
+    gw_io_op *(*write)(gw_writer *w, const uint8_t *buf, size_t len);
+    gw_io_op *(*flush)(gw_writer *w);
+    gw_io_op *(*close)(gw_writer *w);
+} gw_writer_ops;
+
+/* The AsyncWrite base: the first member of every writer. */
+struct gw_writer {
+    const gw_writer_ops *ops; /* the implementation */
+    gw_io_op op;              /* the operation in progress */
+    int err;                  /* the sticky error, or 0 */
+    int closed;               /* nonzero once close was started */
+    uint64_t nwritten;        /* bytes accepted so far */
+};
+
+/* For implementations: sets up the base of a new writer. */
+void gw_writer_init(gw_writer *w, const gw_writer_ops *ops);
+
+/*
+ * gw_write: writes all `len` bytes; finishes once every byte has been
+ * accepted by the layer (op->ret 0, op->n == len) or on error (op->ret < 0,
+ * op->n the bytes accepted before it).  The bytes must stay valid until the
+ * operation finishes.  May suspend.
+ */
+gw_io_op *gw_write(gw_writer *w, const void *buf, size_t len);
+
+/* gw_flush: pushes everything accepted so far down to the lowest layer
+ * (a buffered writer writes its buffer; a compressor emits a sync flush).
+ * May suspend. */
+gw_io_op *gw_flush(gw_writer *w);
+
+/* gw_close: flushes and finishes the stream (a trailer, a final tag, a
+ * shutdown).  Later writes fail with GW_ECLOSED.  May suspend. */
+gw_io_op *gw_close(gw_writer *w);
+
+/* ---- Non-blocking fd ---------------------------------------------------- */
+
+/* gw_fdio_init flags. */
+#define GW_FDIO_OWN 1u      /* gw_fdio_fini closes the fd */
+#define GW_FDIO_NONBLOCK 2u /* set O_NONBLOCK now, restore the old flags in gw_fdio_fini */
+
+/*
+ * A file descriptor as both an AsyncRead (io->r) and an AsyncWrite (io->w).
+ * EAGAIN becomes a wait on the fd, EINTR is retried, a write to a closed
+ * pipe or socket is GW_EPIPE (SIGPIPE never reaches the process), a reset
+ * connection is GW_ECONNRESET, distinct from a clean end of stream.  Other
+ * failures are GW_EIO with the errno in io->sys_errno.  close() shuts a
+ * socket down for writing; for other fds it closes the fd if owned.
+ */
+typedef struct gw_fdio {
+    gw_reader r;   /* the read side */
+    gw_writer w;   /* the write side */
+    int fd;        /* the descriptor; -1 after fini */
+    int is_socket; /* shutdown() and send(MSG_NOSIGNAL) apply */
+    unsigned flags;   /* GW_FDIO_* given to init */
+    int saved_flags;  /* fcntl flags before GW_FDIO_NONBLOCK, or -1 */
+    int sys_errno;    /* errno of the last GW_EIO */
+} gw_fdio;
+
+/* gw_fdio_init: wraps fd.  Returns 0, or GW_EIO if fcntl failed. */
+int gw_fdio_init(gw_fdio *io, int fd, unsigned flags);
+
+/* gw_fdio_fini: restores the fd's flags if init changed them, and closes it
+ * if owned.  Never suspends. */
+void gw_fdio_fini(gw_fdio *io);
+
+/* ---- In-memory pipe ----------------------------------------------------- */
+
+/*
+ * A bounded byte pipe in memory: bytes fed (or written through io->w) are
+ * read through io->r.  A reader that finds it empty waits on p->readable
+ * (a GW_WAIT_EVENT); in push mode the driver sees that wait, feeds, and
+ * resumes.  A writer that finds it full waits on p->writable.
+ */
+typedef struct gw_mempipe {
+    gw_reader r;         /* the read end */
+    gw_writer w;         /* the write end */
+    uint8_t *buf;        /* cap bytes */
+    size_t cap;          /* capacity */
+    size_t pos, end;     /* the unread bytes are buf[pos..end) */
+    int finished;        /* no more bytes will come */
+    gw_event readable;   /* signalled when bytes arrive or the pipe finishes */
+    gw_event writable;   /* signalled when space frees up */
+} gw_mempipe;
+
+/* gw_mempipe_init: a pipe holding at most cap (> 0) bytes.  Returns 0 or
+ * GW_ENOMEM / GW_EINVAL. */
+int gw_mempipe_init(gw_mempipe *p, size_t cap);
+
+/* gw_mempipe_fini: frees the buffer.  Never suspends. */
+void gw_mempipe_fini(gw_mempipe *p);
+
+/* gw_mempipe_feed: copies as many of the len bytes as fit and wakes the
+ * reader; returns how many were taken (0 when full or finished).  Never
+ * suspends. */
+size_t gw_mempipe_feed(gw_mempipe *p, const void *data, size_t len);
+
+/* gw_mempipe_finish: marks end of stream: once the buffered bytes are read,
+ * reads return end of stream.  Never suspends. */
+void gw_mempipe_finish(gw_mempipe *p);
+
+/* ---- Buffered reader ---------------------------------------------------- */
+
+/*
+ * A buffer over any AsyncRead, read by decoders without copying: the bytes
+ * buffered are gw_bufreader_peek(b)[0 .. gw_bufreader_avail(b)); a decoder
+ * parses them in place, consumes what it used, and yields from
+ * gw_bufreader_fill only when it needs more.  It is itself an AsyncRead
+ * (b->r) that serves from the buffer first and reads large requests
+ * straight into the caller's memory.
+ */
+typedef struct gw_bufreader {
+    gw_reader r;      /* the bufreader as an AsyncRead */
+    gw_reader *src;   /* the reader below */
+    uint8_t *buf;     /* cap bytes, allocated at init */
+    size_t cap;       /* capacity */
+    size_t pos, end;  /* the buffered bytes are buf[pos..end) */
+    uint64_t off;     /* stream offset of buf[pos] */
+    gw_io_op fill_op; /* the frame of gw_bufreader_fill */
+} gw_bufreader;
+
+/* gw_bufreader_init: a buffer of cap (> 0) bytes over src, which it does not
+ * own.  Returns 0 or GW_ENOMEM / GW_EINVAL. */
+int gw_bufreader_init(gw_bufreader *b, gw_reader *src, size_t cap);
+
+/* gw_bufreader_fini: frees the buffer.  Never suspends. */
+void gw_bufreader_fini(gw_bufreader *b);
+
+/* gw_bufreader_avail: how many bytes are buffered. */
+static inline size_t gw_bufreader_avail(const gw_bufreader *b)
+{
+    return b->end - b->pos;
+}
+
+/* gw_bufreader_peek: the buffered bytes; valid until the next fill. */
+static inline const uint8_t *gw_bufreader_peek(const gw_bufreader *b)
+{
+    return b->buf + b->pos;
+}
+
+/* gw_bufreader_consume: drops the first n (<= avail) buffered bytes. */
+static inline void gw_bufreader_consume(gw_bufreader *b, size_t n)
+{
+    b->pos += n;
+    b->off += n;
+}
+
+/* gw_bufreader_offset: the stream offset of gw_bufreader_peek(b)[0]. */
+static inline uint64_t gw_bufreader_offset(const gw_bufreader *b)
+{
+    return b->off;
+}
+
+/*
+ * gw_bufreader_fill: waits until at least min bytes are buffered (moving the
+ * buffered bytes to the front of the buffer if needed).  Result: op->ret 0
+ * and op->n = avail, which is < min only at end of stream (b->src->eof set);
+ * GW_ETOO_LARGE if min > cap; or the reader's error.  Finishes without
+ * suspending when min bytes are already buffered, but decoders should test
+ * gw_bufreader_avail first (GW_FILL does) so that the fast path makes no call
+ * at all.  May suspend.
+ */
+gw_io_op *gw_bufreader_fill(gw_bufreader *b, size_t min);
+
+/* GW_FILL(s, field, b, min): yields from gw_bufreader_fill(b, min) only if
+ * fewer than min bytes are buffered.  Test avail afterwards. */
+#define GW_FILL(s, field, b, min)                                                                  \
+    do {                                                                                           \
+        if (gw_bufreader_avail(b) < (min))                                                         \
+            GW_AWAIT(s, field, gw_bufreader_fill((b), (min)));                                     \
+    } while (0)
+
+/* ---- Buffered writer ---------------------------------------------------- */
+
+/*
+ * A buffer in front of any AsyncWrite: small writes are copied and batched,
+ * large ones go straight through.  Encoders may also write in place:
+ * gw_bufwriter_reserve() gives room in the buffer, gw_bufwriter_commit()
+ * accepts what was written there.
+ */
+typedef struct gw_bufwriter {
+    gw_writer w;     /* the bufwriter as an AsyncWrite */
+    gw_writer *dst;  /* the writer below, not owned */
+    uint8_t *buf;    /* cap bytes */
+    size_t cap;      /* capacity */
+    size_t len;      /* bytes buffered */
+} gw_bufwriter;
+
+/* gw_bufwriter_init: a buffer of cap (> 0) bytes in front of dst.  Returns
+ * 0 or GW_ENOMEM / GW_EINVAL. */
+int gw_bufwriter_init(gw_bufwriter *b, gw_writer *dst, size_t cap);
+
+/* gw_bufwriter_fini: frees the buffer; bytes not flushed are dropped.
+ * Never suspends. */
+void gw_bufwriter_fini(gw_bufwriter *b);
+
+/* gw_bufwriter_reserve: room for n bytes in the buffer, or NULL if fewer
+ * than n are free (flush, or use gw_write).  Never suspends. */
+static inline uint8_t *gw_bufwriter_reserve(gw_bufwriter *b, size_t n)
+{
+    return b->cap - b->len >= n ? b->buf + b->len : NULL;
+}
+
+/* gw_bufwriter_commit: accepts n bytes written at the reserved place. */
+static inline void gw_bufwriter_commit(gw_bufwriter *b, size_t n)
+{
+    b->len += n;
+    b->w.nwritten += n;
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GENWIRE_IO_H */

@@ -1,0 +1,70 @@
+/*
+ * gwt: helpers shared by the test suites.  The main one feeds a byte vector
+ * to a decoder in push mode under many feed schedules (whole, split in two at
+ * every point, one byte at a time, random pieces) and asserts that every
+ * schedule gives the same result: records, bytes, error code and offset.
+ * Every decoder test in genwire goes through it.
+ */
+#ifndef GWT_H
+#define GWT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <genwire/exec.h>
+#include <genwire/gen.h>
+#include <genwire/io.h>
+
+/* What a decoder produced from one input: its output bytes or records
+ * (records are appended as a u64 length then the payload), its error code
+ * and the offset of the error. */
+typedef struct gwt_result {
+    uint8_t *data;   /* the output, serialised */
+    size_t len, cap; /* bytes used and allocated */
+    size_t records;  /* how many gwt_result_record calls */
+    int err;         /* 0, or the decoder's error */
+    uint64_t off;    /* where the error was found */
+} gwt_result;
+
+/* Appends raw bytes to the output. */
+void gwt_result_bytes(gwt_result *r, const void *p, size_t n);
+/* Appends one record (its length, then its bytes). */
+void gwt_result_record(gwt_result *r, const void *p, size_t n);
+/* Frees the output and zeroes the result. */
+void gwt_result_free(gwt_result *r);
+
+/* One input and the schedule it is fed with: the piece boundaries `cuts`
+ * (strictly increasing offsets inside the input). */
+typedef struct gwt_feed {
+    const uint8_t *in; /* the input */
+    size_t len;        /* its length */
+    const size_t *cuts;
+    size_t ncuts;
+    size_t pos;  /* bytes fed so far */
+    size_t next; /* index of the next cut */
+    size_t waits; /* how many times the decoder waited for input */
+} gwt_feed;
+
+/*
+ * gwt_drive: resumes `st` (which yields into *slot) until it returns.  Each
+ * time it waits on pipe->readable, feeds the next piece of the input (or
+ * finishes the pipe when all was fed).  Any other wait fails the test.
+ */
+void gwt_drive(gw_stack *st, gw_wait *slot, gw_mempipe *pipe, gwt_feed *feed);
+
+/* Runs one decode of feed->in under feed's schedule, filling *out. */
+typedef void (*gwt_decode_fn)(gwt_feed *feed, gwt_result *out, void *ud);
+
+/*
+ * gwt_check_splits: runs `decode` on the input fed whole, split in two at
+ * every offset, one byte at a time, and in 16 random schedules, asserting
+ * that every result is identical to the whole one, which it leaves in
+ * *whole (free it with gwt_result_free).
+ */
+void gwt_check_splits(const uint8_t *in, size_t len, gwt_decode_fn decode, void *ud,
+                      gwt_result *whole);
+
+/* A small deterministic PRNG for test data (xorshift64*). */
+uint64_t gwt_rand(uint64_t *state);
+
+#endif /* GWT_H */

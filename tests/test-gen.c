@@ -1,0 +1,367 @@
+/*
+ * Tests of the generator core (gen/gen.c, include/genwire/gen.h): the seed's
+ * two examples, yield-from return values, O(1) resume at depth, close at
+ * every suspension point with cleanups innermost first, backtraces, and the
+ * error table.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <genwire/error.h>
+#include <genwire/gen.h>
+
+/* ---- fib_with_sum -------------------------------------------------------- */
+
+typedef struct fib {
+    GW_FRAME(uint64_t);
+    uint64_t n, i, a, b, sum; /* argument and loop state */
+    uint64_t ret;             /* sum of the values yielded */
+} fib;
+
+GW_GENERATOR(fib, NULL);
+GW_BODY(fib, s)
+{
+    GW_BEGIN(s);
+    s->a = 0;
+    s->b = 1;
+    for (s->i = 0; s->i < s->n; s->i++) {
+        uint64_t next;
+        GW_YIELD(s, s->a);
+        s->sum += s->a;
+        next = s->a + s->b;
+        s->a = s->b;
+        s->b = next;
+    }
+    GW_RETURN(s, s->sum);
+    GW_END(s);
+}
+
+static void fib_init(fib *s, uint64_t n)
+{
+    GW_INIT(s, fib);
+    s->n = n;
+    s->sum = 0;
+}
+
+static void test_fib(void **state)
+{
+    static const uint64_t want[] = {0, 1, 1, 2, 3};
+    uint64_t v = 99;
+    size_t k = 0;
+    fib g;
+    gw_stack st;
+
+    (void)state;
+    fib_init(&g, 5);
+    GW_START(&st, &g, &v);
+    while (gw_next(&st) == GW_YIELDED) {
+        assert_true(k < 5);
+        assert_int_equal(v, want[k++]);
+    }
+    assert_int_equal(k, 5);
+    assert_int_equal(g.ret, 7);
+    assert_true(gw_stack_done(&st));
+    /* A finished stack stays finished. */
+    assert_int_equal(gw_next(&st), GW_RETURNED);
+    assert_int_equal(gw_next(&st), GW_RETURNED);
+
+    fib_init(&g, 0);
+    GW_START(&st, &g, &v);
+    assert_int_equal(gw_next(&st), GW_RETURNED);
+    assert_int_equal(g.ret, 0);
+}
+
+/* ---- gen() delegating to sub_gen(j) -------------------------------------- */
+
+typedef struct sub_gen {
+    GW_FRAME(uint64_t);
+    uint64_t n, i; /* argument, next value */
+    bool ret;      /* n == 3 */
+} sub_gen;
+
+typedef struct gen {
+    GW_FRAME(uint64_t);
+    uint64_t j;   /* the current argument of sub_gen */
+    sub_gen sub;  /* child frame */
+    uint64_t ret; /* the j for which sub_gen returned true */
+} gen;
+
+GW_GENERATOR(sub_gen, NULL);
+GW_GENERATOR(gen, NULL);
+
+GW_BODY(sub_gen, s)
+{
+    GW_BEGIN(s);
+    for (s->i = 0; s->i < s->n; s->i++)
+        GW_YIELD(s, s->i);
+    GW_RETURN(s, s->n == 3);
+    GW_END(s);
+}
+
+static void sub_gen_init(sub_gen *s, uint64_t n)
+{
+    GW_INIT(s, sub_gen);
+    s->n = n;
+}
+
+GW_BODY(gen, s)
+{
+    GW_BEGIN(s);
+    for (s->j = 0;; s->j++) {
+        sub_gen_init(&s->sub, s->j);
+        GW_YIELD_FROM(s, &s->sub);
+        if (s->sub.ret)
+            GW_RETURN(s, s->j);
+    }
+    GW_END(s);
+}
+
+static void test_delegate(void **state)
+{
+    static const uint64_t want[] = {0, 0, 1, 0, 1, 2};
+    uint64_t v;
+    size_t k = 0;
+    gen g;
+    gw_stack st;
+
+    (void)state;
+    GW_INIT(&g, gen);
+    GW_START(&st, &g, &v);
+    while (gw_next(&st) == GW_YIELDED) {
+        assert_true(k < 6);
+        assert_int_equal(v, want[k++]);
+    }
+    assert_int_equal(k, 6);
+    assert_int_equal(g.ret, 3);
+}
+
+/* ---- depth: a chain of relays -------------------------------------------- */
+
+/* relay: yields from its child if it has one, else yields 0..n-1 itself,
+ * counting every entry into its body. */
+typedef struct relay {
+    GW_FRAME(uint64_t);
+    struct relay *child; /* next frame down, or NULL for the leaf */
+    uint64_t n, i;       /* leaf: how many values, next value */
+    unsigned *entries;   /* incremented on every resume of this frame */
+    const char *tag;     /* cleanup log entry */
+    char **log;          /* where cleanup appends tag */
+    void *mem;           /* leaf: a buffer held while suspended */
+    uint64_t ret;        /* leaf: n; relays: child's ret + 1 */
+} relay;
+
+static void relay_cleanup(gw_frame *f)
+{
+    relay *s = (relay *)(void *)f;
+
+    if (s->log != NULL) {
+        **s->log = s->tag[0];
+        (*s->log)++;
+    }
+    free(s->mem);
+    s->mem = NULL;
+}
+
+GW_GENERATOR(relay, relay_cleanup);
+GW_BODY(relay, s)
+{
+    if (s->entries != NULL)
+        (*s->entries)++;
+    GW_BEGIN(s);
+    if (s->child != NULL) {
+        GW_YIELD_FROM(s, s->child);
+        GW_RETURN(s, s->child->ret + 1);
+    }
+    for (s->i = 0; s->i < s->n; s->i++) {
+        s->mem = malloc(16);
+        GW_YIELD(s, s->i);
+        free(s->mem);
+        s->mem = NULL;
+    }
+    GW_RETURN(s, s->n);
+    GW_END(s);
+}
+
+static void relay_init(relay *s, relay *child, uint64_t n, unsigned *entries)
+{
+    GW_INIT(s, relay);
+    s->child = child;
+    s->n = n;
+    s->entries = entries;
+    s->tag = "?";
+    s->log = NULL;
+    s->mem = NULL;
+    s->ret = 0;
+}
+
+/* Builds a chain of depth frames in fr[0..depth): fr[0] is the root. */
+static void chain_init(relay *fr, size_t depth, uint64_t n, unsigned *entries)
+{
+    size_t i;
+
+    for (i = depth; i-- > 0;)
+        relay_init(&fr[i], i + 1 < depth ? &fr[i + 1] : NULL, n, entries ? &entries[i] : NULL);
+}
+
+/* Property 2: once the chain is built, each further value enters only the
+ * innermost frame, whatever the depth. */
+static void test_resume_is_o1(void **state)
+{
+    static const size_t depths[] = {1, 2, 16, 64};
+    size_t d, i;
+
+    (void)state;
+    for (d = 0; d < sizeof(depths) / sizeof(depths[0]); d++) {
+        size_t depth = depths[d];
+        relay *fr = calloc(depth, sizeof(*fr));
+        unsigned *entries = calloc(depth, sizeof(*entries));
+        uint64_t v, k;
+        gw_stack st;
+
+        chain_init(fr, depth, 100, entries);
+        GW_START(&st, &fr[0], &v);
+        assert_int_equal(gw_next(&st), GW_YIELDED);
+        assert_int_equal(v, 0);
+        for (i = 0; i < depth; i++)
+            assert_int_equal(entries[i], 1);
+        for (k = 1; k < 100; k++) {
+            assert_int_equal(gw_next(&st), GW_YIELDED);
+            assert_int_equal(v, k);
+        }
+        /* The leaf ran 100 times; nothing above it ran again. */
+        assert_int_equal(entries[depth - 1], 100);
+        for (i = 0; i + 1 < depth; i++)
+            assert_int_equal(entries[i], 1);
+        /* Finishing unwinds through each frame once. */
+        assert_int_equal(gw_next(&st), GW_RETURNED);
+        assert_int_equal(fr[0].ret, 100 + depth - 1);
+        for (i = 0; i + 1 < depth; i++)
+            assert_int_equal(entries[i], 2);
+        free(entries);
+        free(fr);
+    }
+}
+
+/* A child that finishes without yielding runs inside its parent's call and
+ * never makes the driver return. */
+static void test_yield_from_finished_child(void **state)
+{
+    relay fr[3];
+    uint64_t v;
+    gw_stack st;
+
+    (void)state;
+    chain_init(fr, 3, 0, NULL);
+    GW_START(&st, &fr[0], &v);
+    assert_int_equal(gw_next(&st), GW_RETURNED);
+    assert_int_equal(fr[0].ret, 2);
+}
+
+/* Property 4: close at every suspension point runs every live frame's
+ * cleanup, innermost first, and frees what they held (LeakSanitizer and
+ * valgrind check the frees). */
+static void test_close_at_every_point(void **state)
+{
+    static const char *tags[] = {"a", "b", "c", "d"};
+    uint64_t steps;
+
+    (void)state;
+    for (steps = 0; steps <= 5; steps++) {
+        relay fr[4];
+        char logbuf[8] = {0}, *log = logbuf;
+        uint64_t v, k;
+        gw_stack st;
+        size_t i;
+
+        chain_init(fr, 4, 4, NULL);
+        for (i = 0; i < 4; i++) {
+            fr[i].tag = tags[i];
+            fr[i].log = &log;
+        }
+        GW_START(&st, &fr[0], &v);
+        for (k = 0; k < steps; k++)
+            gw_next(&st);
+        gw_stack_close(&st);
+        if (steps == 0 || steps == 5)
+            assert_string_equal(logbuf, ""); /* not started, or finished */
+        else
+            assert_string_equal(logbuf, "dcba");
+        assert_true(gw_stack_done(&st));
+        assert_int_equal(gw_next(&st), GW_RETURNED);
+        for (i = 0; i < 4; i++)
+            assert_null(fr[i].mem);
+        /* Closing twice is harmless. */
+        gw_stack_close(&st);
+        assert_int_equal(strlen(logbuf), steps == 0 || steps == 5 ? 0 : 4);
+    }
+}
+
+/* Property 5: each suspended frame says its function and resume line. */
+static void test_backtrace(void **state)
+{
+    relay fr[3];
+    gw_frame_info info[4];
+    char text[512];
+    uint64_t v;
+    gw_stack st;
+    size_t n, need;
+
+    (void)state;
+    chain_init(fr, 3, 2, NULL);
+    GW_START(&st, &fr[0], &v);
+    assert_int_equal(gw_stack_backtrace(&st, info, 4), 1); /* not started: the root only */
+    assert_int_equal(info[0].line, 0);
+    gw_next(&st);
+    n = gw_stack_backtrace(&st, info, 4);
+    assert_int_equal(n, 3);
+    assert_string_equal(info[0].name, "relay");
+    assert_non_null(strstr(info[0].file, "test-gen.c"));
+    assert_true(info[0].line > 0);
+    /* The two relays wait at the same yield-from line, the leaf elsewhere. */
+    assert_int_equal(info[1].line, info[2].line);
+    assert_true(info[0].line != info[1].line);
+    assert_int_equal(gw_stack_backtrace(&st, info, 1), 3); /* truncated but counted */
+
+    need = gw_stack_format_backtrace(&st, text, sizeof(text));
+    assert_int_equal(need, strlen(text));
+    assert_non_null(strstr(text, "#0 relay at "));
+    assert_non_null(strstr(text, "#2 relay at "));
+    assert_int_equal(gw_stack_format_backtrace(&st, text, 10), need);
+    assert_int_equal(strlen(text), 9);
+
+    gw_stack_close(&st);
+    assert_int_equal(gw_stack_backtrace(&st, info, 4), 0);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    assert_string_equal(gw_strerror(0), "success");
+    assert_string_equal(gw_strerror(GW_EUNEXPECTED_EOF), "unexpected end of stream");
+    assert_string_equal(gw_errname(GW_ECONNRESET), "GW_ECONNRESET");
+    assert_string_equal(gw_errname(0), "GW_OK");
+    assert_string_equal(gw_strerror(-12345), "unknown error");
+    assert_string_equal(gw_errname(-12345), "GW_EUNKNOWN");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fib),
+        cmocka_unit_test(test_delegate),
+        cmocka_unit_test(test_resume_is_o1),
+        cmocka_unit_test(test_yield_from_finished_child),
+        cmocka_unit_test(test_close_at_every_point),
+        cmocka_unit_test(test_backtrace),
+        cmocka_unit_test(test_errors),
+    };
+
+    return cmocka_run_group_tests_name("gen", tests, NULL, NULL);
+}

@@ -1,0 +1,130 @@
+/*
+ * The buffered reader (gw_bufreader in include/genwire/io.h): one buffer,
+ * allocated at init, over any AsyncRead.  Decoders read it in place through
+ * avail / peek / consume and yield from gw_bufreader_fill only when it runs
+ * dry, so generator overhead is paid per refill, not per byte or record.  As
+ * an AsyncRead of its own it serves from the buffer first and reads large
+ * requests straight into the caller's memory.  It knows no protocol.
+ */
+#include "genwire/io.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "transport/io-impl.h"
+
+/* Makes room for `want` more bytes after the buffered ones. */
+static void make_room(gw_bufreader *b, size_t want)
+{
+    if (b->pos == b->end) {
+        b->pos = b->end = 0;
+    } else if (b->cap - b->end < want) {
+        memmove(b->buf, b->buf + b->pos, b->end - b->pos);
+        b->end -= b->pos;
+        b->pos = 0;
+    }
+}
+
+typedef gw_io_op buf_fill;
+GW_GENERATOR(buf_fill, NULL);
+GW_BODY(buf_fill, s)
+{
+    gw_bufreader *b = s->obj;
+
+    GW_BEGIN(s);
+    if (b->r.err != 0)
+        GW_RETURN(s, b->r.err);
+    if (s->min > b->cap)
+        GW_RETURN(s, GW_ETOO_LARGE);
+    while (gw_bufreader_avail(b) < s->min && !b->src->eof) {
+        make_room(b, s->min - gw_bufreader_avail(b));
+        GW_AWAIT(s, sub,
+                 gw_try_read(b->src, b->buf + b->end, b->cap - b->end,
+                             s->min - gw_bufreader_avail(b)));
+        b->end += s->sub->n;
+        if (s->sub->ret < 0) {
+            b->r.err = s->sub->ret;
+            GW_RETURN(s, s->sub->ret);
+        }
+    }
+    s->n = gw_bufreader_avail(b);
+    GW_RETURN(s, 0);
+    GW_END(s);
+}
+
+gw_io_op *gw_bufreader_fill(gw_bufreader *b, size_t min)
+{
+    return GW__IO_READ(&b->fill_op, buf_fill, b, NULL, 0, min);
+}
+
+/* The bufreader as an AsyncRead. */
+typedef gw_io_op buf_read;
+GW_GENERATOR(buf_read, NULL);
+GW_BODY(buf_read, s)
+{
+    gw_bufreader *b = s->obj;
+    size_t take;
+
+    GW_BEGIN(s);
+    for (;;) {
+        take = gw_bufreader_avail(b);
+        if (take > s->len - s->n)
+            take = s->len - s->n;
+        memcpy(s->buf + s->n, gw_bufreader_peek(b), take);
+        gw_bufreader_consume(b, take);
+        s->n += take;
+        b->r.nread += take;
+        if (s->n >= s->min || s->n == s->len)
+            break;
+        if (b->src->eof) {
+            b->r.eof = 1;
+            break;
+        }
+        if (s->len - s->n >= b->cap) {
+            /* Large request, empty buffer: read straight into the caller's
+             * memory. */
+            GW_AWAIT(s, sub, gw_try_read(b->src, s->buf + s->n, s->len - s->n, s->min - s->n));
+            s->n += s->sub->n;
+            b->r.nread += s->sub->n;
+            b->off += s->sub->n;
+        } else {
+            b->pos = b->end = 0;
+            GW_AWAIT(s, sub, gw_try_read(b->src, b->buf, b->cap, s->min - s->n));
+            b->end = s->sub->n;
+        }
+        if (s->sub->ret < 0) {
+            b->r.err = s->sub->ret;
+            GW_RETURN(s, s->sub->ret);
+        }
+    }
+    GW_RETURN(s, 0);
+    GW_END(s);
+}
+
+static gw_io_op *buf_try_read(gw_reader *r, uint8_t *buf, size_t cap, size_t min)
+{
+    gw_bufreader *b = GW__CONTAINER_OF(r, gw_bufreader, r);
+
+    return GW__IO_READ(&r->op, buf_read, b, buf, cap, min);
+}
+
+static const gw_reader_ops bufreader_ops = {"bufreader", buf_try_read};
+
+int gw_bufreader_init(gw_bufreader *b, gw_reader *src, size_t cap)
+{
+    memset(b, 0, sizeof(*b));
+    gw_reader_init(&b->r, &bufreader_ops);
+    if (cap == 0 || src == NULL)
+        return GW_EINVAL;
+    if ((b->buf = malloc(cap)) == NULL)
+        return GW_ENOMEM;
+    b->src = src;
+    b->cap = cap;
+    return 0;
+}
+
+void gw_bufreader_fini(gw_bufreader *b)
+{
+    free(b->buf);
+    b->buf = NULL;
+}

@@ -1,0 +1,215 @@
+/*
+ * The non-blocking fd transport (gw_fdio in include/genwire/io.h): sockets,
+ * pipes, terminals and regular files as AsyncRead and AsyncWrite.
+ *
+ * EAGAIN becomes a GW_WAIT_READ / GW_WAIT_WRITE on the fd, EINTR is retried
+ * at once.  SIGPIPE never reaches the process: sockets are written with
+ * send(MSG_NOSIGNAL); for other fds, unless the process already ignores
+ * SIGPIPE, the signal is blocked around write() and a SIGPIPE that the
+ * write raised is taken back with sigtimedwait() before the mask is restored.
+ * This file knows nothing of any protocol.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "genwire/io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "transport/io-impl.h"
+
+/* Maps a failed read/write errno to a gw error and makes it sticky. */
+static int fail(gw_fdio *io, int *sticky, int err)
+{
+    int code;
+
+    switch (err) {
+    case ECONNRESET:
+        code = GW_ECONNRESET;
+        break;
+    case EPIPE:
+        code = GW_EPIPE;
+        break;
+    case ETIMEDOUT:
+        code = GW_ETIMEDOUT;
+        break;
+    default:
+        code = GW_EIO;
+        break;
+    }
+    io->sys_errno = err;
+    *sticky = code;
+    return code;
+}
+
+/* write(2) that cannot raise SIGPIPE in this process. */
+static ssize_t write_nosigpipe(int fd, const void *buf, size_t len)
+{
+    sigset_t block, old, pending;
+    struct sigaction sa;
+    int was_pending, saved;
+    ssize_t k;
+
+    if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+        return write(fd, buf, len);
+    sigemptyset(&block);
+    sigaddset(&block, SIGPIPE);
+    sigpending(&pending);
+    was_pending = sigismember(&pending, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    k = write(fd, buf, len);
+    saved = errno;
+    if (k < 0 && saved == EPIPE && !was_pending) {
+        struct timespec zero = {0, 0};
+        while (sigtimedwait(&block, NULL, &zero) < 0 && errno == EINTR)
+            ;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = saved;
+    return k;
+}
+
+typedef gw_io_op fd_read;
+GW_GENERATOR(fd_read, NULL);
+GW_BODY(fd_read, s)
+{
+    gw_fdio *io = s->obj;
+    ssize_t k;
+
+    GW_BEGIN(s);
+    while (s->n < s->len) {
+        k = read(io->fd, s->buf + s->n, s->len - s->n);
+        if (k > 0) {
+            s->n += (size_t)k;
+            io->r.nread += (size_t)k;
+            if (s->n >= s->min)
+                break;
+        } else if (k == 0) {
+            io->r.eof = 1;
+            break;
+        } else if (errno == EINTR) {
+            continue;
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if (s->n >= s->min)
+                break;
+            GW_YIELD(s, gw_wait_fd(GW_WAIT_READ, io->fd, GW_NO_DEADLINE));
+        } else {
+            GW_RETURN(s, fail(io, &io->r.err, errno));
+        }
+    }
+    GW_RETURN(s, 0);
+    GW_END(s);
+}
+
+static gw_io_op *fd_try_read(gw_reader *r, uint8_t *buf, size_t cap, size_t min)
+{
+    gw_fdio *io = GW__CONTAINER_OF(r, gw_fdio, r);
+
+    return GW__IO_READ(&r->op, fd_read, io, buf, cap, min);
+}
+
+typedef gw_io_op fd_write;
+GW_GENERATOR(fd_write, NULL);
+GW_BODY(fd_write, s)
+{
+    gw_fdio *io = s->obj;
+    ssize_t k;
+
+    GW_BEGIN(s);
+    while (s->n < s->len) {
+        if (io->is_socket)
+            k = send(io->fd, s->src + s->n, s->len - s->n, MSG_NOSIGNAL);
+        else
+            k = write_nosigpipe(io->fd, s->src + s->n, s->len - s->n);
+        if (k >= 0) {
+            s->n += (size_t)k;
+            io->w.nwritten += (size_t)k;
+        } else if (errno == EINTR) {
+            continue;
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            GW_YIELD(s, gw_wait_fd(GW_WAIT_WRITE, io->fd, GW_NO_DEADLINE));
+        } else {
+            GW_RETURN(s, fail(io, &io->w.err, errno));
+        }
+    }
+    GW_RETURN(s, 0);
+    GW_END(s);
+}
+
+/* Flush has nothing to do: every accepted byte is already in the kernel. */
+typedef gw_io_op fd_flush_op;
+GW_GENERATOR(fd_flush_op, NULL);
+GW_BODY(fd_flush_op, s)
+{
+    GW_BEGIN(s);
+    GW_END(s);
+}
+
+static gw_io_op *fd_write_start(gw_writer *w, const uint8_t *buf, size_t len)
+{
+    gw_fdio *io = GW__CONTAINER_OF(w, gw_fdio, w);
+
+    return GW__IO_WRITE(&w->op, fd_write, io, buf, len);
+}
+
+static gw_io_op *fd_flush(gw_writer *w)
+{
+    return GW__IO_START(&w->op, fd_flush_op, w);
+}
+
+static gw_io_op *fd_close(gw_writer *w)
+{
+    gw_fdio *io = GW__CONTAINER_OF(w, gw_fdio, w);
+    gw_io_op *op = GW__IO_START(&w->op, fd_flush_op, w);
+
+    if (io->is_socket) {
+        if (shutdown(io->fd, SHUT_WR) != 0 && errno != ENOTCONN)
+            op->ret = fail(io, &w->err, errno);
+    } else if (io->flags & GW_FDIO_OWN) {
+        close(io->fd);
+        io->fd = -1;
+    }
+    return op;
+}
+
+static const gw_reader_ops fd_reader_ops = {"fd", fd_try_read};
+static const gw_writer_ops fd_writer_ops = {"fd", fd_write_start, fd_flush, fd_close};
+
+int gw_fdio_init(gw_fdio *io, int fd, unsigned flags)
+{
+    struct stat st;
+
+    gw_reader_init(&io->r, &fd_reader_ops);
+    gw_writer_init(&io->w, &fd_writer_ops);
+    io->fd = fd;
+    io->flags = flags;
+    io->saved_flags = -1;
+    io->sys_errno = 0;
+    io->is_socket = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+    if (flags & GW_FDIO_NONBLOCK) {
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+            io->sys_errno = errno;
+            return GW_EIO;
+        }
+        if (!(fl & O_NONBLOCK))
+            io->saved_flags = fl;
+    }
+    return 0;
+}
+
+void gw_fdio_fini(gw_fdio *io)
+{
+    if (io->fd < 0)
+        return;
+    if (io->saved_flags >= 0)
+        fcntl(io->fd, F_SETFL, io->saved_flags);
+    if (io->flags & GW_FDIO_OWN)
+        close(io->fd);
+    io->fd = -1;
+}

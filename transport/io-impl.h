@@ -1,0 +1,50 @@
+/*
+ * Private to transport/ and the layers in parsers/: helpers that start an
+ * operation frame of a reader or writer implementation.  Not installed.
+ */
+#ifndef GENWIRE_IO_IMPL_H
+#define GENWIRE_IO_IMPL_H
+
+#include <stddef.h>
+
+#include "genwire/io.h"
+
+/* Resets the arguments and results of an operation frame already set up by
+ * GW_INIT, and returns it. */
+static inline gw_io_op *gw__io_reset(gw_io_op *op, void *obj)
+{
+    op->obj = obj;
+    op->buf = NULL;
+    op->src = NULL;
+    op->len = 0;
+    op->min = 0;
+    op->sub = NULL;
+    op->ret = 0;
+    op->n = 0;
+    return op;
+}
+
+static inline gw_io_op *gw__io_args(gw_io_op *op, uint8_t *buf, const uint8_t *src, size_t len,
+                                    size_t min)
+{
+    op->buf = buf;
+    op->src = src;
+    op->len = len;
+    op->min = min;
+    return op;
+}
+
+/* GW__IO_START(op, T, obj): op becomes a new operation of generator T on obj. */
+#define GW__IO_START(op, T, obj) (GW_INIT(op, T), gw__io_reset((op), (obj)))
+
+/* A read of up to cap bytes into buf, waiting for min. */
+#define GW__IO_READ(op, T, obj, buf, cap, min)                                                     \
+    gw__io_args(GW__IO_START(op, T, obj), (buf), NULL, (cap), (min))
+
+/* A write of len bytes from src. */
+#define GW__IO_WRITE(op, T, obj, src, len) gw__io_args(GW__IO_START(op, T, obj), NULL, (src), (len), 0)
+
+/* GW__CONTAINER_OF(ptr, T, member): the T whose `member` ptr points at. */
+#define GW__CONTAINER_OF(ptr, T, member) ((T *)(void *)((char *)(ptr)-offsetof(T, member)))
+
+#endif /* GENWIRE_IO_IMPL_H */
