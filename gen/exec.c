@@ -23,8 +23,10 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
+#include "genwire/alloc.h"
 #include "genwire/error.h"
 
 enum task_state { T_READY, T_RUNNING, T_IO, T_TIMER, T_EVENT };
@@ -202,7 +204,11 @@ void gw_event_signal(gw_event *ev)
 
 gw_exec *gw_exec_new(void)
 {
-    return calloc(1, sizeof(gw_exec));
+    gw_exec *ex = gw_malloc(sizeof(*ex));
+
+    if (ex != NULL)
+        memset(ex, 0, sizeof(*ex));
+    return ex;
 }
 
 static void finish(gw_exec *ex, gw_task *t, int cancelled)
@@ -212,7 +218,7 @@ static void finish(gw_exec *ex, gw_task *t, int cancelled)
     ex->ntasks--;
     if (t->done != NULL)
         t->done(t, cancelled, t->ud);
-    free(t);
+    gw_free(t);
 }
 
 void gw_exec_free(gw_exec *ex)
@@ -227,10 +233,10 @@ void gw_exec_free(gw_exec *ex)
         gw_task_cancel(ex, ex->parked.head);
     while (ex->nheap > 0)
         gw_task_cancel(ex, ex->heap[0]);
-    free(ex->heap);
-    free(ex->pfds);
-    free(ex->pfd_task);
-    free(ex);
+    gw_free(ex->heap);
+    gw_free(ex->pfds);
+    gw_free(ex->pfd_task);
+    gw_free(ex);
 }
 
 static int reserve(gw_exec *ex, size_t n)
@@ -242,13 +248,13 @@ static int reserve(gw_exec *ex, size_t n)
         return 0;
     while (cap < n)
         cap *= 2;
-    if ((p = realloc(ex->heap, cap * sizeof(*ex->heap))) == NULL)
+    if ((p = gw_realloc(ex->heap, cap * sizeof(*ex->heap))) == NULL)
         return GW_ENOMEM;
     ex->heap = p;
-    if ((p = realloc(ex->pfds, cap * sizeof(*ex->pfds))) == NULL)
+    if ((p = gw_realloc(ex->pfds, cap * sizeof(*ex->pfds))) == NULL)
         return GW_ENOMEM;
     ex->pfds = p;
-    if ((p = realloc(ex->pfd_task, cap * sizeof(*ex->pfd_task))) == NULL)
+    if ((p = gw_realloc(ex->pfd_task, cap * sizeof(*ex->pfd_task))) == NULL)
         return GW_ENOMEM;
     ex->pfd_task = p;
     ex->cap = cap;
@@ -262,8 +268,9 @@ gw_task *gw__exec_spawn(gw_exec *ex, gw_frame *root, gw_wait **slot, gw_task_don
 
     if (reserve(ex, ex->ntasks + 1) != 0)
         return NULL;
-    if ((t = calloc(1, sizeof(*t))) == NULL)
+    if ((t = gw_malloc(sizeof(*t))) == NULL)
         return NULL;
+    memset(t, 0, sizeof(*t));
     *slot = &t->wait;
     gw_stack_start(&t->st, root);
     t->wait = gw_wait_ready();

@@ -275,6 +275,31 @@ static void test_bufreader_as_reader(void **state)
     gw_mempipe_fini(&pipe);
 }
 
+static void test_bufreader_over_memory(void **state)
+{
+    static const uint8_t data[] = "\x02hi\x03abc";
+    uint8_t out[8];
+    gw_bufreader br;
+    gw_io_op *op;
+
+    (void)state;
+    gw_bufreader_init_mem(&br, data, sizeof(data) - 1);
+    assert_true(gw_bufreader_eof(&br));
+    assert_int_equal(gw_bufreader_avail(&br), 7);
+    assert_ptr_equal(gw_bufreader_peek(&br), data); /* no copy */
+    op = gw_bufreader_fill(&br, 8);
+    run_now(op);
+    assert_int_equal(op->ret, 0);
+    assert_int_equal(op->n, 7); /* end of stream: all there is */
+    gw_bufreader_consume(&br, 3);
+    op = gw_read(&br.r, out, 5, 5);
+    run_now(op);
+    assert_int_equal(op->ret, GW_EUNEXPECTED_EOF);
+    assert_int_equal(op->n, 4);
+    assert_memory_equal(out, "\x03" "abc", 4);
+    gw_bufreader_fini(&br);
+}
+
 /* ---- buffered writer ---------------------------------------------------- */
 
 /* A writer that records each write it receives and can be told to fail. */
@@ -504,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_bufreader_splits),
         cmocka_unit_test(test_bufreader_fill_too_large),
         cmocka_unit_test(test_bufreader_as_reader),
+        cmocka_unit_test(test_bufreader_over_memory),
         cmocka_unit_test(test_bufwriter),
         cmocka_unit_test(test_fd_pipe_wait_and_eof),
         cmocka_unit_test(test_fd_epipe_without_sigpipe),

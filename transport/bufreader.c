@@ -9,6 +9,8 @@
 #include "genwire/io.h"
 
 #include <stdlib.h>
+
+#include "genwire/alloc.h"
 #include <string.h>
 
 #include "transport/io-impl.h"
@@ -36,7 +38,7 @@ GW_BODY(buf_fill, s)
         GW_RETURN(s, b->r.err);
     if (s->min > b->cap)
         GW_RETURN(s, GW_ETOO_LARGE);
-    while (gw_bufreader_avail(b) < s->min && !b->src->eof) {
+    while (gw_bufreader_avail(b) < s->min && !gw_bufreader_eof(b)) {
         make_room(b, s->min - gw_bufreader_avail(b));
         GW_AWAIT(s, sub,
                  gw_try_read(b->src, b->buf + b->end, b->cap - b->end,
@@ -76,7 +78,7 @@ GW_BODY(buf_read, s)
         b->r.nread += take;
         if (s->n >= s->min || s->n == s->len)
             break;
-        if (b->src->eof) {
+        if (gw_bufreader_eof(b)) {
             b->r.eof = 1;
             break;
         }
@@ -116,15 +118,25 @@ int gw_bufreader_init(gw_bufreader *b, gw_reader *src, size_t cap)
     gw_reader_init(&b->r, &bufreader_ops);
     if (cap == 0 || src == NULL)
         return GW_EINVAL;
-    if ((b->buf = malloc(cap)) == NULL)
+    if ((b->buf = gw_malloc(cap)) == NULL)
         return GW_ENOMEM;
     b->src = src;
     b->cap = cap;
     return 0;
 }
 
+void gw_bufreader_init_mem(gw_bufreader *b, const void *data, size_t len)
+{
+    memset(b, 0, sizeof(*b));
+    gw_reader_init(&b->r, &bufreader_ops);
+    b->buf = (uint8_t *)(uintptr_t)data; /* never written: with no source, nothing is read into it */
+    b->cap = len;
+    b->end = len;
+}
+
 void gw_bufreader_fini(gw_bufreader *b)
 {
-    free(b->buf);
+    if (b->src != NULL)
+        gw_free(b->buf);
     b->buf = NULL;
 }

@@ -7,6 +7,8 @@
 #include "genwire/io.h"
 
 #include <stdlib.h>
+
+#include "genwire/alloc.h"
 #include <string.h>
 
 #include "transport/io-impl.h"
@@ -115,7 +117,7 @@ int gw_bufwriter_init(gw_bufwriter *b, gw_writer *dst, size_t cap)
     gw_writer_init(&b->w, &bufwriter_ops);
     if (cap == 0 || dst == NULL)
         return GW_EINVAL;
-    if ((b->buf = malloc(cap)) == NULL)
+    if ((b->buf = gw_malloc(cap)) == NULL)
         return GW_ENOMEM;
     b->dst = dst;
     b->cap = cap;
@@ -124,6 +126,6 @@ int gw_bufwriter_init(gw_bufwriter *b, gw_writer *dst, size_t cap)
 
 void gw_bufwriter_fini(gw_bufwriter *b)
 {
-    free(b->buf);
+    gw_free(b->buf);
     b->buf = NULL;
 }

@@ -9,6 +9,8 @@
 #include "genwire/io.h"
 
 #include <stdlib.h>
+
+#include "genwire/alloc.h"
 #include <string.h>
 
 #include "transport/io-impl.h"
@@ -139,7 +141,7 @@ int gw_mempipe_init(gw_mempipe *p, size_t cap)
     memset(p, 0, sizeof(*p));
     if (cap == 0)
         return GW_EINVAL;
-    if ((p->buf = malloc(cap)) == NULL)
+    if ((p->buf = gw_malloc(cap)) == NULL)
         return GW_ENOMEM;
     p->cap = cap;
     gw_reader_init(&p->r, &pipe_reader_ops);
@@ -149,6 +151,6 @@ int gw_mempipe_init(gw_mempipe *p, size_t cap)
 
 void gw_mempipe_fini(gw_mempipe *p)
 {
-    free(p->buf);
+    gw_free(p->buf);
     p->buf = NULL;
 }

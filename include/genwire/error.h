@@ -26,7 +26,32 @@ extern "C" {
     X(CANCELLED, -8, "operation cancelled")                                                        \
     X(TIMEDOUT, -9, "operation timed out")                                                         \
     X(BUSY, -10, "an operation is already in progress")                                            \
-    X(TOO_LARGE, -11, "request larger than the buffer")
+    X(TOO_LARGE, -11, "request larger than the buffer")                                            \
+    X(TRUNCATED, -12, "truncated: end of input inside a unit")                                     \
+    X(RECORD_TOO_LARGE, -13, "record longer than the limit")                                       \
+    X(LINE_TOO_LONG, -14, "line longer than the limit")                                            \
+    X(TOO_MANY_EMPTY, -15, "too many consecutive empty records")                                   \
+    X(VARINT, -16, "malformed varint: over 10 bytes or over 64 bits")                              \
+    X(NETSTRING, -17, "malformed netstring length")                                                \
+    X(NETSTRING_COMMA, -18, "netstring payload not followed by a comma")                           \
+    X(CHUNK_SIZE, -19, "malformed chunk size")                                                     \
+    X(CHUNK_EXT, -20, "malformed or oversized chunk extension")                                    \
+    X(CHUNK_CRLF, -21, "chunked coding: CRLF expected")                                            \
+    X(TRAILER, -22, "malformed or oversized trailer section")                                      \
+    X(Z_HEADER, -23, "incorrect compressed stream header")                                         \
+    X(Z_DATA, -24, "corrupt compressed data")                                                      \
+    X(Z_CHECKSUM, -25, "compressed stream checksum mismatch")                                      \
+    X(Z_LENGTH, -26, "compressed stream length check mismatch")                                    \
+    X(TRAILING_DATA, -27, "bytes after the end of the stream")                                     \
+    X(OUTPUT_LIMIT, -28, "decompressed output over the limit")                                     \
+    X(RATIO_LIMIT, -29, "decompression ratio over the limit")                                      \
+    X(CRYPT_AUTH, -30, "message forged or corrupted, or wrong key")                                \
+    X(CRYPT_HEADER, -31, "bad encryption header")                                                  \
+    X(CRYPT_LENGTH, -32, "encrypted message length out of range")                                  \
+    X(CRYPT_AFTER_FINAL, -33, "data after the final message")                                      \
+    X(KEY_FORMAT, -34, "key must be 64 hex digits and an optional newline")                        \
+    X(KEY_PERMS, -35, "key file readable by group or others (chmod 600 it)")                       \
+    X(LIBRARY, -36, "failure inside a library genwire uses")
 
 /* The error codes: GW_ENOMEM, GW_EINVAL, ... */
 enum gw_errno {

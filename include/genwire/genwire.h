@@ -5,6 +5,7 @@
 #ifndef GENWIRE_GENWIRE_H
 #define GENWIRE_GENWIRE_H
 
+#include "genwire/alloc.h"
 #include "genwire/error.h"
 #include "genwire/exec.h"
 #include "genwire/gen.h"

@@ -81,6 +81,7 @@ struct gw_reader {
     gw_io_op op;              /* the implementation's operation in progress */
     gw_io_op wrap;            /* gw_read's frame, around op */
     int err;                  /* the sticky error, or 0 */
+    uint64_t err_off;         /* where in this reader's input the error was found */
     int eof;                  /* nonzero once end of stream was seen */
     uint64_t nread;           /* bytes delivered so far */
     size_t expected, got;     /* the sizes of the last GW_EUNEXPECTED_EOF from gw_read */
@@ -233,8 +234,8 @@ void gw_mempipe_finish(gw_mempipe *p);
  */
 typedef struct gw_bufreader {
     gw_reader r;      /* the bufreader as an AsyncRead */
-    gw_reader *src;   /* the reader below */
-    uint8_t *buf;     /* cap bytes, allocated at init */
+    gw_reader *src;   /* the reader below, or NULL over fixed memory */
+    uint8_t *buf;     /* cap bytes, allocated at init (or the caller's memory) */
     size_t cap;       /* capacity */
     size_t pos, end;  /* the buffered bytes are buf[pos..end) */
     uint64_t off;     /* stream offset of buf[pos] */
@@ -245,7 +246,20 @@ typedef struct gw_bufreader {
  * own.  Returns 0 or GW_ENOMEM / GW_EINVAL. */
 int gw_bufreader_init(gw_bufreader *b, gw_reader *src, size_t cap);
 
-/* gw_bufreader_fini: frees the buffer.  Never suspends. */
+/* gw_bufreader_init_mem: a bufreader over len bytes of the caller's memory,
+ * which must outlive it: everything is buffered from the start, and end of
+ * stream follows.  Decoders over it never copy and never wait. */
+void gw_bufreader_init_mem(gw_bufreader *b, const void *data, size_t len);
+
+/* gw_bufreader_eof: nonzero once the source has reported end of stream, so
+ * the buffered bytes are all there will be. */
+static inline int gw_bufreader_eof(const gw_bufreader *b)
+{
+    return b->src == NULL || b->src->eof;
+}
+
+/* gw_bufreader_fini: frees the buffer (not the caller's memory of
+ * gw_bufreader_init_mem).  Never suspends. */
 void gw_bufreader_fini(gw_bufreader *b);
 
 /* gw_bufreader_avail: how many bytes are buffered. */
@@ -276,13 +290,14 @@ static inline uint64_t gw_bufreader_offset(const gw_bufreader *b)
 /*
  * gw_bufreader_fill: waits until at least min bytes are buffered (moving the
  * buffered bytes to the front of the buffer if needed).  Result: op->ret 0
- * and op->n = avail, which is < min only at end of stream (b->src->eof set);
+ * and op->n = avail, which is < min only at end of stream (gw_bufreader_eof);
  * GW_ETOO_LARGE if min > cap; or the reader's error.  Finishes without
  * suspending when min bytes are already buffered, but decoders should test
  * gw_bufreader_avail first (GW_FILL does) so that the fast path makes no call
  * at all.  May suspend.
  */
 gw_io_op *gw_bufreader_fill(gw_bufreader *b, size_t min);
+
 
 /* GW_FILL(s, field, b, min): yields from gw_bufreader_fill(b, min) only if
  * fewer than min bytes are buffered.  Test avail afterwards. */
