@@ -277,7 +277,7 @@ static void test_bufreader_as_reader(void **state)
 
 static void test_bufreader_over_memory(void **state)
 {
-    static const uint8_t data[] = "\x02hi\x03abc";
+    static const uint8_t data[] = "\x02" "hi" "\x03" "abc";
     uint8_t out[8];
     gw_bufreader br;
     gw_io_op *op;
