@@ -287,10 +287,13 @@ static void test_bufreader_over_memory(void **state)
     assert_true(gw_bufreader_eof(&br));
     assert_int_equal(gw_bufreader_avail(&br), 7);
     assert_ptr_equal(gw_bufreader_peek(&br), data); /* no copy */
-    op = gw_bufreader_fill(&br, 8);
+    op = gw_bufreader_fill(&br, 7);
     run_now(op);
     assert_int_equal(op->ret, 0);
-    assert_int_equal(op->n, 7); /* end of stream: all there is */
+    assert_int_equal(op->n, 7);
+    op = gw_bufreader_fill(&br, 8); /* the buffer is the memory: 7 bytes */
+    run_now(op);
+    assert_int_equal(op->ret, GW_ETOO_LARGE);
     gw_bufreader_consume(&br, 3);
     op = gw_read(&br.r, out, 5, 5);
     run_now(op);
