@@ -1,0 +1,228 @@
+/*
+ * genwire framing: record decoders and encoders (length prefix, varint,
+ * lines, netstring) and the HTTP/1.1 chunked transfer coding as a byte layer
+ * in both directions.  Wire formats as in DESIGN.md section 4.
+ *
+ * A record reader parses records straight out of a gw_bufreader.  A record
+ * that fits the buffer is handed out zero-copy (valid until the next call);
+ * a larger one, up to the limit, is assembled once in a buffer that grows
+ * only with bytes that actually arrived, or, in streaming mode, handed out in
+ * pieces.  The fast path, gw_record_try_next(), parses a record already
+ * buffered without suspending; GW_RECORD_NEXT uses it and yields from
+ * gw_record_next() only when the buffer runs dry.
+ */
+#ifndef GENWIRE_FRAME_H
+#define GENWIRE_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "genwire/error.h"
+#include "genwire/io.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- record formats and limits ----------------------------------------- */
+
+typedef enum gw_frame_format {
+    GW_FRAME_U8 = 0,    /* 1-byte length, then the payload */
+    GW_FRAME_U16BE,     /* 2-byte big-endian length */
+    GW_FRAME_U16LE,     /* 2-byte little-endian length */
+    GW_FRAME_U32BE,     /* 4-byte big-endian length */
+    GW_FRAME_U32LE,     /* 4-byte little-endian length */
+    GW_FRAME_U64BE,     /* 8-byte big-endian length */
+    GW_FRAME_U64LE,     /* 8-byte little-endian length */
+    GW_FRAME_VARINT,    /* unsigned LEB128 length (protobuf delimited) */
+    GW_FRAME_LINES,     /* records end at LF; a CR before the LF is dropped */
+    GW_FRAME_NETSTRING, /* <decimal length>:<payload>, */
+    GW_FRAME_NFORMATS   /* the count, not a format */
+} gw_frame_format;
+
+/* gw_frame_format_parse: "u32be" -> GW_FRAME_U32BE ...; 0, or GW_EINVAL for
+ * an unknown name (*out untouched). */
+int gw_frame_format_parse(const char *name, gw_frame_format *out);
+
+/* gw_frame_format_name: the name of a format ("u32be"), or "?" */
+const char *gw_frame_format_name(gw_frame_format fmt);
+
+#define GW_FRAME_DEFAULT_MAX_RECORD (8u << 20) /* 8 MiB */
+#define GW_FRAME_DEFAULT_MAX_LINE (64u << 10)  /* 64 KiB */
+#define GW_FRAME_DEFAULT_MAX_EMPTY (1u << 20)  /* 1 Mi consecutive empty records */
+
+/* Limits of a record reader; each breach has its own error. */
+typedef struct gw_frame_limits {
+    uint64_t max_record; /* payload bytes (GW_ERECORD_TOO_LARGE) */
+    size_t max_line;     /* lines: bytes before the CR LF (GW_ELINE_TOO_LONG) */
+    uint64_t max_empty;  /* consecutive empty records (GW_ETOO_MANY_EMPTY) */
+} gw_frame_limits;
+
+/* gw_frame_limits_default: fills *l with the defaults above. */
+void gw_frame_limits_default(gw_frame_limits *l);
+
+/* ---- record reader ------------------------------------------------------- */
+
+/* Reader modes. */
+#define GW_RECORD_ASSEMBLE 0 /* every record whole (copied once if larger than the buffer) */
+#define GW_RECORD_STREAM 1   /* records larger than the buffer come in pieces */
+
+typedef struct gw_record_reader {
+    /* The current record (or piece), set when a next call returns 1. */
+    const uint8_t *data; /* payload bytes; valid until the next call */
+    size_t len;          /* payload length */
+    uint64_t offset;     /* stream offset of the record's first byte (its header) */
+    int last;            /* 1 if this is the record's last (or only) piece */
+
+    /* Errors: the sticky code and the stream offset where it was found. */
+    int err;
+    uint64_t err_off;
+
+    /* Private. */
+    gw_bufreader *_src;     /* the input */
+    gw_frame_format _fmt;   /* the format */
+    gw_frame_limits _lim;   /* the limits */
+    int _mode;              /* GW_RECORD_ASSEMBLE or GW_RECORD_STREAM */
+    size_t _consume;        /* bytes of the current record still to consume */
+    uint64_t _left;         /* stream mode: payload bytes not yet handed out */
+    size_t _trail;          /* stream mode: bytes after the payload (',' or LF) */
+    size_t _scan;           /* lines: bytes already searched for LF */
+    uint64_t _nempty;       /* consecutive empty records so far */
+    uint8_t *_big;          /* assembly buffer for records larger than the buffer */
+    size_t _bigcap;         /* its capacity */
+    size_t _biglen;         /* bytes assembled so far */
+    gw_io_op _op;           /* the frame of gw_record_next */
+} gw_record_reader;
+
+/*
+ * gw_record_reader_init: a reader of `fmt` records from src (not owned),
+ * with limits *lim (NULL: the defaults) and `mode`.  Allocates nothing.
+ * Returns 0 or GW_EINVAL.
+ */
+int gw_record_reader_init(gw_record_reader *rr, gw_bufreader *src, gw_frame_format fmt,
+                          const gw_frame_limits *lim, int mode);
+
+/* gw_record_reader_fini: frees the assembly buffer, if any.  Never
+ * suspends. */
+void gw_record_reader_fini(gw_record_reader *rr);
+
+/*
+ * gw_record_try_next: the fast path.  If the next record is whole in the
+ * buffer (and breaks no limit), sets data / len / offset / last and returns 1
+ * without suspending or copying.  Returns 0 when it cannot decide from the
+ * buffered bytes alone (call gw_record_next), or after an error.
+ */
+int gw_record_try_next(gw_record_reader *rr);
+
+/*
+ * gw_record_next: the next record (or piece, in stream mode).  Result in
+ * op->ret: 1 a record is set; 0 clean end of input at a record boundary;
+ * < 0 an error, also left in rr->err with its offset in rr->err_off (end of
+ * input inside a record is GW_ETRUNCATED).  After an error every call fails
+ * the same way.  May suspend.
+ */
+gw_io_op *gw_record_next(gw_record_reader *rr);
+
+/*
+ * GW_RECORD_NEXT(s, field, rr, res): sets the int lvalue `res` to the
+ * result of the next record: gw_record_try_next if it can, else yields from
+ * gw_record_next (frame stored in s->field).  May suspend.
+ */
+#define GW_RECORD_NEXT(s, field, rr, res)                                                          \
+    do {                                                                                           \
+        if (gw_record_try_next(rr)) {                                                              \
+            (res) = 1;                                                                             \
+        } else {                                                                                   \
+            GW_AWAIT(s, field, gw_record_next(rr));                                                \
+            (res) = (s)->field->ret;                                                               \
+        }                                                                                          \
+    } while (0)
+
+/* ---- record writer ------------------------------------------------------- */
+
+/*
+ * A record encoder: writes header + payload (+ trailer) for each record into
+ * a buffered writer, in place when the record fits its free space, so small
+ * records are batched with no copy beyond the one into the buffer.
+ */
+typedef struct gw_record_writer {
+    gw_bufwriter *dst;    /* the output, not owned */
+    gw_frame_format fmt;  /* the format */
+    uint64_t max_record;  /* larger records are refused with GW_ERECORD_TOO_LARGE */
+    uint8_t hdr[24];      /* the header of the record in progress */
+    size_t hlen;          /* its length */
+    gw_io_op op;          /* the frame of gw_record_write */
+} gw_record_writer;
+
+/* gw_record_writer_init: an encoder of fmt records into dst; max_record 0
+ * means the default.  Returns 0 or GW_EINVAL. */
+int gw_record_writer_init(gw_record_writer *rw, gw_bufwriter *dst, gw_frame_format fmt,
+                          uint64_t max_record);
+
+/*
+ * gw_record_write: writes one record.  Lines refuse a payload containing LF
+ * (GW_EINVAL), since it would decode as two records; netstrings and prefixes
+ * take any bytes.  The bytes must stay valid until the operation finishes.
+ * op->ret 0 or < 0.  May suspend.
+ */
+gw_io_op *gw_record_write(gw_record_writer *rw, const void *data, size_t len);
+
+/* ---- HTTP/1.1 chunked transfer coding ------------------------------------ */
+
+#define GW_CHUNKED_DEFAULT_MAX_LINE 4096u      /* a chunk-size line, extensions included */
+#define GW_CHUNKED_DEFAULT_MAX_TRAILER 16384u  /* the whole trailer section */
+
+/* Limits of a chunked decoder. */
+typedef struct gw_chunked_limits {
+    size_t max_line;    /* bytes of one chunk-size line before its CRLF (GW_ECHUNK_EXT) */
+    size_t max_trailer; /* bytes of the trailer section (GW_ETRAILER) */
+} gw_chunked_limits;
+
+/*
+ * The chunked decoder: an AsyncRead (c->r) of the decoded body, reading the
+ * coded stream from a bufreader.  Strict RFC 9112 section 7.1: chunk size of
+ * 1 to 16 hex digits, chunk extensions parsed (token, optional "=" token or
+ * quoted-string, with optional whitespace around ';' and '=') and capped by
+ * max_line, CRLF only (a bare CR or LF is GW_ECHUNK_CRLF), a trailer section
+ * of header fields capped by max_trailer, the last-chunk required (end of
+ * input before it is GW_ETRUNCATED).  End of stream of c->r comes after the
+ * trailer's final CRLF; bytes after it are left unread in src.  Errors set
+ * c->r.err and c->r.err_off (offset in the coded input).
+ */
+typedef struct gw_chunked_reader {
+    gw_reader r;          /* the decoded body */
+    gw_bufreader *src;    /* the coded input, not owned */
+    gw_chunked_limits lim;
+    uint64_t left;        /* bytes left in the current chunk */
+    int state;            /* private: where the decoder is between chunks */
+    size_t trailer_len;   /* private: trailer bytes so far */
+} gw_chunked_reader;
+
+/* gw_chunked_reader_init: lim NULL means the defaults.  Allocates nothing. */
+void gw_chunked_reader_init(gw_chunked_reader *c, gw_bufreader *src, const gw_chunked_limits *lim);
+
+/*
+ * The chunked encoder: an AsyncWrite (c->w) that buffers what is written
+ * and emits it as one chunk per flush (or whenever its buffer fills); close
+ * emits the pending chunk, then the last-chunk "0\r\n\r\n", then closes dst.
+ */
+typedef struct gw_chunked_writer {
+    gw_writer w;       /* the body goes in here */
+    gw_writer *dst;    /* the coded output, not owned */
+    uint8_t *buf;      /* pending body bytes */
+    size_t cap, len;   /* capacity, bytes pending */
+    uint8_t head[20];  /* the chunk-size line in progress */
+    int closing;       /* private */
+} gw_chunked_writer;
+
+/* gw_chunked_writer_init: chunks of at most cap (> 0) bytes.  Returns 0,
+ * GW_EINVAL or GW_ENOMEM. */
+int gw_chunked_writer_init(gw_chunked_writer *c, gw_writer *dst, size_t cap);
+
+/* gw_chunked_writer_fini: frees the buffer.  Never suspends. */
+void gw_chunked_writer_fini(gw_chunked_writer *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GENWIRE_FRAME_H */
