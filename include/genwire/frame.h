@@ -106,13 +106,76 @@ int gw_record_reader_init(gw_record_reader *rr, gw_bufreader *src, gw_frame_form
  * suspends. */
 void gw_record_reader_fini(gw_record_reader *rr);
 
+/* Internal: the general case of gw_record_try_next. */
+int gw__record_try_next(gw_record_reader *rr);
+
 /*
  * gw_record_try_next: the fast path.  If the next record is whole in the
  * buffer (and breaks no limit), sets data / len / offset / last and returns 1
  * without suspending or copying.  Returns 0 when it cannot decide from the
- * buffered bytes alone (call gw_record_next), or after an error.
+ * buffered bytes alone (call gw_record_next), or after an error.  Inline for
+ * the length-prefix formats and one-byte varints, the common case of small
+ * records; everything else takes the out-of-line path.
  */
-int gw_record_try_next(gw_record_reader *rr);
+static inline int gw_record_try_next(gw_record_reader *rr)
+{
+    gw_bufreader *b = rr->_src;
+    const uint8_t *p;
+    uint64_t plen;
+    size_t n, h;
+
+    if (rr->err != 0 || rr->_left != 0)
+        return 0;
+    b->pos += rr->_consume;
+    b->off += rr->_consume;
+    rr->_consume = 0;
+    p = b->buf + b->pos;
+    n = b->end - b->pos;
+    switch (rr->_fmt) {
+    case GW_FRAME_U8:
+        if (n < 1)
+            return 0;
+        plen = p[0];
+        h = 1;
+        break;
+    case GW_FRAME_U16BE:
+        if (n < 2)
+            return 0;
+        plen = (uint64_t)p[0] << 8 | p[1];
+        h = 2;
+        break;
+    case GW_FRAME_U32BE:
+        if (n < 4)
+            return 0;
+        plen = (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3];
+        h = 4;
+        break;
+    case GW_FRAME_U32LE:
+        if (n < 4)
+            return 0;
+        plen = (uint64_t)p[3] << 24 | (uint64_t)p[2] << 16 | (uint64_t)p[1] << 8 | p[0];
+        h = 4;
+        break;
+    case GW_FRAME_VARINT:
+        if (n < 1 || p[0] >= 0x80)
+            return gw__record_try_next(rr);
+        plen = p[0];
+        h = 1;
+        break;
+    default:
+        return gw__record_try_next(rr);
+    }
+    if (plen == 0 || plen > rr->_lim.max_record || plen > n - h)
+        return gw__record_try_next(rr);
+    rr->data = p + h;
+    rr->len = (size_t)plen;
+    rr->offset = b->off;
+    rr->last = 1;
+    rr->_consume = h + (size_t)plen;
+    if (rr->_nempty != 0)
+        rr->_nempty = 0;
+    return 1;
+}
 
 /*
  * gw_record_next: the next record (or piece, in stream mode).  Result in
@@ -169,57 +232,101 @@ gw_io_op *gw_record_write(gw_record_writer *rw, const void *data, size_t len);
 
 /* ---- HTTP/1.1 chunked transfer coding ------------------------------------ */
 
-#define GW_CHUNKED_DEFAULT_MAX_LINE 4096u      /* a chunk-size line, extensions included */
-#define GW_CHUNKED_DEFAULT_MAX_TRAILER 16384u  /* the whole trailer section */
+#define GW_CHUNKED_DEFAULT_MAX_LINE 4096u     /* a chunk-size line, extensions included */
+#define GW_CHUNKED_DEFAULT_MAX_TRAILER 16384u /* the trailer field lines */
 
-/* Limits of a chunked decoder. */
+/* Limits of a chunked decoder.  A field of 0 means its default. */
 typedef struct gw_chunked_limits {
     size_t max_line;    /* bytes of one chunk-size line before its CRLF (GW_ECHUNK_EXT) */
-    size_t max_trailer; /* bytes of the trailer section (GW_ETRAILER) */
+    size_t max_trailer; /* bytes of the trailer field lines, their CRLFs included and the
+                           final empty line not (GW_ETRAILER) */
 } gw_chunked_limits;
 
 /*
  * The chunked decoder: an AsyncRead (c->r) of the decoded body, reading the
- * coded stream from a bufreader.  Strict RFC 9112 section 7.1: chunk size of
- * 1 to 16 hex digits, chunk extensions parsed (token, optional "=" token or
- * quoted-string, with optional whitespace around ';' and '=') and capped by
- * max_line, CRLF only (a bare CR or LF is GW_ECHUNK_CRLF), a trailer section
- * of header fields capped by max_trailer, the last-chunk required (end of
- * input before it is GW_ETRUNCATED).  End of stream of c->r comes after the
- * trailer's final CRLF; bytes after it are left unread in src.  Errors set
- * c->r.err and c->r.err_off (offset in the coded input).
+ * coded stream from a bufreader.  Strict RFC 9112 section 7.1:
+ *
+ *   - chunk-size: 1 to 16 hex digits (either case; leading zeros count), no
+ *     sign, no "0x", no whitespace before it; else GW_ECHUNK_SIZE;
+ *   - chunk extensions *( BWS ";" BWS name [ BWS "=" BWS value ] ), name a
+ *     token, value a token or a quoted-string with quoted-pairs, parsed and
+ *     discarded; a malformed one, or a chunk-size line longer than
+ *     lim.max_line bytes before its CRLF, is GW_ECHUNK_EXT;
+ *   - CRLF only: a LF not preceded by CR, a CR not followed by LF, or
+ *     anything but CRLF after chunk data is GW_ECHUNK_CRLF;
+ *   - after the last-chunk ("0", optional extensions, CRLF), a trailer
+ *     section of field lines (token ":" field-value CRLF; no obs-fold) and
+ *     the final CRLF; a malformed field line or more than lim.max_trailer
+ *     bytes of them is GW_ETRAILER;
+ *   - end of input anywhere before that final CRLF (even before the first
+ *     byte) is GW_ETRUNCATED, with err_off the offset where input ended.
+ *
+ * Errors stick: they set c->r.err and c->r.err_off, the offset in the coded
+ * input (gw_bufreader_offset of src) of the byte that broke the rule; for a
+ * CR not followed by LF, the byte after the CR.  An error of src itself is
+ * passed on with the offset the decoder had reached.
+ *
+ * Reads (gw_try_read / gw_read on &c->r) copy chunk data from src's buffer
+ * into the caller's memory, once; when src's buffer is empty and the caller
+ * wants at least src->cap bytes of the current chunk, they are read from the
+ * source straight into the caller's memory.  Framing is parsed inline from
+ * the buffered bytes, incrementally: the decoder keeps its place inside a
+ * chunk-size or trailer line across refills, so any src capacity (even 1)
+ * works and nothing has to fit the buffer whole; it waits only when the
+ * buffer runs dry.  A read with min 0 never waits.
+ *
+ * End of stream of c->r (r.eof, and reads returning 0) comes right after the
+ * trailer's final CRLF; bytes after it are left unread in src, where the next
+ * message (a new gw_chunked_reader_init on the same src) starts.
  */
 typedef struct gw_chunked_reader {
-    gw_reader r;          /* the decoded body */
-    gw_bufreader *src;    /* the coded input, not owned */
-    gw_chunked_limits lim;
-    uint64_t left;        /* bytes left in the current chunk */
-    int state;            /* private: where the decoder is between chunks */
-    size_t trailer_len;   /* private: trailer bytes so far */
+    gw_reader r;           /* the decoded body */
+    gw_bufreader *src;     /* the coded input, not owned */
+    gw_chunked_limits lim; /* the limits in force (defaults filled in) */
+    uint64_t left;         /* bytes left in the current chunk's data; in a chunk-size
+                              line, the size parsed so far */
+    int state;             /* private: where the decoder is (states in chunked.c) */
+    size_t trailer_len;    /* private: trailer field line bytes so far */
+    size_t line_len;       /* private: bytes of the chunk-size line so far */
+    unsigned ndigits;      /* private: hex digits of the chunk size so far */
 } gw_chunked_reader;
 
-/* gw_chunked_reader_init: lim NULL means the defaults.  Allocates nothing. */
+/*
+ * gw_chunked_reader_init: a decoder of one chunked body from src (not
+ * owned, not NULL), with limits *lim (NULL, or a field of 0: the defaults).
+ * Allocates nothing, so there is no fini; call it again on the same src to
+ * decode the next message.  Never suspends.
+ */
 void gw_chunked_reader_init(gw_chunked_reader *c, gw_bufreader *src, const gw_chunked_limits *lim);
 
 /*
  * The chunked encoder: an AsyncWrite (c->w) that buffers what is written
- * and emits it as one chunk per flush (or whenever its buffer fills); close
- * emits the pending chunk, then the last-chunk "0\r\n\r\n", then closes dst.
+ * and emits it as one chunk per flush (or whenever its buffer fills: chunks
+ * of exactly cap bytes, written straight from the caller's memory when the
+ * buffer is empty); a flush with nothing pending emits no chunk.  Close
+ * emits the pending chunk, then the last-chunk and the empty trailer
+ * "0\r\n\r\n", then closes dst.  Sizes are written in lowercase hex.
+ * Errors of dst stick in c->w.err.
  */
 typedef struct gw_chunked_writer {
-    gw_writer w;       /* the body goes in here */
-    gw_writer *dst;    /* the coded output, not owned */
-    uint8_t *buf;      /* pending body bytes */
-    size_t cap, len;   /* capacity, bytes pending */
-    uint8_t head[20];  /* the chunk-size line in progress */
-    int closing;       /* private */
+    gw_writer w;      /* the body goes in here */
+    gw_writer *dst;   /* the coded output, not owned */
+    uint8_t *buf;     /* pending body bytes (cap bytes inside _mem) */
+    size_t cap, len;  /* capacity, bytes pending */
+    uint8_t head[24]; /* private: a chunk-size line being written */
+    uint8_t *_mem;    /* private: the allocation: room for a chunk-size line, buf, CRLF */
 } gw_chunked_writer;
 
-/* gw_chunked_writer_init: chunks of at most cap (> 0) bytes.  Returns 0,
- * GW_EINVAL or GW_ENOMEM. */
+/*
+ * gw_chunked_writer_init: an encoder into dst (not owned) of chunks of at
+ * most cap (> 0) bytes; allocates about cap bytes (through gw_malloc).
+ * Returns 0, GW_EINVAL (cap 0 or dst NULL) or GW_ENOMEM; after a failure
+ * gw_chunked_writer_fini is still safe.  Never suspends.
+ */
 int gw_chunked_writer_init(gw_chunked_writer *c, gw_writer *dst, size_t cap);
 
-/* gw_chunked_writer_fini: frees the buffer.  Never suspends. */
+/* gw_chunked_writer_fini: frees the buffer; pending bytes not flushed are
+ * dropped.  Does not close dst.  Never suspends. */
 void gw_chunked_writer_fini(gw_chunked_writer *c);
 
 #ifdef __cplusplus

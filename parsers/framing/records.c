@@ -210,7 +210,7 @@ static int try_line(gw_record_reader *rr, const uint8_t *p, size_t n)
     return 1;
 }
 
-int gw_record_try_next(gw_record_reader *rr)
+int gw__record_try_next(gw_record_reader *rr)
 {
     gw_bufreader *b = rr->_src;
     const uint8_t *p;
