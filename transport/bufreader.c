@@ -15,16 +15,35 @@
 
 #include "transport/io-impl.h"
 
-/* Makes room for `want` more bytes after the buffered ones. */
+/* Reads into a large buffer are capped at this, so that a buffer sized for
+ * the largest record is touched (and made resident) only as far as records
+ * actually need. */
+#define READ_CHUNK (256u << 10)
+
+/*
+ * Makes room for `want` more bytes after the buffered ones: starts over at
+ * the front when the buffer is empty, and moves the buffered bytes to the
+ * front when the tail is too short or the read position has passed the
+ * middle (cheap then, as few bytes are left), which keeps the working set at
+ * the front of the buffer.
+ */
 static void make_room(gw_bufreader *b, size_t want)
 {
     if (b->pos == b->end) {
         b->pos = b->end = 0;
-    } else if (b->cap - b->end < want) {
+    } else if (b->cap - b->end < want || b->pos >= b->cap / 2) {
         memmove(b->buf, b->buf + b->pos, b->end - b->pos);
         b->end -= b->pos;
         b->pos = 0;
     }
+}
+
+/* How much to ask the source for when `want` more bytes are needed. */
+static size_t read_room(const gw_bufreader *b, size_t want)
+{
+    size_t room = b->cap - b->end;
+
+    return room > READ_CHUNK && want <= READ_CHUNK ? READ_CHUNK : room;
 }
 
 typedef gw_io_op buf_fill;
@@ -41,7 +60,8 @@ GW_BODY(buf_fill, s)
     while (gw_bufreader_avail(b) < s->min && !gw_bufreader_eof(b)) {
         make_room(b, s->min - gw_bufreader_avail(b));
         GW_AWAIT(s, sub,
-                 gw_try_read(b->src, b->buf + b->end, b->cap - b->end,
+                 gw_try_read(b->src, b->buf + b->end,
+                             read_room(b, s->min - gw_bufreader_avail(b)),
                              s->min - gw_bufreader_avail(b)));
         b->end += s->sub->n;
         if (s->sub->ret < 0) {
