@@ -932,6 +932,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_round_trip_pipe),
     };
 
+    /* CK_FILTER=pattern runs only the tests whose names match. */
     if (getenv("CK_FILTER") != NULL)
         cmocka_set_test_filter(getenv("CK_FILTER"));
     return cmocka_run_group_tests_name("chunked", chunked, NULL, NULL);
