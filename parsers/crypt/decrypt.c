@@ -1,0 +1,258 @@
+/*
+ * The decrypt layer (gw_decrypt in include/genwire/crypt.h): an AsyncRead
+ * of the plaintext of a secretstream read from a gw_bufreader.  It parses
+ * the u32be length prefix inline, checks it before libsodium sees a byte,
+ * and verifies each whole message with crypto_secretstream_..._pull before
+ * any of its plaintext reaches the caller.  A message whose ciphertext fits
+ * the bufreader is decrypted in place there; a larger one is gathered in a
+ * buffer that grows with the bytes that arrive.  The plaintext goes straight
+ * into the caller's buffer when it fits, else into a buffer read out by the
+ * following reads.  It does not encrypt (encrypt.c) or handle keys (key.c).
+ *
+ * One read, as a loop:
+ *
+ *     leftover plaintext -> caller            (done once min bytes are there)
+ *     final seen?   -> one more byte is GW_ECRYPT_AFTER_FINAL, none is eof
+ *     no header yet -> read 24 bytes, init_pull
+ *     prefix L      -> range check -> ciphertext (in place or gathered)
+ *                   -> pull -> plaintext to caller or to the leftover buffer
+ */
+#include "genwire/crypt.h"
+
+#include <string.h>
+
+#include <sodium.h>
+
+#include "genwire/alloc.h"
+#include "transport/io-impl.h"
+
+/* The secrets of a layer, in one allocation wiped with sodium_memzero
+ * before it is freed: the stream state (it holds a derived key) and, until
+ * the header arrives, the key itself.  Not sodium_malloc'd: its guard pages
+ * and mlock cost about half a millisecond per layer. */
+typedef struct dec_secret {
+    crypto_secretstream_xchacha20poly1305_state st; /* the pull state */
+    uint8_t key[GW_KEY_BYTES];                      /* wiped once the header is read */
+} dec_secret;
+
+static uint32_t load_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/* Records the sticky error and returns it. */
+static int fail(gw_decrypt *d, int err, uint64_t off)
+{
+    d->r.err = err;
+    d->r.err_off = off;
+    return err;
+}
+
+/* The input ran short of a unit starting at `off`: the bufreader's own
+ * error if it has one, else end of input inside the unit. */
+static int short_input(gw_decrypt *d, uint64_t off)
+{
+    if (d->_src->r.err != 0)
+        return fail(d, d->_src->r.err, gw_bufreader_offset(d->_src));
+    return fail(d, GW_ETRUNCATED, off);
+}
+
+/* Grows *buf (capacity *cap) to hold at least `need` bytes, doubling, but
+ * never past `limit` (>= need).  The old bytes are kept. */
+static int grow(uint8_t **buf, size_t *cap, size_t need, size_t limit)
+{
+    size_t n = *cap ? *cap : 4096;
+    uint8_t *p;
+
+    if (need <= *cap)
+        return 0;
+    while (n < need)
+        n *= 2;
+    if (n > limit)
+        n = limit;
+    p = gw_realloc(*buf, n);
+    if (p == NULL)
+        return GW_ENOMEM;
+    *buf = p;
+    *cap = n;
+    return 0;
+}
+
+/* Verifies and decrypts the message of d->_clen bytes at c, into the
+ * caller's buffer of the read `s` if it fits, else into the leftover
+ * buffer.  Returns 0 or an error (also made sticky). */
+static int open_message(gw_decrypt *d, gw_io_op *s, const uint8_t *c)
+{
+    dec_secret *sec = d->_secret;
+    size_t mlen = d->_clen - GW_CRYPT_ABYTES;
+    unsigned char tag;
+    uint8_t *m;
+    int rc;
+
+    if (mlen <= s->len - s->n) {
+        m = s->buf + s->n;
+    } else {
+        if ((rc = grow(&d->_pbuf, &d->_pcap, mlen, d->_max)) != 0)
+            return fail(d, rc, d->_msg_off);
+        m = d->_pbuf;
+    }
+    /* pull checks the MAC before it writes a byte of m, and leaves the
+     * state as it was when the check fails. */
+    if (crypto_secretstream_xchacha20poly1305_pull(&sec->st, m, NULL, &tag, c, d->_clen, NULL, 0) !=
+        0)
+        return fail(d, GW_ECRYPT_AUTH, d->_msg_off);
+    d->messages++;
+    d->last_tag = tag;
+    if (tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL)
+        d->_final = 1;
+    if (m == d->_pbuf) {
+        d->_ppos = 0;
+        d->_pend = mlen;
+    } else {
+        s->n += mlen;
+        d->r.nread += mlen;
+    }
+    return 0;
+}
+
+typedef gw_io_op dec_read;
+GW_GENERATOR(dec_read, NULL);
+GW_BODY(dec_read, s)
+{
+    gw_decrypt *d = s->obj;
+    gw_bufreader *b = d->_src;
+    dec_secret *sec = d->_secret;
+    size_t take;
+
+    GW_BEGIN(s);
+    for (;;) {
+        /* Plaintext of a verified message that did not fit an earlier read. */
+        if (d->_ppos < d->_pend) {
+            take = d->_pend - d->_ppos;
+            if (take > s->len - s->n)
+                take = s->len - s->n;
+            memcpy(s->buf + s->n, d->_pbuf + d->_ppos, take);
+            d->_ppos += take;
+            s->n += take;
+            d->r.nread += take;
+        }
+        if (s->n >= s->min || s->n == s->len)
+            break;
+
+        /* After the final message the input must end. */
+        if (d->_final) {
+            GW_FILL(s, sub, b, 1);
+            if (gw_bufreader_avail(b) > 0)
+                GW_RETURN(s, fail(d, GW_ECRYPT_AFTER_FINAL, gw_bufreader_offset(b)));
+            if (b->r.err != 0)
+                GW_RETURN(s, fail(d, b->r.err, gw_bufreader_offset(b)));
+            d->r.eof = 1;
+            break;
+        }
+
+        /* The header, once. */
+        if (!d->_header_in) {
+            d->_msg_off = gw_bufreader_offset(b);
+            GW_FILL(s, sub, b, GW_CRYPT_HEADER_BYTES);
+            if (gw_bufreader_avail(b) < GW_CRYPT_HEADER_BYTES)
+                GW_RETURN(s, short_input(d, d->_msg_off));
+            if (crypto_secretstream_xchacha20poly1305_init_pull(&sec->st, gw_bufreader_peek(b),
+                                                                sec->key) != 0)
+                GW_RETURN(s, fail(d, GW_ECRYPT_HEADER, d->_msg_off));
+            sodium_memzero(sec->key, sizeof(sec->key));
+            gw_bufreader_consume(b, GW_CRYPT_HEADER_BYTES);
+            d->_header_in = 1;
+            continue;
+        }
+
+        /* A message: the length prefix, checked before anything else. */
+        d->_msg_off = gw_bufreader_offset(b);
+        GW_FILL(s, sub, b, GW_CRYPT_PREFIX_BYTES);
+        if (gw_bufreader_avail(b) < GW_CRYPT_PREFIX_BYTES)
+            GW_RETURN(s, short_input(d, d->_msg_off));
+        d->_clen = load_be32(gw_bufreader_peek(b));
+        if (d->_clen < GW_CRYPT_ABYTES || d->_clen - GW_CRYPT_ABYTES > d->_max)
+            GW_RETURN(s, fail(d, GW_ECRYPT_LENGTH, d->_msg_off));
+
+        if (GW_CRYPT_PREFIX_BYTES + d->_clen <= b->cap) {
+            /* It fits the bufreader: decrypt it where it lies. */
+            GW_FILL(s, sub, b, GW_CRYPT_PREFIX_BYTES + d->_clen);
+            if (gw_bufreader_avail(b) < GW_CRYPT_PREFIX_BYTES + d->_clen)
+                GW_RETURN(s, short_input(d, d->_msg_off));
+            if (open_message(d, s, gw_bufreader_peek(b) + GW_CRYPT_PREFIX_BYTES) != 0)
+                GW_RETURN(s, d->r.err);
+            gw_bufreader_consume(b, GW_CRYPT_PREFIX_BYTES + d->_clen);
+            continue;
+        }
+
+        /* Larger than the bufreader: gather it, growing with what arrives. */
+        gw_bufreader_consume(b, GW_CRYPT_PREFIX_BYTES);
+        d->_cgot = 0;
+        while (d->_cgot < d->_clen) {
+            GW_FILL(s, sub, b, 1);
+            take = gw_bufreader_avail(b);
+            if (take == 0)
+                GW_RETURN(s, short_input(d, d->_msg_off));
+            if (take > d->_clen - d->_cgot)
+                take = d->_clen - d->_cgot;
+            if (grow(&d->_cbuf, &d->_ccap, d->_cgot + take, d->_clen) != 0)
+                GW_RETURN(s, fail(d, GW_ENOMEM, d->_msg_off));
+            memcpy(d->_cbuf + d->_cgot, gw_bufreader_peek(b), take);
+            gw_bufreader_consume(b, take);
+            d->_cgot += take;
+        }
+        if (open_message(d, s, d->_cbuf) != 0)
+            GW_RETURN(s, d->r.err);
+    }
+    GW_RETURN(s, 0);
+    GW_END(s);
+}
+
+static gw_io_op *dec_try_read(gw_reader *r, uint8_t *buf, size_t cap, size_t min)
+{
+    gw_decrypt *d = GW__CONTAINER_OF(r, gw_decrypt, r);
+
+    return GW__IO_READ(&r->op, dec_read, d, buf, cap, min);
+}
+
+static const gw_reader_ops decrypt_ops = {"secretstream", dec_try_read};
+
+int gw_decrypt_init(gw_decrypt *d, gw_bufreader *src, const gw_key *key,
+                    const gw_crypt_options *opt)
+{
+    dec_secret *sec;
+
+    memset(d, 0, sizeof(*d));
+    gw_reader_init(&d->r, &decrypt_ops);
+    d->last_tag = -1;
+    if (src == NULL || key == NULL || src->cap < GW_CRYPT_MIN_BUFFER)
+        return GW_EINVAL;
+    d->_max = opt != NULL && opt->message_size != 0 ? opt->message_size : GW_CRYPT_MAX_MESSAGE;
+    if (d->_max > GW_CRYPT_MAX_MESSAGE)
+        return GW_EINVAL;
+    if (sodium_init() < 0)
+        return GW_ELIBRARY;
+    if ((sec = gw_malloc(sizeof(*sec))) == NULL)
+        return GW_ENOMEM;
+    memcpy(sec->key, gw__key_bytes(key), GW_KEY_BYTES);
+    d->_secret = sec;
+    d->_src = src;
+    return 0;
+}
+
+void gw_decrypt_fini(gw_decrypt *d)
+{
+    if (d->_secret != NULL) {
+        sodium_memzero(d->_secret, sizeof(dec_secret));
+        gw_free(d->_secret);
+        d->_secret = NULL;
+    }
+    if (d->_pbuf != NULL) {
+        sodium_memzero(d->_pbuf, d->_pcap);
+        gw_free(d->_pbuf);
+        d->_pbuf = NULL;
+    }
+    gw_free(d->_cbuf);
+    d->_cbuf = NULL;
+    d->_pcap = d->_ccap = d->_ppos = d->_pend = 0;
+}
