@@ -6,8 +6,10 @@
  * The decoder is an AsyncRead over a gw_bufreader.  Its framing (chunk-size
  * lines with their extensions, the CRLF after chunk data, the trailer
  * section) is parsed by a byte-at-a-time state machine run inline over the
- * bytes already buffered: no generator is entered per byte or per chunk, and
- * the read operation suspends only when the buffer runs dry.  Because the
+ * bytes already buffered, which takes runs of token and text bytes, and the
+ * common "CRLF, hex size, CRLF" between chunks, at once.  No generator is
+ * entered per byte or per chunk, and the read operation suspends only when
+ * the buffer runs dry.  Because the
  * machine keeps its place inside a line, nothing ever has to be buffered
  * whole and any buffer capacity works.  Chunk data is copied once, from the
  * bufreader into the caller's memory, or read straight into it when the
@@ -107,6 +109,28 @@ static size_t ck_span(const uint8_t *p, size_t n, unsigned cls)
     return k;
 }
 
+/*
+ * The fast path of CK_SIZE0: if q[0..n) starts with a whole chunk-size line
+ * of 1 to 16 hex digits and CRLF, within max_line, takes it as the machine
+ * would (setting left and ndigits) and returns its length; otherwise
+ * returns 0 and changes nothing.
+ */
+static size_t ck_simple_size(gw_chunked_reader *c, const uint8_t *q, size_t n)
+{
+    uint64_t v = 0;
+    size_t k = 0;
+
+    while (k < n && k < 16 && CK_IS(q[k], CK_HEX)) {
+        v = v << 4 | ck_hexval(q[k]);
+        k++;
+    }
+    if (k == 0 || k > c->lim.max_line || n - k < 2 || q[k] != '\r' || q[k + 1] != '\n')
+        return 0;
+    c->left = v;
+    c->ndigits = (unsigned)k;
+    return k + 2;
+}
+
 /* Nonzero for the states in which a LF is the expected byte. */
 static int ck_lf_state(int st)
 {
@@ -123,11 +147,30 @@ static int ck_frame(gw_chunked_reader *c, const uint8_t *p, size_t avail, size_t
 {
     int st = c->state;
     int err = 0;
-    size_t i, n;
+    size_t i = 0, n;
 
-    for (i = 0; i < avail; i++) {
+    while (i < avail) {
         uint8_t ch;
         int was;
+
+        /* The common case whole in the buffer: CRLF after the data, then a
+         * size line without extensions, taken at once.  Anything else (or a
+         * line cut by the end of the buffer) goes through the machine. */
+        if (st == CK_DATA_CR && avail - i >= 2 && p[i] == '\r' && p[i + 1] == '\n') {
+            i += 2;
+            st = CK_SIZE0;
+            continue;
+        }
+        if (st == CK_SIZE0 && (n = ck_simple_size(c, p + i, avail - i)) > 0) {
+            i += n;
+            if (c->left != 0) {
+                st = CK_DATA;
+                break;
+            }
+            c->trailer_len = 0;
+            st = CK_TR_LINE;
+            continue;
+        }
 
         /* Runs of name, token, quoted-string and field-value bytes are taken
          * at once, within the limit; the byte after a run goes through the
@@ -330,10 +373,9 @@ static int ck_frame(gw_chunked_reader *c, const uint8_t *p, size_t avail, size_t
             err = GW_ETRAILER;
             break;
         }
-        if (st == CK_DATA || st == CK_DONE) {
-            i++;
+        i++;
+        if (st == CK_DATA || st == CK_DONE)
             break;
-        }
     }
     c->state = st;
     *used = i;
