@@ -1,0 +1,187 @@
+/*
+ * genwire compression: gzip (RFC 1952), zlib (RFC 1950) and raw deflate
+ * (RFC 1951) as byte layers in both directions, built on zlib's streaming
+ * API.
+ *
+ * The inflate layer is an AsyncRead (z->r) of the decompressed bytes that
+ * reads the compressed stream from a gw_bufreader.  zlib reads straight out
+ * of the bufreader's buffer and writes straight into the caller's buffer:
+ * there is no intermediate copy.  It guards against decompression bombs with
+ * a cap on the total output and on the ratio of output to input, each with
+ * its own error, and stops before it writes past either.
+ *
+ * The deflate layer is an AsyncWrite (d->w) that compresses what is written
+ * to it into any gw_writer below.  flush() emits a sync flush, so that a peer
+ * can decode everything written so far; close() writes the trailer and closes
+ * the writer below.
+ *
+ * Both allocate through gw_malloc / gw_free (zlib's allocations included), so
+ * an allocation failure injected with gw_set_allocator is a clean GW_ENOMEM.
+ */
+#ifndef GENWIRE_COMPRESS_H
+#define GENWIRE_COMPRESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "genwire/error.h"
+#include "genwire/io.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* zlib's stream state, kept out of this header so that users need no zlib.h. */
+struct z_stream_s;
+
+/* The compressed formats. */
+typedef enum gw_zformat {
+    GW_ZFORMAT_GZIP = 0, /* RFC 1952; concatenated members are one stream, as with gzip -d */
+    GW_ZFORMAT_ZLIB,     /* RFC 1950 */
+    GW_ZFORMAT_DEFLATE,  /* raw RFC 1951: no header, no checksum */
+    GW_ZFORMAT_AUTO,     /* inflate only: gzip or zlib, told apart by the header */
+    GW_ZFORMAT_NFORMATS  /* the count, not a format */
+} gw_zformat;
+
+/* gw_zformat_parse: "gzip", "zlib", "deflate", "auto" -> the format; 0, or
+ * GW_EINVAL for an unknown name (*out untouched). */
+int gw_zformat_parse(const char *name, gw_zformat *out);
+
+/* gw_zformat_name: the name of a format ("gzip"), or "?". */
+const char *gw_zformat_name(gw_zformat fmt);
+
+/* ---- inflate: the decompressing reader ----------------------------------- */
+
+/* The most one deflate pass can expand: 258 bytes from 2 bits. */
+#define GW_INFLATE_DEFAULT_MAX_RATIO 1032u
+
+/* gw_inflate_opts.flags: stop at the end of the first stream or gzip member
+ * and leave whatever follows unread in the bufreader, instead of reading
+ * further members (gzip) or failing with GW_ETRAILING_DATA. */
+#define GW_INFLATE_STOP_AT_END 1u
+
+/* Options of an inflate layer. */
+typedef struct gw_inflate_opts {
+    gw_zformat format;   /* GW_ZFORMAT_GZIP, _ZLIB, _DEFLATE or _AUTO */
+    uint64_t max_output; /* total decompressed bytes allowed (GW_EOUTPUT_LIMIT); 0: no cap */
+    /* Decompressed bytes allowed per compressed byte read, counted from the
+     * start of the layer's input (GW_ERATIO_LIMIT); 0: no limit. */
+    uint32_t max_ratio;
+    unsigned flags; /* GW_INFLATE_* */
+} gw_inflate_opts;
+
+/* gw_inflate_opts_default: gzip, no output cap, ratio GW_INFLATE_DEFAULT_MAX_RATIO,
+ * no flags. */
+void gw_inflate_opts_default(gw_inflate_opts *o);
+
+/*
+ * The inflate layer.  Read it through z->r with gw_try_read / gw_read.  End
+ * of stream of z->r comes after the end of the compressed stream (for gzip,
+ * after the last member, once the input has ended too).  Errors stick in
+ * z->r.err, with z->r.err_off the offset in the bufreader's stream (see
+ * gw_bufreader_offset):
+ *   GW_EZ_HEADER, GW_EZ_DATA, GW_EZ_CHECKSUM, GW_EZ_LENGTH: zlib found the
+ *     stream corrupt; err_off is the offset of the last byte it read, the one
+ *     in which it found the error; gw_inflate_msg() has zlib's words;
+ *   GW_ETRUNCATED: the input ended inside a stream or gzip member; err_off is
+ *     the offset of the end of input;
+ *   GW_ETRAILING_DATA: bytes that are not a gzip member follow the stream;
+ *     err_off is the offset of the first of them;
+ *   GW_EOUTPUT_LIMIT, GW_ERATIO_LIMIT: more output was due than the limits
+ *     allow; every byte up to the limit was delivered, none past it; err_off
+ *     is the offset of the next compressed byte not yet read;
+ *   GW_ENOMEM: an allocation failed; GW_ELIBRARY: zlib misbehaved;
+ *   GW_ECANCELLED: a read was abandoned mid-operation (its task cancelled);
+ *   otherwise the error of the reader below.
+ * The output delivered and the error (code and offset) do not depend on how
+ * the input was split into pieces as it arrived.
+ */
+typedef struct gw_inflate {
+    gw_reader r;          /* the decompressed stream */
+    gw_bufreader *src;    /* the compressed input, not owned */
+    gw_inflate_opts opts; /* the options */
+    uint64_t in_total;    /* compressed bytes read so far */
+    uint64_t out_total;   /* decompressed bytes delivered so far */
+    uint64_t members;     /* gzip members (or zlib / deflate streams) finished */
+    const char *msg;      /* zlib's message for the sticky error, or NULL */
+
+    /* Private. */
+    struct z_stream_s *_zs; /* zlib's stream, NULL once released */
+    uint64_t _start;        /* bufreader offset where the current stream or member began */
+    int _state;             /* where the layer is: see parsers/compress/inflate.c */
+    int _gzip;              /* nonzero if the stream is gzip (auto: its first byte is 0x1f) */
+    uint8_t _probe;         /* one byte of output taken to see whether more is due */
+} gw_inflate;
+
+/*
+ * gw_inflate_init: an inflate layer over src (not owned), options *o (NULL:
+ * the defaults).  Allocates zlib's state.  Returns 0, GW_EINVAL (bad
+ * options), or GW_ENOMEM; call gw_inflate_fini in every case.
+ */
+int gw_inflate_init(gw_inflate *z, gw_bufreader *src, const gw_inflate_opts *o);
+
+/* gw_inflate_fini: releases zlib's state (also in mid-stream); the
+ * bufreader stays the caller's.  Safe to call twice.  Never suspends. */
+void gw_inflate_fini(gw_inflate *z);
+
+/*
+ * gw_inflate_msg: a static description of the sticky error: zlib's own
+ * message for the GW_EZ_* errors ("invalid distance too far back"), else
+ * gw_strerror() of the error; "" when there is none.  Never NULL.
+ */
+const char *gw_inflate_msg(const gw_inflate *z);
+
+/* ---- deflate: the compressing writer ------------------------------------- */
+
+#define GW_DEFLATE_DEFAULT_LEVEL  6           /* zlib's own default */
+#define GW_DEFLATE_DEFAULT_BUFFER (64u << 10) /* compressed bytes batched per write below */
+
+/* Options of a deflate layer. */
+typedef struct gw_deflate_opts {
+    gw_zformat format; /* GW_ZFORMAT_GZIP, _ZLIB or _DEFLATE */
+    int level;         /* 0 (store) to 9 (smallest), or -1 for zlib's default */
+    size_t buffer;     /* bytes of the output buffer; 0: GW_DEFLATE_DEFAULT_BUFFER */
+} gw_deflate_opts;
+
+/* gw_deflate_opts_default: gzip, level 6, the default buffer. */
+void gw_deflate_opts_default(gw_deflate_opts *o);
+
+/*
+ * The deflate layer: an AsyncWrite (d->w).  gw_write compresses into the
+ * output buffer, which is written to dst whenever it fills; gw_flush
+ * compresses with a sync flush, writes everything out and flushes dst, so
+ * the peer can decode all that was written; gw_close finishes the stream
+ * (the trailer), writes it out, closes dst and releases zlib's state.
+ * Errors stick in d->w.err (those of dst, GW_ENOMEM, GW_ECANCELLED if an
+ * operation was abandoned mid-way).
+ */
+typedef struct gw_deflate {
+    gw_writer w;          /* the uncompressed stream */
+    gw_writer *dst;       /* where the compressed bytes go, not owned */
+    gw_deflate_opts opts; /* the options */
+    uint64_t in_total;    /* uncompressed bytes accepted */
+    uint64_t out_total;   /* compressed bytes produced */
+
+    /* Private. */
+    struct z_stream_s *_zs; /* zlib's stream, NULL once released */
+    uint8_t *_buf;          /* the output buffer, opts.buffer bytes */
+    size_t _len;            /* compressed bytes in it, not yet written to dst */
+    int _ended;             /* zlib has written the trailer (Z_STREAM_END) */
+} gw_deflate;
+
+/*
+ * gw_deflate_init: a deflate layer writing to dst (not owned), options *o
+ * (NULL: the defaults).  Allocates zlib's state and the output buffer.
+ * Returns 0, GW_EINVAL (bad options), or GW_ENOMEM; call gw_deflate_fini in
+ * every case.
+ */
+int gw_deflate_init(gw_deflate *d, gw_writer *dst, const gw_deflate_opts *o);
+
+/* gw_deflate_fini: releases zlib's state and the buffer; bytes not flushed
+ * are dropped.  Safe to call twice.  Never suspends. */
+void gw_deflate_fini(gw_deflate *d);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GENWIRE_COMPRESS_H */
