@@ -1317,6 +1317,11 @@ static void test_fuzz_seeds(void **state)
             char name[32];
             snprintf(name, sizeof(name), "stream-%zu", i);
             write_seed(sub, name, dopts[i], 4, c, clen);
+            if (i == 3) {
+                /* Under a 64-byte message limit, read in full 6-byte reads. */
+                static const uint8_t lim[4] = {5, 3, 9, 0xc5};
+                write_seed(sub, "stream-3-limit", lim, 4, c, clen);
+            }
             if (i == 2) {
                 /* The same stream damaged: a bit, a cut, a byte after. */
                 c[clen / 2] ^= 1;

@@ -1,0 +1,184 @@
+/*
+ * Fuzz harness: encrypt then decrypt (parsers/crypt/), with the writes,
+ * flushes, pushes and rekeys chosen by the input.
+ *
+ * Input: byte 0 picks the key, byte 1 the message size (0: the default
+ * 64 KiB, else 1..100), byte 2 the decrypt feed's seed, byte 3 its largest
+ * piece, byte 4 the reads (size 1..64 or 4 KiB, min 1 or the whole size;
+ * bit 7: a bufreader of 24 bytes, so that messages are gathered); the rest
+ * is a script: 0x80 flush, 0x81 push, 0x82 rekey, 0x83 X the literal byte
+ * X, any other byte plaintext (a run of plaintext bytes is one write).
+ * The stream is closed at the end of the script.
+ *
+ * Properties: every operation succeeds; every message's plaintext is at
+ * most the message size and the stream ends with the final message; the
+ * decrypted bytes, fed in input-chosen pieces, equal the plaintext written,
+ * with a clean end; a stream cut one byte short is GW_ETRUNCATED and
+ * releases no more than was written.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <genwire/crypt.h>
+
+#include "fuzz.h"
+
+/* Runs an operation that must finish at once and succeed. */
+static void run_ok(gw_io_op *op, const char *what)
+{
+    gw_wait w;
+    gw_stack st;
+
+    GW_START(&st, op, &w);
+    fz_check(gw_next(&st) == GW_RETURNED, what);
+    fz_check(op->ret == 0, what);
+}
+
+/* Reads the layer to its end or first error, appending the plaintext. */
+typedef struct drain {
+    GW_FRAME(gw_wait);
+    gw_reader *r;    /* the decrypt layer */
+    fz_result *out;  /* the plaintext */
+    uint8_t *buf;    /* cap bytes */
+    size_t cap, min; /* per read */
+    gw_io_op *op;    /* the read in progress */
+    int ret;         /* 0 or the error */
+} drain;
+
+GW_GENERATOR(drain, NULL);
+GW_BODY(drain, s)
+{
+    GW_BEGIN(s);
+    for (;;) {
+        GW_AWAIT(s, op, gw_try_read(s->r, s->buf, s->cap, s->min));
+        fz_result_bytes(s->out, s->buf, s->op->n);
+        if (s->op->ret < 0)
+            GW_RETURN(s, s->op->ret);
+        if (s->op->n == 0 && s->r->eof)
+            GW_RETURN(s, 0);
+    }
+    GW_END(s);
+}
+
+static void decrypt(const gw_key *key, const uint8_t *in, size_t len, size_t brcap, size_t readcap,
+                    size_t min, uint64_t seed, unsigned maxpiece, fz_result *out)
+{
+    fz_feed feed = {in, len, 0, seed, maxpiece};
+    static uint8_t buf[4096];
+    gw_mempipe pipe;
+    gw_bufreader br;
+    gw_decrypt d;
+    drain dr;
+    gw_wait w;
+    gw_stack st;
+
+    fz_check(gw_mempipe_init(&pipe, 61) == 0, "pipe");
+    fz_check(gw_bufreader_init(&br, &pipe.r, brcap) == 0, "bufreader");
+    fz_check(gw_decrypt_init(&d, &br, key, NULL) == 0, "decrypt init");
+    GW_INIT(&dr, drain);
+    dr.r = &d.r;
+    dr.out = out;
+    dr.buf = buf;
+    dr.cap = readcap;
+    dr.min = min;
+    dr.ret = 0;
+    GW_START(&st, &dr, &w);
+    fz_drive(&st, &w, &pipe, &feed);
+    out->err = d.r.err;
+    out->off = d.r.err_off;
+    gw_decrypt_fini(&d);
+    gw_bufreader_fini(&br);
+    gw_mempipe_fini(&pipe);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static gw_key *keys[256]; /* made once each: sodium_malloc is slow */
+    uint8_t kb[GW_KEY_BYTES];
+    gw_crypt_options o = {0};
+    fz_result plain, got, cut;
+    gw_key *key;
+    gw_mempipe pipe;
+    gw_encrypt e;
+    const uint8_t *script, *c;
+    size_t n, i, run, clen, pos, readcap, min, brcap;
+
+    if (size < 5)
+        return 0;
+    if (keys[data[0]] == NULL) {
+        memset(kb, data[0], sizeof(kb));
+        fz_check(gw_key_from_bytes(&keys[data[0]], kb, sizeof(kb)) == 0, "key");
+    }
+    key = keys[data[0]];
+    o.message_size = data[1] == 0 ? 0 : 1 + (size_t)(data[1] - 1) % 100;
+    readcap = (data[4] & 0x3f) == 0x3f ? 4096 : 1 + (size_t)(data[4] & 0x3f);
+    min = data[4] & 0x40 ? readcap : 1;
+    brcap = data[4] & 0x80 ? GW_CRYPT_MIN_BUFFER : 4096;
+    script = data + 5;
+    n = size - 5;
+
+    /* Encrypt; the pipe holds the worst case (a message per byte and per
+     * command, each 21 bytes over). */
+    fz_check(gw_mempipe_init(&pipe, GW_CRYPT_HEADER_BYTES + 22 * (n + 1) + 64) == 0, "pipe");
+    fz_check(gw_encrypt_init(&e, &pipe.w, key, &o) == 0, "encrypt init");
+    memset(&plain, 0, sizeof(plain));
+    for (i = 0; i < n;) {
+        if (script[i] == 0x80) {
+            run_ok(gw_flush(&e.w), "flush");
+            i++;
+        } else if (script[i] == 0x81) {
+            run_ok(gw_encrypt_push(&e), "push");
+            i++;
+        } else if (script[i] == 0x82) {
+            run_ok(gw_encrypt_rekey(&e), "rekey");
+            i++;
+        } else if (script[i] == 0x83) {
+            if (i + 1 < n) {
+                fz_result_bytes(&plain, script + i + 1, 1);
+                run_ok(gw_write(&e.w, script + i + 1, 1), "write literal");
+            }
+            i += 2;
+        } else {
+            for (run = 0; i + run < n && (script[i + run] < 0x80 || script[i + run] > 0x83); run++)
+                ;
+            fz_result_bytes(&plain, script + i, run);
+            run_ok(gw_write(&e.w, script + i, run), "write");
+            i += run;
+        }
+    }
+    run_ok(gw_close(&e.w), "close");
+    fz_check(e.w.nwritten == plain.len, "every byte accepted");
+    gw_encrypt_fini(&e);
+    c = pipe.buf + pipe.pos;
+    clen = pipe.end - pipe.pos;
+
+    /* The stream's shape: header, then messages within the size. */
+    fz_check(clen >= GW_CRYPT_HEADER_BYTES + 4 + 17, "header and a final message");
+    for (pos = GW_CRYPT_HEADER_BYTES; pos < clen;) {
+        size_t l =
+            (size_t)c[pos] << 24 | (size_t)c[pos + 1] << 16 | (size_t)c[pos + 2] << 8 | c[pos + 3];
+        fz_check(l >= 17 && l - 17 <= (o.message_size ? o.message_size : 65536),
+                 "message within the size");
+        pos += 4 + l;
+    }
+    fz_check(pos == clen, "messages fill the stream exactly");
+
+    memset(&got, 0, sizeof(got));
+    decrypt(key, c, clen, brcap, readcap, min, data[2] | 0x100u, 1 + data[3] % 64, &got);
+    fz_check(got.err == 0, "round trip decrypts cleanly");
+    fz_check(got.len == plain.len &&
+                 (plain.len == 0 || memcmp(got.data, plain.data, plain.len) == 0),
+             "round trip gives the plaintext back");
+
+    memset(&cut, 0, sizeof(cut));
+    decrypt(key, c, clen - 1, brcap, readcap, min, data[2] | 0x100u, 1 + data[3] % 64, &cut);
+    fz_check(cut.err == GW_ETRUNCATED, "a cut stream is truncated");
+    fz_check(cut.len <= plain.len && (cut.len == 0 || memcmp(cut.data, plain.data, cut.len) == 0),
+             "a cut stream releases only a prefix");
+
+    fz_result_free(&cut);
+    fz_result_free(&got);
+    fz_result_free(&plain);
+    gw_mempipe_fini(&pipe);
+    return 0;
+}
