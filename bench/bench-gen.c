@@ -176,8 +176,8 @@ int main(int argc, char **argv)
     }
     base = base / (double)n * 1e9;
     if (got != want) {
-        fprintf(stderr, "bench-gen: baseline computed %llu, want %llu\n",
-                (unsigned long long)got, (unsigned long long)want);
+        fprintf(stderr, "bench-gen: baseline computed %llu, want %llu\n", (unsigned long long)got,
+                (unsigned long long)want);
         return 1;
     }
     printf("generator resume vs indirect call, %llu values per round, best of %d rounds\n",
@@ -189,8 +189,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench-gen: depth %zu computed a wrong sum\n", depths[d]);
             return 1;
         }
-        printf("resume at depth %-6zu %8.3f ns/value  %5.2fx indirect  %5.2fx depth 1\n",
-               depths[d], ns[d], ns[d] / base, ns[d] / ns[0]);
+        printf("resume at depth %-6zu %8.3f ns/value  %5.2fx indirect  %5.2fx depth 1\n", depths[d],
+               ns[d], ns[d] / base, ns[d] / ns[0]);
     }
     for (d = 0; d < 4; d++) {
         double t = time_naive(depths[d], n, &got);
@@ -198,8 +198,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench-gen: naive depth %zu computed a wrong sum\n", depths[d]);
             return 1;
         }
-        printf("naive chain, depth %-3zu %8.3f ns/value  %5.2fx indirect  (resume walks the chain)\n",
-               depths[d], t, t / base);
+        printf(
+            "naive chain, depth %-3zu %8.3f ns/value  %5.2fx indirect  (resume walks the chain)\n",
+            depths[d], t, t / base);
     }
     printf("ratio depth1/indirect %.2f (goal <= 2.0), depth64/depth1 %.2f (goal <= 1.5)\n",
            ns[0] / base, ns[3] / ns[0]);

@@ -36,7 +36,7 @@ void fz_result_same(const fz_result *a, const fz_result *b, const char *what);
 typedef struct fz_feed {
     const uint8_t *in;
     size_t len, pos;
-    uint64_t seed;   /* PRNG state; 0: one piece */
+    uint64_t seed;     /* PRNG state; 0: one piece */
     unsigned maxpiece; /* the largest piece */
 } fz_feed;
 

@@ -32,9 +32,9 @@
 enum task_state { T_READY, T_RUNNING, T_IO, T_TIMER, T_EVENT };
 
 struct gw_task {
-    gw_stack st;          /* the task's generator stack */
-    gw_wait wait;         /* the slot its generators yield into */
-    gw_exec *ex;          /* the executor that owns it */
+    gw_stack st;  /* the task's generator stack */
+    gw_wait wait; /* the slot its generators yield into */
+    gw_exec *ex;  /* the executor that owns it */
     enum task_state state;
     int cancelled;        /* cancel requested while running */
     size_t heap_index;    /* position in ex->heap, or SIZE_MAX when not in it */
@@ -261,8 +261,7 @@ static int reserve(gw_exec *ex, size_t n)
     return 0;
 }
 
-gw_task *gw__exec_spawn(gw_exec *ex, gw_frame *root, gw_wait **slot, gw_task_done_fn done,
-                        void *ud)
+gw_task *gw__exec_spawn(gw_exec *ex, gw_frame *root, gw_wait **slot, gw_task_done_fn done, void *ud)
 {
     gw_task *t;
 

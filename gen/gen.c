@@ -63,8 +63,8 @@ size_t gw_stack_format_backtrace(const gw_stack *st, char *buf, size_t len)
         return 0;
     for (f = st->_top; f != NULL; f = f->_caller) {
         size_t room = need < len ? len - need : 0;
-        int k = snprintf(room > 0 ? buf + need : NULL, room, "#%zu %s at %s:%d\n",
-                         i++, f->_type->name, f->_type->file, f->_pc);
+        int k = snprintf(room > 0 ? buf + need : NULL, room, "#%zu %s at %s:%d\n", i++,
+                         f->_type->name, f->_type->file, f->_pc);
         if (k < 0)
             break;
         need += (size_t)k;

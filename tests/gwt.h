@@ -40,8 +40,8 @@ typedef struct gwt_feed {
     size_t len;        /* its length */
     const size_t *cuts;
     size_t ncuts;
-    size_t pos;  /* bytes fed so far */
-    size_t next; /* index of the next cut */
+    size_t pos;   /* bytes fed so far */
+    size_t next;  /* index of the next cut */
     size_t waits; /* how many times the decoder waited for input */
 } gwt_feed;
 

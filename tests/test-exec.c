@@ -96,8 +96,8 @@ static void test_timer_order(void **state)
 
 typedef struct spinner {
     GW_FRAME(gw_wait);
-    int id, n, i;  /* which task, how many turns, turn */
-    char *log;     /* appended to on each turn */
+    int id, n, i; /* which task, how many turns, turn */
+    char *log;    /* appended to on each turn */
     size_t *nlog;
     int ret;
 } spinner;
@@ -142,7 +142,7 @@ static void test_ready_is_fair(void **state)
 
 typedef struct pipe_producer {
     GW_FRAME(gw_wait);
-    gw_mempipe *p;  /* where to write */
+    gw_mempipe *p; /* where to write */
     uint8_t chunk[7];
     size_t total, sent; /* bytes to send, sent so far */
     gw_io_op *op;
@@ -353,8 +353,7 @@ GW_BODY(sender, s)
 
     GW_BEGIN(s);
     while (s->sent < s->total) {
-        n = s->total - s->sent < sizeof(s->chunk) ? (size_t)(s->total - s->sent)
-                                                    : sizeof(s->chunk);
+        n = s->total - s->sent < sizeof(s->chunk) ? (size_t)(s->total - s->sent) : sizeof(s->chunk);
         for (i = 0; i < n; i++)
             s->chunk[i] = pattern(s->sent + i, s->seed);
         GW_AWAIT(s, op, gw_write(s->w, s->chunk, n));
@@ -377,7 +376,7 @@ GW_BODY(sender, s)
 typedef struct receiver {
     GW_FRAME(gw_wait);
     gw_bufreader *br;
-    int fd;               /* for the reset */
+    int fd; /* for the reset */
     uint8_t seed;
     uint64_t got;         /* bytes received */
     uint64_t reset_after; /* 0: never */
@@ -533,8 +532,8 @@ typedef struct blocked_reader {
     GW_FRAME(gw_wait);
     gw_fdio *io;
     uint8_t buf[16];
-    void *held;    /* memory held while suspended */
-    int *cleaned;  /* set by cleanup */
+    void *held;   /* memory held while suspended */
+    int *cleaned; /* set by cleanup */
     gw_io_op *op;
     int ret;
 } blocked_reader;

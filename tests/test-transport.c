@@ -277,7 +277,10 @@ static void test_bufreader_as_reader(void **state)
 
 static void test_bufreader_over_memory(void **state)
 {
-    static const uint8_t data[] = "\x02" "hi" "\x03" "abc";
+    static const uint8_t data[] = "\x02"
+                                  "hi"
+                                  "\x03"
+                                  "abc";
     uint8_t out[8];
     gw_bufreader br;
     gw_io_op *op;
@@ -299,7 +302,10 @@ static void test_bufreader_over_memory(void **state)
     run_now(op);
     assert_int_equal(op->ret, GW_EUNEXPECTED_EOF);
     assert_int_equal(op->n, 4);
-    assert_memory_equal(out, "\x03" "abc", 4);
+    assert_memory_equal(out,
+                        "\x03"
+                        "abc",
+                        4);
     gw_bufreader_fini(&br);
 }
 
@@ -307,10 +313,10 @@ static void test_bufreader_over_memory(void **state)
 
 /* A writer that records each write it receives and can be told to fail. */
 typedef struct rec_writer {
-    gw_writer w;     /* base */
-    gwt_result got;  /* every write, as a record */
+    gw_writer w;    /* base */
+    gwt_result got; /* every write, as a record */
     unsigned writes, flushes, closes;
-    int fail_with;   /* next write fails with this, if nonzero */
+    int fail_with; /* next write fails with this, if nonzero */
 } rec_writer;
 
 typedef gw_io_op rec_op;

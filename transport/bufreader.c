@@ -60,8 +60,7 @@ GW_BODY(buf_fill, s)
     while (gw_bufreader_avail(b) < s->min && !gw_bufreader_eof(b)) {
         make_room(b, s->min - gw_bufreader_avail(b));
         GW_AWAIT(s, sub,
-                 gw_try_read(b->src, b->buf + b->end,
-                             read_room(b, s->min - gw_bufreader_avail(b)),
+                 gw_try_read(b->src, b->buf + b->end, read_room(b, s->min - gw_bufreader_avail(b)),
                              s->min - gw_bufreader_avail(b)));
         b->end += s->sub->n;
         if (s->sub->ret < 0) {
@@ -149,7 +148,8 @@ void gw_bufreader_init_mem(gw_bufreader *b, const void *data, size_t len)
 {
     memset(b, 0, sizeof(*b));
     gw_reader_init(&b->r, &bufreader_ops);
-    b->buf = (uint8_t *)(uintptr_t)data; /* never written: with no source, nothing is read into it */
+    b->buf =
+        (uint8_t *)(uintptr_t)data; /* never written: with no source, nothing is read into it */
     b->cap = len;
     b->end = len;
 }

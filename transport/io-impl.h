@@ -42,7 +42,8 @@ static inline gw_io_op *gw__io_args(gw_io_op *op, uint8_t *buf, const uint8_t *s
     gw__io_args(GW__IO_START(op, T, obj), (buf), NULL, (cap), (min))
 
 /* A write of len bytes from src. */
-#define GW__IO_WRITE(op, T, obj, src, len) gw__io_args(GW__IO_START(op, T, obj), NULL, (src), (len), 0)
+#define GW__IO_WRITE(op, T, obj, src, len)                                                         \
+    gw__io_args(GW__IO_START(op, T, obj), NULL, (src), (len), 0)
 
 /* GW__CONTAINER_OF(ptr, T, member): the T whose `member` ptr points at. */
 #define GW__CONTAINER_OF(ptr, T, member) ((T *)(void *)((char *)(ptr)-offsetof(T, member)))

@@ -16,10 +16,10 @@ extern "C" {
 
 /* A set of allocation functions; `ud` is passed to each. */
 typedef struct gw_allocator {
-    void *(*malloc)(size_t n, void *ud);            /* NULL on failure */
-    void *(*realloc)(void *p, size_t n, void *ud);  /* NULL on failure, p untouched */
-    void (*free)(void *p, void *ud);                /* p may be NULL */
-    void *ud;                                       /* the functions' argument */
+    void *(*malloc)(size_t n, void *ud);           /* NULL on failure */
+    void *(*realloc)(void *p, size_t n, void *ud); /* NULL on failure, p untouched */
+    void (*free)(void *p, void *ud);               /* p may be NULL */
+    void *ud;                                      /* the functions' argument */
 } gw_allocator;
 
 /*

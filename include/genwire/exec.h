@@ -56,7 +56,10 @@ typedef struct gw_event {
     int _pending;     /* signalled while nobody waited: the next wait returns at once */
 } gw_event;
 
-#define GW_EVENT_INIT {NULL, 0}
+#define GW_EVENT_INIT                                                                              \
+    {                                                                                              \
+        NULL, 0                                                                                    \
+    }
 
 /* A wait record: the value type of every task generator. */
 typedef struct gw_wait {
@@ -123,7 +126,8 @@ typedef void (*gw_task_done_fn)(gw_task *t, int cancelled, void *ud);
  * NULL when out of memory (the frame is then untouched).  This is the only
  * executor call that allocates.  Never suspends.
  */
-#define GW_SPAWN(ex, frame, done, ud) gw__exec_spawn((ex), &(frame)->_gw, &(frame)->_out, (done), (ud))
+#define GW_SPAWN(ex, frame, done, ud)                                                              \
+    gw__exec_spawn((ex), &(frame)->_gw, &(frame)->_out, (done), (ud))
 gw_task *gw__exec_spawn(gw_exec *ex, gw_frame *root, gw_wait **slot, gw_task_done_fn done,
                         void *ud);
 

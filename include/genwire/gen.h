@@ -65,10 +65,10 @@ typedef struct gw_gen_type {
 
 /* The header every frame starts with.  Private: use the macros. */
 struct gw_frame {
-    gw_resume_fn _resume;       /* the body */
-    gw_frame *_caller;          /* the frame suspended in GW_YIELD_FROM on us, or NULL */
-    const gw_gen_type *_type;   /* name, file and cleanup */
-    int _pc;                    /* 0: not started; GW__PC_DONE: finished; else the resume line */
+    gw_resume_fn _resume;     /* the body */
+    gw_frame *_caller;        /* the frame suspended in GW_YIELD_FROM on us, or NULL */
+    const gw_gen_type *_type; /* name, file and cleanup */
+    int _pc;                  /* 0: not started; GW__PC_DONE: finished; else the resume line */
 };
 
 /* A driver: runs one stack of frames, root to innermost.  Caller-owned. */
@@ -84,8 +84,8 @@ enum gw_next_result {
 };
 
 /* Internal results of a resume function. */
-#define GW__DONE 0
-#define GW__YIELD 1
+#define GW__DONE    0
+#define GW__YIELD   1
 #define GW__PC_DONE (-1)
 
 /*
@@ -164,7 +164,7 @@ enum gw_next_result {
     } while (0)
 
 #define GW__CAT2(a, b) a##b
-#define GW__CAT(a, b) GW__CAT2(a, b)
+#define GW__CAT(a, b)  GW__CAT2(a, b)
 
 /*
  * GW_YIELD_FROM(s, child): runs the initialised child frame `child` (a

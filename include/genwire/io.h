@@ -41,11 +41,11 @@ extern "C" {
  */
 typedef struct gw_io_op {
     GW_FRAME(gw_wait);
-    void *obj;          /* the reader or writer this operation belongs to */
-    uint8_t *buf;       /* read: where the bytes go */
-    const uint8_t *src; /* write: the bytes to write */
-    size_t len;         /* read: capacity of buf; write: bytes at src */
-    size_t min;         /* read: how many bytes to wait for */
+    void *obj;            /* the reader or writer this operation belongs to */
+    uint8_t *buf;         /* read: where the bytes go */
+    const uint8_t *src;   /* write: the bytes to write */
+    size_t len;           /* read: capacity of buf; write: bytes at src */
+    size_t min;           /* read: how many bytes to wait for */
     struct gw_io_op *sub; /* a lower layer's operation this one is waiting in */
     /* Results. */
     int ret;  /* 0 on success, else a negative gw error */
@@ -159,7 +159,7 @@ gw_io_op *gw_close(gw_writer *w);
 /* ---- Non-blocking fd ---------------------------------------------------- */
 
 /* gw_fdio_init flags. */
-#define GW_FDIO_OWN 1u      /* gw_fdio_fini closes the fd */
+#define GW_FDIO_OWN      1u /* gw_fdio_fini closes the fd */
 #define GW_FDIO_NONBLOCK 2u /* set O_NONBLOCK now, restore the old flags in gw_fdio_fini */
 
 /*
@@ -171,13 +171,13 @@ gw_io_op *gw_close(gw_writer *w);
  * socket down for writing; for other fds it closes the fd if owned.
  */
 typedef struct gw_fdio {
-    gw_reader r;   /* the read side */
-    gw_writer w;   /* the write side */
-    int fd;        /* the descriptor; -1 after fini */
-    int is_socket; /* shutdown() and send(MSG_NOSIGNAL) apply */
-    unsigned flags;   /* GW_FDIO_* given to init */
-    int saved_flags;  /* fcntl flags before GW_FDIO_NONBLOCK, or -1 */
-    int sys_errno;    /* errno of the last GW_EIO */
+    gw_reader r;     /* the read side */
+    gw_writer w;     /* the write side */
+    int fd;          /* the descriptor; -1 after fini */
+    int is_socket;   /* shutdown() and send(MSG_NOSIGNAL) apply */
+    unsigned flags;  /* GW_FDIO_* given to init */
+    int saved_flags; /* fcntl flags before GW_FDIO_NONBLOCK, or -1 */
+    int sys_errno;   /* errno of the last GW_EIO */
 } gw_fdio;
 
 /* gw_fdio_init: wraps fd.  Returns 0, or GW_EIO if fcntl failed. */
@@ -196,14 +196,14 @@ void gw_fdio_fini(gw_fdio *io);
  * resumes.  A writer that finds it full waits on p->writable.
  */
 typedef struct gw_mempipe {
-    gw_reader r;         /* the read end */
-    gw_writer w;         /* the write end */
-    uint8_t *buf;        /* cap bytes */
-    size_t cap;          /* capacity */
-    size_t pos, end;     /* the unread bytes are buf[pos..end) */
-    int finished;        /* no more bytes will come */
-    gw_event readable;   /* signalled when bytes arrive or the pipe finishes */
-    gw_event writable;   /* signalled when space frees up */
+    gw_reader r;       /* the read end */
+    gw_writer w;       /* the write end */
+    uint8_t *buf;      /* cap bytes */
+    size_t cap;        /* capacity */
+    size_t pos, end;   /* the unread bytes are buf[pos..end) */
+    int finished;      /* no more bytes will come */
+    gw_event readable; /* signalled when bytes arrive or the pipe finishes */
+    gw_event writable; /* signalled when space frees up */
 } gw_mempipe;
 
 /* gw_mempipe_init: a pipe holding at most cap (> 0) bytes.  Returns 0 or
@@ -298,7 +298,6 @@ static inline uint64_t gw_bufreader_offset(const gw_bufreader *b)
  */
 gw_io_op *gw_bufreader_fill(gw_bufreader *b, size_t min);
 
-
 /* GW_FILL(s, field, b, min): yields from gw_bufreader_fill(b, min) only if
  * fewer than min bytes are buffered.  Test avail afterwards. */
 #define GW_FILL(s, field, b, min)                                                                  \
@@ -316,11 +315,11 @@ gw_io_op *gw_bufreader_fill(gw_bufreader *b, size_t min);
  * accepts what was written there.
  */
 typedef struct gw_bufwriter {
-    gw_writer w;     /* the bufwriter as an AsyncWrite */
-    gw_writer *dst;  /* the writer below, not owned */
-    uint8_t *buf;    /* cap bytes */
-    size_t cap;      /* capacity */
-    size_t len;      /* bytes buffered */
+    gw_writer w;    /* the bufwriter as an AsyncWrite */
+    gw_writer *dst; /* the writer below, not owned */
+    uint8_t *buf;   /* cap bytes */
+    size_t cap;     /* capacity */
+    size_t len;     /* bytes buffered */
 } gw_bufwriter;
 
 /* gw_bufwriter_init: a buffer of cap (> 0) bytes in front of dst.  Returns
