@@ -6,8 +6,11 @@
 #define GENWIRE_GENWIRE_H
 
 #include "genwire/alloc.h"
+#include "genwire/compress.h"
+#include "genwire/crypt.h"
 #include "genwire/error.h"
 #include "genwire/exec.h"
+#include "genwire/frame.h"
 #include "genwire/gen.h"
 #include "genwire/io.h"
 #include "genwire/version.h"

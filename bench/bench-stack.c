@@ -1,0 +1,109 @@
+/*
+ * Baseline for the command-line benchmark (bench/bench-cli): the time that
+ * raw library loops take for the work of `genwire decode
+ * secretstream,gzip,u32be`: a libsodium crypto_secretstream pull loop over
+ * the wire file, then a zlib inflate() loop over the gzip stream it yields,
+ * each over data already in memory (the output of inflate is discarded, as
+ * the command's goes to /dev/null).  Prints the seconds of each loop and
+ * their sum, best of 3 rounds.
+ *
+ * Usage: bench-stack KEYFILE WIREFILE
+ */
+#include <sodium.h>
+#include <zlib.h>
+
+#include <genwire/exec.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t *p;
+    long n;
+
+    if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0) {
+        perror(path);
+        exit(1);
+    }
+    rewind(f);
+    p = malloc((size_t)n + 1);
+    if (p == NULL || fread(p, 1, (size_t)n, f) != (size_t)n) {
+        perror(path);
+        exit(1);
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return p;
+}
+
+int main(int argc, char **argv)
+{
+    crypto_secretstream_xchacha20poly1305_state st;
+    uint8_t key[32], *wire, *plain, *out;
+    size_t wlen, plen = 0, klen, i;
+    double best[2] = {1e30, 1e30};
+    char *khex;
+    int r;
+
+    if (argc != 3 || sodium_init() < 0) {
+        fprintf(stderr, "usage: bench-stack KEYFILE WIREFILE\n");
+        return 2;
+    }
+    khex = (char *)slurp(argv[1], &klen);
+    for (i = 0; i < 32; i++)
+        sscanf(khex + 2 * i, "%2hhx", &key[i]);
+    wire = slurp(argv[2], &wlen);
+    plain = malloc(wlen);
+    out = malloc(1 << 20);
+    for (r = 0; r < 3; r++) {
+        size_t pos = 24;
+        int64_t t0 = gw_now(), t1, t2;
+        z_stream zs;
+        unsigned char tag = 0;
+
+        plen = 0;
+        crypto_secretstream_xchacha20poly1305_init_pull(&st, wire, key);
+        while (pos + 4 <= wlen && tag != crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
+            uint32_t n = (uint32_t)wire[pos] << 24 | (uint32_t)wire[pos + 1] << 16 |
+                         (uint32_t)wire[pos + 2] << 8 | wire[pos + 3];
+            unsigned long long m;
+            if (crypto_secretstream_xchacha20poly1305_pull(&st, plain + plen, &m, &tag,
+                                                           wire + pos + 4, n, NULL, 0) != 0) {
+                fprintf(stderr, "bench-stack: bad message\n");
+                return 1;
+            }
+            plen += (size_t)m;
+            pos += 4 + n;
+        }
+        t1 = gw_now();
+        memset(&zs, 0, sizeof(zs));
+        inflateInit2(&zs, 15 + 16);
+        zs.next_in = plain;
+        zs.avail_in = (uInt)plen;
+        do {
+            zs.next_out = out;
+            zs.avail_out = 1 << 20;
+            if (inflate(&zs, Z_NO_FLUSH) < 0) {
+                fprintf(stderr, "bench-stack: bad gzip\n");
+                return 1;
+            }
+        } while (zs.avail_out == 0);
+        inflateEnd(&zs);
+        t2 = gw_now();
+        if ((double)(t1 - t0) / 1e9 < best[0])
+            best[0] = (double)(t1 - t0) / 1e9;
+        if ((double)(t2 - t1) / 1e9 < best[1])
+            best[1] = (double)(t2 - t1) / 1e9;
+    }
+    printf("raw libsodium pull %.3f s, raw zlib inflate %.3f s, sum %.3f s\n", best[0], best[1],
+           best[0] + best[1]);
+    free(out);
+    free(plain);
+    free(wire);
+    free(khex);
+    return 0;
+}

@@ -1,0 +1,340 @@
+#!/usr/bin/python3
+"""Tests of the genwire command-line tool (tools/genwire.c), driving the built
+binary as a user would: round trips through every layer and through stacks of
+two and three, streams from independent peers (the gzip command, Python's
+zlib, and libsodium through python3-nacl), every bad-input class giving exit
+status 1 and a message naming the layer and the offset, --help and usage
+errors, a closed standard output, standard input left blocking, and flat
+memory on a 1 GiB stream.  Prints TAP.
+
+Usage: test-cli.py PATH-TO-GENWIRE
+"""
+import json
+import os
+import random
+import resource
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import zlib
+
+GENWIRE = sys.argv[1]
+TMP = tempfile.mkdtemp(prefix="gw-cli-")
+KEY = os.path.join(TMP, "k.key")
+results = []
+
+
+def gw(*args, data=b"", check=None):
+    """Runs genwire with data on standard input; returns (status, out, err)."""
+    p = subprocess.run([GENWIRE, *args], input=data, capture_output=True)
+    if check is not None and p.returncode != check:
+        raise AssertionError("genwire %s: status %d, want %d; stderr: %s"
+                             % (" ".join(args), p.returncode, check, p.stderr.decode(errors="replace")))
+    return p.returncode, p.stdout, p.stderr
+
+
+def case(fn):
+    """Runs one test case and records ok / not ok."""
+    try:
+        fn()
+        results.append((True, fn.__name__, ""))
+    except Exception as e:  # noqa: BLE001 - every failure is reported
+        results.append((False, fn.__name__, repr(e)))
+    return fn
+
+
+def records_text(n, seed):
+    rnd = random.Random(seed)
+    lines = []
+    for i in range(n):
+        k = rnd.choice([0, 1, 5, 30, 200, 3000])
+        lines.append("".join(rnd.choice("abcdefghij klmnop\t{}\"\\é€") for _ in range(k)))
+    return lines
+
+
+BYTE_LAYERS = ["secretstream", "gzip", "zlib", "deflate", "chunked"]
+RECORD_LAYERS = ["u8", "u16be", "u16le", "u32be", "u32le", "u64be", "u64le", "varint", "lines",
+                 "netstring"]
+
+
+def keyargs(stack):
+    return ["--key", KEY] if "secretstream" in stack else []
+
+
+def test_keygen():
+    gw("keygen", KEY, check=0)
+    st = os.stat(KEY)
+    assert st.st_mode & 0o777 == 0o600, oct(st.st_mode)
+    text = open(KEY).read()
+    assert len(text) == 65 and text.endswith("\n"), text
+    int(text[:64], 16)
+    status, _, err = gw("keygen", KEY)
+    assert status == 1 and b"exists" in err, (status, err)
+
+
+def test_round_trip_every_layer():
+    data = os.urandom(200000) + b"tail"
+    for layer in BYTE_LAYERS:
+        _, wire, _ = gw("encode", layer, *keyargs(layer), data=data, check=0)
+        _, back, _ = gw("decode", layer, *keyargs(layer), data=wire, check=0)
+        assert back == data, layer
+    lines = records_text(300, 1)
+    text = ("\n".join(lines) + "\n").encode()
+    for layer in RECORD_LAYERS:
+        recs = [l for l in lines if layer != "u8" or len(l.encode()) < 256]
+        t = ("\n".join(recs) + "\n").encode()
+        _, wire, _ = gw("encode", layer, data=t, check=0)
+        _, back, _ = gw("decode", layer, "--format", "lines", data=wire, check=0)
+        assert back == t, layer
+    del text
+
+
+def test_round_trip_stacks():
+    lines = records_text(500, 2)
+    text = ("\n".join(lines) + "\n").encode()
+    stacks = ["gzip,u32be", "secretstream,varint", "chunked,netstring", "zlib,lines",
+              "secretstream,gzip,u32be", "chunked,deflate,u64le", "gzip,secretstream,u16be",
+              "secretstream,gzip", "chunked,zlib"]
+    for stack in stacks:
+        _, wire, _ = gw("encode", stack, *keyargs(stack), data=text, check=0)
+        if stack.split(",")[-1] in RECORD_LAYERS:
+            _, back, _ = gw("decode", stack, *keyargs(stack), "--format", "lines", data=wire,
+                            check=0)
+        else:
+            _, back, _ = gw("decode", stack, *keyargs(stack), data=wire, check=0)
+        assert back == text, stack
+
+
+def test_json_round_trip():
+    recs = [b"plain", b"", b"\x00\xff\xfe binary", "ünïcode €".encode(), b"quote\" back\\ tab\t"]
+    wire = b"".join(struct.pack(">I", len(r)) + r for r in recs)
+    _, out, _ = gw("decode", "u32be", "--format", "json", data=wire, check=0)
+    objs = [json.loads(l) for l in out.decode().splitlines()]
+    assert len(objs) == len(recs)
+    off = 0
+    for o, r in zip(objs, recs):
+        assert o["offset"] == off and o["length"] == len(r), o
+        off += 4 + len(r)
+        if "text" in o:
+            assert o["text"].encode() == r
+        else:
+            import base64
+            assert base64.b64decode(o["base64"]) == r
+    assert "base64" in objs[2]
+    _, again, _ = gw("encode", "--input", "json", "u32be", data=out, check=0)
+    assert again == wire
+    # Other keys are ignored.
+    _, w2, _ = gw("encode", "--input", "json", "u8",
+                  data=b'{"x": [1, {"y": null}], "text": "hi", "z": true}\n', check=0)
+    assert w2 == b"\x02hi", w2
+    status, _, err = gw("encode", "--input", "json", "u8", data=b'{"nope": 1}\n')
+    assert status == 1 and b"input line 1" in err, err
+
+
+def test_hex_format():
+    _, out, _ = gw("decode", "u8", "--format", "hex", data=b"\x02\x00\xff\x00", check=0)
+    assert out == b"00ff\n\n", out
+
+
+def test_gzip_command_and_python_zlib_decode():
+    data = b"".join(b"line %d of the peer's data\n" % i for i in range(20000))
+    gz = subprocess.run(["gzip", "-c"], input=data, capture_output=True, check=True).stdout
+    _, out, _ = gw("decode", "gzip", data=gz, check=0)
+    assert out == data
+    # Two concatenated members decode as one stream, as gzip -d does.
+    _, out, _ = gw("decode", "gzip", data=gz + gz, check=0)
+    assert out == data + data
+    _, out, _ = gw("decode", "zlib", data=zlib.compress(data, 9), check=0)
+    assert out == data
+    co = zlib.compressobj(6, zlib.DEFLATED, -15)
+    raw = co.compress(data) + co.flush()
+    _, out, _ = gw("decode", "deflate", data=raw, check=0)
+    assert out == data
+    # And what genwire writes, the gzip command reads.
+    _, wire, _ = gw("encode", "gzip", data=data, check=0)
+    back = subprocess.run(["gzip", "-dc"], input=wire, capture_output=True, check=True).stdout
+    assert back == data
+
+
+def test_python_nacl_peer():
+    from nacl import bindings as b
+    key = bytes.fromhex(open(KEY).read().strip())
+    state = b.crypto_secretstream_xchacha20poly1305_state()
+    header = b.crypto_secretstream_xchacha20poly1305_init_push(state, key)
+    msgs = [b"first message", b"", b"x" * 70000]
+    wire = header
+    for i, m in enumerate(msgs):
+        tag = (b.crypto_secretstream_xchacha20poly1305_TAG_FINAL if i == len(msgs) - 1
+               else b.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE)
+        c = b.crypto_secretstream_xchacha20poly1305_push(state, m, None, tag)
+        wire += struct.pack(">I", len(c)) + c
+    _, out, _ = gw("decode", "secretstream", "--key", KEY, data=wire, check=0)
+    assert out == b"".join(msgs)
+    # The other way: genwire encrypts, nacl decrypts.
+    plain = os.urandom(150000)
+    _, wire, _ = gw("encode", "secretstream", "--key", KEY, data=plain, check=0)
+    st = b.crypto_secretstream_xchacha20poly1305_state()
+    b.crypto_secretstream_xchacha20poly1305_init_pull(st, wire[:24], key)
+    pos, got, tag = 24, b"", None
+    while pos < len(wire):
+        (n,) = struct.unpack(">I", wire[pos:pos + 4])
+        m, tag = b.crypto_secretstream_xchacha20poly1305_pull(st, wire[pos + 4:pos + 4 + n], None)
+        got += m
+        pos += 4 + n
+    assert got == plain and tag == b.crypto_secretstream_xchacha20poly1305_TAG_FINAL
+
+
+def expect_error(stack, wire, layer, offset, *extra, words=None):
+    status, _, err = gw("decode", stack, *keyargs(stack), *extra, data=wire)
+    text = err.decode()
+    want = "genwire: %s: " % layer
+    assert status == 1, (stack, status, text)
+    assert text.startswith(want), (stack, text)
+    assert text.rstrip().endswith("at byte %d" % offset), (stack, text, offset)
+    if words is not None:
+        assert words in text, (stack, text)
+
+
+def test_bad_input_classes():
+    # Framing.
+    expect_error("u64be", b"\xff" * 8 + b"abc", "u64be", 0, words="longer than the limit")
+    expect_error("u32be", b"\x00\x00\x00\x05ab", "u32be", 6, words="truncated")
+    expect_error("varint", b"\xff" * 10 + b"\x01", "varint", 9, words="varint")
+    expect_error("netstring", b"03:abc,", "netstring", 1, words="netstring")
+    expect_error("netstring", b"3:abcX", "netstring", 5, words="comma")
+    # Chunked.
+    expect_error("chunked", b"FFFFFFFFFFFFFFFF0\r\n", "chunked", 16, words="chunk size")
+    expect_error("chunked", b"5\r\nhello\r\n", "chunked", 10, words="truncated")
+    # Compression.
+    gz = subprocess.run(["gzip", "-c"], input=b"hello hello hello\n" * 100,
+                        capture_output=True, check=True).stdout
+    expect_error("gzip", gz[:30], "gzip", 30, words="truncated")
+    expect_error("gzip", gz + b"junk", "gzip", len(gz), words="after the end")
+    bad = bytearray(gz)
+    bad[-8] ^= 0xff  # the CRC
+    expect_error("gzip", bytes(bad), "gzip", len(gz) - 8 + 3, words="check")
+    # A dynamic block header with too many codes: zlib stops in byte 4.
+    expect_error("zlib", b"\x78\x9c\x05\xff\xff", "zlib", 4, words="too many length")
+    # Encryption.
+    _, wire, _ = gw("encode", "secretstream", "--key", KEY, data=b"secret", check=0)
+    flip = bytearray(wire)
+    flip[-1] ^= 1
+    expect_error("secretstream", bytes(flip), "secretstream", 24, words="forged")
+    # Errors of this layer give the offset of the message (its length prefix).
+    expect_error("secretstream", wire[:-3], "secretstream", 24, words="truncated")
+    expect_error("secretstream", wire + b"x", "secretstream", len(wire), words="after the final")
+
+
+def test_bad_input_empty_flood():
+    # Past 1 Mi consecutive empty u8 records.
+    wire = b"\x00" * ((1 << 20) + 5)
+    expect_error("u8", wire, "u8", 1 << 20, words="empty")
+
+
+def test_output_written_before_error():
+    wire = b"\x00\x00\x00\x02ok\x00\x00\x00\x09cut"
+    status, out, err = gw("decode", "u32be", "--format", "lines", data=wire)
+    assert status == 1 and out == b"ok\n", (status, out, err)
+
+
+def test_help_and_usage():
+    for args in (["--help"], ["decode", "--help"], ["encode", "--help"], ["keygen", "--help"]):
+        status, out, err = gw(*args)
+        assert status == 0 and out.startswith(b"Usage: genwire") and err == b"", args
+    status, out, _ = gw("--version")
+    assert status == 0 and out.startswith(b"genwire "), out
+    for args in ([], ["frobnicate"], ["decode"], ["decode", "gzip,nope"], ["decode", "u32be,gzip"],
+                 ["decode", "--format", "xml", "u8"], ["decode", "--max-record", "x", "u8"],
+                 ["decode", "secretstream"], ["encode", "--level", "12", "gzip"],
+                 ["decode", "u8", "extra"], ["decode", "--bogus", "u8"]):
+        status, out, err = gw(*args)
+        assert status == 2, (args, status)
+        assert b"Try 'genwire --help'" in err, (args, err)
+
+
+def test_closed_stdout_is_quiet():
+    data = subprocess.run(["gzip", "-c"], input=os.urandom(4 << 20), capture_output=True,
+                          check=True).stdout
+    p = subprocess.run(["sh", "-c", "'%s' decode gzip 2>%s/err | head -c 10 | wc -c"
+                        % (GENWIRE, TMP)], input=data, capture_output=True)
+    assert p.stdout.strip() == b"10", p.stdout
+    err = open(os.path.join(TMP, "err"), "rb").read()
+    assert err == b"", err
+
+
+def test_stdin_left_blocking():
+    # A pipe whose read end genwire made non-blocking must be blocking again
+    # when genwire exits, on success and on error.
+    code = r"""
+import fcntl, os, subprocess, sys
+r, w = os.pipe()
+os.write(w, sys.argv[2].encode()); os.close(w)
+subprocess.run([sys.argv[1], "decode", sys.argv[3]], stdin=r, stdout=subprocess.DEVNULL,
+               stderr=subprocess.DEVNULL)
+print(fcntl.fcntl(r, fcntl.F_GETFL) & os.O_NONBLOCK)
+"""
+    for data, stack in (("\x01a", "u8"), ("\x05a", "u8")):
+        p = subprocess.run([sys.executable, "-c", code, GENWIRE, data, stack], capture_output=True,
+                           check=True)
+        assert p.stdout.strip() == b"0", p.stdout
+
+
+def test_regular_files():
+    src = os.path.join(TMP, "plain")
+    with open(src, "wb") as f:
+        f.write(b"from a file\n" * 1000)
+    dst = os.path.join(TMP, "wire")
+    with open(src, "rb") as i, open(dst, "wb") as o:
+        subprocess.run([GENWIRE, "encode", "zlib,lines"], stdin=i, stdout=o, check=True)
+    with open(dst, "rb") as i:
+        p = subprocess.run([GENWIRE, "decode", "zlib,lines", "--format", "lines"], stdin=i,
+                           capture_output=True, check=True)
+    assert p.stdout == b"from a file\n" * 1000
+
+
+def test_one_gib_flat_memory():
+    # 1 GiB of records through gzip: peak RSS of the decoder under 16 MiB.
+    rec = struct.pack(">I", 4092) + bytes(range(256)) * 15 + bytes(252)
+    block = rec * 256  # 1 MiB
+    gzpath = os.path.join(TMP, "big.gz")
+    with open(gzpath, "wb") as f:
+        co = zlib.compressobj(1, zlib.DEFLATED, 31)
+        for _ in range(1024):
+            f.write(co.compress(block))
+        f.write(co.flush())
+    # GNU time reports the peak RSS of genwire alone (a Python parent's would
+    # be inherited through fork and exec).
+    rss = os.path.join(TMP, "rss")
+    with open(gzpath, "rb") as i:
+        p = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", rss, GENWIRE, "decode",
+                              "gzip,u32be", "--format", "raw"], stdin=i, stdout=subprocess.PIPE)
+        total = 0
+        while True:
+            chunk = p.stdout.read(1 << 20)
+            if not chunk:
+                break
+            total += len(chunk)
+        status = p.wait()
+    assert status == 0, status
+    assert total == 1024 * 256 * 4092, total
+    peak = int(open(rss).read().split()[-1])  # KiB
+    assert peak < 16 * 1024, "peak RSS %d KiB" % peak
+    print("# 1 GiB decode: peak RSS %d KiB" % peak)
+
+
+for t in (test_keygen, test_round_trip_every_layer, test_round_trip_stacks, test_json_round_trip,
+          test_hex_format, test_gzip_command_and_python_zlib_decode, test_python_nacl_peer,
+          test_bad_input_classes, test_bad_input_empty_flood, test_output_written_before_error,
+          test_help_and_usage, test_closed_stdout_is_quiet, test_stdin_left_blocking,
+          test_regular_files, test_one_gib_flat_memory):
+    case(t)
+
+print("1..%d" % len(results))
+for i, (ok, name, why) in enumerate(results, 1):
+    print("%s %d - %s" % ("ok" if ok else "not ok", i, name))
+    if not ok:
+        print("# " + why.replace("\n", "\n# "))
+shutil.rmtree(TMP, ignore_errors=True)
+sys.exit(0 if all(ok for ok, _, _ in results) else 1)

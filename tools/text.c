@@ -1,0 +1,440 @@
+/*
+ * The command-line tool's text helpers (tools/text.h): UTF-8, JSON strings,
+ * base64, hex, and the JSON-lines record parser.  Each works on one buffer
+ * in one pass, with no allocation.
+ */
+#include "text.h"
+
+#include <string.h>
+
+int tx_utf8_valid(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        uint8_t c = p[i];
+        size_t len, k;
+        uint32_t cp;
+
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            len = 2;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            len = 3;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        if (n - i < len)
+            return 0;
+        for (k = 1; k < len; k++) {
+            if ((p[i + k] & 0xc0) != 0x80)
+                return 0;
+            cp = cp << 6 | (p[i + k] & 0x3f);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
+size_t tx_json_escape(const uint8_t *p, size_t n, char *out)
+{
+    static const char hexd[] = "0123456789abcdef";
+    size_t i, o = 0;
+
+    for (i = 0; i < n; i++) {
+        uint8_t c = p[i];
+        switch (c) {
+        case '"':
+            out[o++] = '\\';
+            out[o++] = '"';
+            break;
+        case '\\':
+            out[o++] = '\\';
+            out[o++] = '\\';
+            break;
+        case '\n':
+            out[o++] = '\\';
+            out[o++] = 'n';
+            break;
+        case '\r':
+            out[o++] = '\\';
+            out[o++] = 'r';
+            break;
+        case '\t':
+            out[o++] = '\\';
+            out[o++] = 't';
+            break;
+        default:
+            if (c < 0x20 || c == 0x7f) {
+                memcpy(out + o, "\\u00", 4);
+                out[o + 4] = hexd[c >> 4];
+                out[o + 5] = hexd[c & 15];
+                o += 6;
+            } else {
+                out[o++] = (char)c;
+            }
+        }
+    }
+    return o;
+}
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+size_t tx_base64(const uint8_t *p, size_t n, char *out)
+{
+    size_t i, o = 0;
+
+    for (i = 0; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        out[o++] = b64[v >> 18];
+        out[o++] = b64[(v >> 12) & 63];
+        out[o++] = b64[(v >> 6) & 63];
+        out[o++] = b64[v & 63];
+    }
+    if (n - i == 1) {
+        uint32_t v = (uint32_t)p[i] << 16;
+        out[o++] = b64[v >> 18];
+        out[o++] = b64[(v >> 12) & 63];
+        out[o++] = '=';
+        out[o++] = '=';
+    } else if (n - i == 2) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
+        out[o++] = b64[v >> 18];
+        out[o++] = b64[(v >> 12) & 63];
+        out[o++] = b64[(v >> 6) & 63];
+        out[o++] = '=';
+    }
+    return o;
+}
+
+static int b64_value(char c)
+{
+    const char *q = c != 0 ? strchr(b64, c) : NULL;
+
+    return q != NULL ? (int)(q - b64) : -1;
+}
+
+long tx_unbase64(const char *s, size_t n, uint8_t *out)
+{
+    size_t i, o = 0;
+
+    if (n % 4 != 0)
+        return -1;
+    for (i = 0; i < n; i += 4) {
+        int a = b64_value(s[i]), b = b64_value(s[i + 1]), c, d;
+        int last = i + 4 == n;
+        uint32_t v;
+
+        if (a < 0 || b < 0)
+            return -1;
+        c = last && s[i + 2] == '=' && s[i + 3] == '=' ? -2 : b64_value(s[i + 2]);
+        d = last && s[i + 3] == '=' ? -2 : b64_value(s[i + 3]);
+        if (c == -1 || d == -1 || (c == -2 && d != -2))
+            return -1;
+        v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)(c < 0 ? 0 : c) << 6 |
+            (uint32_t)(d < 0 ? 0 : d);
+        out[o++] = (uint8_t)(v >> 16);
+        if (c >= 0)
+            out[o++] = (uint8_t)(v >> 8);
+        if (d >= 0)
+            out[o++] = (uint8_t)v;
+    }
+    return (long)o;
+}
+
+void tx_hex(const uint8_t *p, size_t n, char *out)
+{
+    static const char hexd[] = "0123456789abcdef";
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        out[2 * i] = hexd[p[i] >> 4];
+        out[2 * i + 1] = hexd[p[i] & 15];
+    }
+}
+
+/* ---- the JSON-lines record parser ----------------------------------------- */
+
+typedef struct jp {
+    const char *s;   /* the line */
+    size_t n, i;     /* its length, the read position */
+    const char *why; /* the first error */
+} jp;
+
+static void ws(jp *j)
+{
+    while (j->i < j->n && (j->s[j->i] == ' ' || j->s[j->i] == '\t' || j->s[j->i] == '\r'))
+        j->i++;
+}
+
+static int fail(jp *j, const char *why)
+{
+    if (j->why == NULL)
+        j->why = why;
+    return -1;
+}
+
+static int hex4(const char *p, uint32_t *v)
+{
+    int k;
+
+    *v = 0;
+    for (k = 0; k < 4; k++) {
+        char c = p[k];
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0)
+            return -1;
+        *v = *v << 4 | (uint32_t)d;
+    }
+    return 0;
+}
+
+static size_t put_utf8(uint8_t *o, uint32_t cp)
+{
+    if (cp < 0x80) {
+        o[0] = (uint8_t)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (uint8_t)(0xc0 | cp >> 6);
+        o[1] = (uint8_t)(0x80 | (cp & 63));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (uint8_t)(0xe0 | cp >> 12);
+        o[1] = (uint8_t)(0x80 | ((cp >> 6) & 63));
+        o[2] = (uint8_t)(0x80 | (cp & 63));
+        return 3;
+    }
+    o[0] = (uint8_t)(0xf0 | cp >> 18);
+    o[1] = (uint8_t)(0x80 | ((cp >> 12) & 63));
+    o[2] = (uint8_t)(0x80 | ((cp >> 6) & 63));
+    o[3] = (uint8_t)(0x80 | (cp & 63));
+    return 4;
+}
+
+/* Parses a string at j->i; its decoded UTF-8 goes to out (if not NULL),
+ * its length to *len.  The decoded form is never longer than the JSON. */
+static int string(jp *j, uint8_t *out, size_t *len)
+{
+    size_t o = 0;
+
+    if (j->i >= j->n || j->s[j->i] != '"')
+        return fail(j, "a string was expected");
+    j->i++;
+    while (j->i < j->n) {
+        unsigned char c = (unsigned char)j->s[j->i++];
+        if (c == '"') {
+            *len = o;
+            return 0;
+        }
+        if (c < 0x20)
+            return fail(j, "a control character inside a string");
+        if (c != '\\') {
+            if (out != NULL)
+                out[o] = c;
+            o++;
+            continue;
+        }
+        if (j->i >= j->n)
+            break;
+        c = (unsigned char)j->s[j->i++];
+        switch (c) {
+        case '"':
+        case '\\':
+        case '/':
+            break;
+        case 'b':
+            c = '\b';
+            break;
+        case 'f':
+            c = '\f';
+            break;
+        case 'n':
+            c = '\n';
+            break;
+        case 'r':
+            c = '\r';
+            break;
+        case 't':
+            c = '\t';
+            break;
+        case 'u': {
+            uint32_t cp, lo;
+            uint8_t tmp[4];
+            if (j->n - j->i < 4 || hex4(j->s + j->i, &cp) != 0)
+                return fail(j, "a bad \\u escape");
+            j->i += 4;
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                if (j->n - j->i < 6 || j->s[j->i] != '\\' || j->s[j->i + 1] != 'u' ||
+                    hex4(j->s + j->i + 2, &lo) != 0 || lo < 0xdc00 || lo > 0xdfff)
+                    return fail(j, "an unpaired surrogate");
+                j->i += 6;
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+            } else if (cp >= 0xdc00 && cp <= 0xdfff) {
+                return fail(j, "an unpaired surrogate");
+            }
+            {
+                size_t k = put_utf8(tmp, cp);
+                if (out != NULL)
+                    memcpy(out + o, tmp, k);
+                o += k;
+            }
+            continue;
+        }
+        default:
+            return fail(j, "a bad escape in a string");
+        }
+        if (out != NULL)
+            out[o] = c;
+        o++;
+    }
+    return fail(j, "an unterminated string");
+}
+
+/* Skips any JSON value, nesting at most `depth` deep. */
+static int skip_value(jp *j, int depth)
+{
+    size_t len;
+
+    ws(j);
+    if (j->i >= j->n)
+        return fail(j, "a value was expected");
+    if (depth <= 0)
+        return fail(j, "nesting too deep");
+    switch (j->s[j->i]) {
+    case '"':
+        return string(j, NULL, &len);
+    case '{':
+    case '[': {
+        char close = j->s[j->i] == '{' ? '}' : ']';
+        int first = 1;
+        j->i++;
+        for (;;) {
+            ws(j);
+            if (j->i < j->n && j->s[j->i] == close) {
+                j->i++;
+                return 0;
+            }
+            if (!first) {
+                if (j->i >= j->n || j->s[j->i] != ',')
+                    return fail(j, "',' expected");
+                j->i++;
+                ws(j);
+            }
+            first = 0;
+            if (close == '}') {
+                if (string(j, NULL, &len) != 0)
+                    return -1;
+                ws(j);
+                if (j->i >= j->n || j->s[j->i] != ':')
+                    return fail(j, "':' expected");
+                j->i++;
+            }
+            if (skip_value(j, depth - 1) != 0)
+                return -1;
+        }
+    }
+    default: {
+        /* A number or a literal: the characters they are made of. */
+        size_t start = j->i;
+        while (j->i < j->n && strchr("0123456789+-.eEtruefalsn", j->s[j->i]) != NULL)
+            j->i++;
+        if (j->i == start)
+            return fail(j, "a value was expected");
+        return 0;
+    }
+    }
+}
+
+int tx_json_record(const char *line, size_t n, uint8_t *scratch, tx_record *rec, const char **why)
+{
+    jp j = {line, n, 0, NULL};
+    int have = 0, first = 1;
+
+    ws(&j);
+    if (j.i >= n || line[j.i] != '{') {
+        *why = "a JSON object was expected";
+        return -1;
+    }
+    j.i++;
+    for (;;) {
+        size_t klen, vlen;
+        const char *key;
+
+        ws(&j);
+        if (j.i < n && line[j.i] == '}') {
+            j.i++;
+            break;
+        }
+        if (!first) {
+            if (j.i >= n || line[j.i] != ',') {
+                fail(&j, "',' expected");
+                goto bad;
+            }
+            j.i++;
+            ws(&j);
+        }
+        first = 0;
+        key = line + j.i + 1;
+        if (string(&j, NULL, &klen) != 0)
+            goto bad;
+        ws(&j);
+        if (j.i >= n || line[j.i] != ':') {
+            fail(&j, "':' expected");
+            goto bad;
+        }
+        j.i++;
+        ws(&j);
+        if (klen == 4 && memcmp(key, "text", 4) == 0) {
+            if (string(&j, scratch, &vlen) != 0)
+                goto bad;
+            rec->data = scratch;
+            rec->len = vlen;
+            have++;
+        } else if (klen == 6 && memcmp(key, "base64", 6) == 0) {
+            const char *start = line + j.i + 1;
+            long k;
+            if (string(&j, NULL, &vlen) != 0)
+                goto bad;
+            k = tx_unbase64(start, vlen, scratch);
+            if (k < 0 || memchr(start, '\\', vlen) != NULL) {
+                fail(&j, "\"base64\" is not base64");
+                goto bad;
+            }
+            rec->data = scratch;
+            rec->len = (size_t)k;
+            have++;
+        } else if (skip_value(&j, 32) != 0) {
+            goto bad;
+        }
+    }
+    ws(&j);
+    if (j.i != n) {
+        fail(&j, "text after the object");
+        goto bad;
+    }
+    if (have != 1) {
+        *why = have == 0 ? "the object has neither \"text\" nor \"base64\""
+                         : "the object has more than one of \"text\" and \"base64\"";
+        return -1;
+    }
+    return 0;
+bad:
+    *why = j.why;
+    return -1;
+}
