@@ -89,7 +89,8 @@ void gw_inflate_opts_default(gw_inflate_opts *o);
  *     err_off is the offset of the first of them;
  *   GW_EOUTPUT_LIMIT, GW_ERATIO_LIMIT: more output was due than the limits
  *     allow; every byte up to the limit was delivered, none past it; err_off
- *     is the offset of the next compressed byte not yet read;
+ *     is the offset just past the compressed byte that completed the code of
+ *     the first byte refused (the ratio counts input up to there too);
  *   GW_ENOMEM: an allocation failed; GW_ELIBRARY: zlib misbehaved;
  *   GW_ECANCELLED: a read was abandoned mid-operation (its task cancelled);
  *   otherwise the error of the reader below.

@@ -20,10 +20,11 @@
  * The output limits are enforced before zlib writes: the room given to zlib
  * is clamped to what the limits still allow, computed from the compressed
  * bytes read so far.  When that is nothing, zlib gets one byte of scratch
- * space (z->_probe) to show whether more output is due; the byte is handed
- * on only if the limits, re-checked with the input zlib read to make it,
- * allow it.  Since zlib reads input only as it decodes, where the layer stops
- * depends on the stream alone, not on how its bytes arrived.
+ * space (z->_probe) to show whether more output is due, and its input one
+ * byte at a time, so that when the byte appears the input read is exactly
+ * what its code needed; the byte is handed on only if the limits, re-checked
+ * with that input, allow it.  Where the layer stops, and the offset it
+ * reports, then depend on the stream alone, not on how its bytes arrived.
  */
 #include "genwire/compress.h"
 
@@ -107,6 +108,70 @@ static int zlib_error(gw_inflate *z, int zr)
     return fail(z, err, off, msg);
 }
 
+/* Hands out the byte a probe produced, if the limits allow it. */
+static int take_probe(gw_inflate *z, uint8_t *out)
+{
+    if (z->opts.max_output != 0 && z->out_total >= z->opts.max_output)
+        return fail(z, GW_EOUTPUT_LIMIT, gw_bufreader_offset(z->src), NULL);
+    if (z->opts.max_ratio != 0 && z->out_total >= ratio_budget(z))
+        return fail(z, GW_ERATIO_LIMIT, gw_bufreader_offset(z->src), NULL);
+    out[0] = z->_probe;
+    z->out_total++;
+    return 0;
+}
+
+/*
+ * The limits allow no more output for the input read so far: finds out
+ * whether zlib has another byte to give, into z->_probe.  zlib decodes ahead
+ * of its output (after filling the output space it goes on to decode the next
+ * code if input is there), so here it gets no input at first, then one byte
+ * at a time: when the byte appears, the input read is exactly what the code
+ * that made it needed, however the input arrived.  Same results as step().
+ */
+static int probe(gw_inflate *z, uint8_t *out, size_t *got)
+{
+    z_stream *zs = z->_zs;
+    gw_bufreader *src = z->src;
+    size_t give = 0, used;
+    int zr, rc, moved = 0;
+
+    *got = 0;
+    for (;;) {
+        zs->next_in = gw_bufreader_peek(src);
+        zs->avail_in = (uInt)give;
+        zs->next_out = &z->_probe;
+        zs->avail_out = 1;
+        zr = inflate(zs, Z_NO_FLUSH);
+        used = give - zs->avail_in;
+        gw_bufreader_consume(src, used);
+        z->in_total += used;
+        if (zs->avail_out == 0) {
+            if ((rc = take_probe(z, out)) < 0)
+                return rc;
+            *got = 1;
+        }
+        if (zr == Z_STREAM_END) {
+            z->members++;
+            z->_state = ST_AFTER;
+            return STEP_END;
+        }
+        if (zr != Z_OK && zr != Z_BUF_ERROR)
+            return zlib_error(z, zr);
+        if (*got > 0)
+            return STEP_PROGRESS;
+        if (used > 0 || give == 0) {
+            /* Read a byte, or tried with none: go on one byte at a time. */
+            moved |= used > 0;
+            give = 1;
+            if (gw_bufreader_avail(src) > 0)
+                continue;
+            return moved ? STEP_PROGRESS : STEP_STARVED;
+        }
+        /* A byte given and not taken, with room for output: cannot happen. */
+        return fail(z, GW_ELIBRARY, gw_bufreader_offset(src), "inflate made no progress");
+    }
+}
+
 /*
  * Runs zlib once over the buffered input into out[0 .. room), room > 0,
  * within the limits.  Sets *got to the bytes written to out.  Returns a
@@ -118,7 +183,7 @@ static int step(gw_inflate *z, uint8_t *out, size_t room, size_t *got)
     gw_bufreader *src = z->src;
     size_t avail = gw_bufreader_avail(src), allow = room, used, made;
     uint64_t left;
-    int probe, zr;
+    int zr;
 
     *got = 0;
     if (z->opts.max_output != 0) {
@@ -132,29 +197,23 @@ static int step(gw_inflate *z, uint8_t *out, size_t room, size_t *got)
         if (left < allow)
             allow = (size_t)left;
     }
+    if (z->in_total == 0 && avail > 0 && z->opts.format == GW_ZFORMAT_AUTO)
+        z->_gzip = gw_bufreader_peek(src)[0] == 0x1f; /* as zlib tells them apart */
+    if (allow == 0)
+        return probe(z, out, got);
     if (allow > UINT_MAX)
         allow = UINT_MAX;
     if (avail > UINT_MAX)
         avail = UINT_MAX;
-    if (z->in_total == 0 && avail > 0 && z->opts.format == GW_ZFORMAT_AUTO)
-        z->_gzip = gw_bufreader_peek(src)[0] == 0x1f; /* as zlib tells them apart */
-    probe = allow == 0;
     zs->next_in = gw_bufreader_peek(src);
     zs->avail_in = (uInt)avail;
-    zs->next_out = probe ? &z->_probe : out;
-    zs->avail_out = probe ? 1u : (uInt)allow;
+    zs->next_out = out;
+    zs->avail_out = (uInt)allow;
     zr = inflate(zs, Z_NO_FLUSH);
     used = avail - zs->avail_in;
-    made = (probe ? 1u : allow) - zs->avail_out;
+    made = allow - zs->avail_out;
     gw_bufreader_consume(src, used);
     z->in_total += used;
-    if (probe && made > 0) {
-        if (z->opts.max_output != 0 && z->out_total >= z->opts.max_output)
-            return fail(z, GW_EOUTPUT_LIMIT, gw_bufreader_offset(src), NULL);
-        if (z->opts.max_ratio != 0 && z->out_total >= ratio_budget(z))
-            return fail(z, GW_ERATIO_LIMIT, gw_bufreader_offset(src), NULL);
-        out[0] = z->_probe;
-    }
     z->out_total += made;
     *got = made;
     if (zr == Z_STREAM_END) {

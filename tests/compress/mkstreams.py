@@ -86,7 +86,7 @@ for fmt in ("gzip", "zlib", "deflate"):
 # Small windows and memory levels, and matches reaching far back.
 put("py-zlib-w9", "zlib", compress(small, "zlib", 9, wbits=9), small)
 put("py-deflate-w10-m1", "deflate", compress(small, "deflate", 9, wbits=-10, memlevel=1), small)
-far = noise(600) + text(40000, 3) + noise(600)
+far = noise(600) + text(20000, 3) + noise(600)
 put("py-zlib-far", "zlib", compress(far, "zlib", 9), far)
 # Auto-detection of both wrappers.
 put("py-auto-gzip", "auto", compress(small, "gzip"), small)
