@@ -55,7 +55,9 @@ GW_BODY(buf_fill, s)
     GW_BEGIN(s);
     if (b->r.err != 0)
         GW_RETURN(s, b->r.err);
-    if (s->min > b->cap)
+    /* At end of stream no more bytes can come: that is the answer even
+     * when min is more than the buffer could hold. */
+    if (s->min > b->cap && !gw_bufreader_eof(b))
         GW_RETURN(s, GW_ETOO_LARGE);
     while (gw_bufreader_avail(b) < s->min && !gw_bufreader_eof(b)) {
         make_room(b, s->min - gw_bufreader_avail(b));

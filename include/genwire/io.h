@@ -291,7 +291,7 @@ static inline uint64_t gw_bufreader_offset(const gw_bufreader *b)
  * gw_bufreader_fill: waits until at least min bytes are buffered (moving the
  * buffered bytes to the front of the buffer if needed).  Result: op->ret 0
  * and op->n = avail, which is < min only at end of stream (gw_bufreader_eof);
- * GW_ETOO_LARGE if min > cap; or the reader's error.  Finishes without
+ * GW_ETOO_LARGE if min > cap and the stream has not ended; or the reader's error.  Finishes without
  * suspending when min bytes are already buffered, but decoders should test
  * gw_bufreader_avail first (GW_FILL does) so that the fast path makes no call
  * at all.  May suspend.
