@@ -54,6 +54,16 @@ uint64_t gwt_rand(uint64_t *state)
     return x * 0x2545F4914F6CDD1DULL;
 }
 
+int gwt_run_op(gw_io_op *op)
+{
+    gw_wait w;
+    gw_stack st;
+
+    GW_START(&st, op, &w);
+    assert_int_equal(gw_next(&st), GW_RETURNED);
+    return op->ret;
+}
+
 void gwt_drive(gw_stack *st, gw_wait *slot, gw_mempipe *pipe, gwt_feed *feed)
 {
     while (gw_next(st) == GW_YIELDED) {

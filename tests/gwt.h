@@ -64,6 +64,10 @@ typedef void (*gwt_decode_fn)(gwt_feed *feed, gwt_result *out, void *ud);
 void gwt_check_splits(const uint8_t *in, size_t len, gwt_decode_fn decode, void *ud,
                       gwt_result *whole);
 
+/* gwt_run_op: runs an operation frame to completion in push mode, failing
+ * the test if it waits for anything; returns op->ret. */
+int gwt_run_op(gw_io_op *op);
+
 /* A small deterministic PRNG for test data (xorshift64*). */
 uint64_t gwt_rand(uint64_t *state);
 

@@ -24,17 +24,6 @@
 
 #include "gwt.h"
 
-/* Runs an operation to completion; nothing here may wait. */
-static int run_now(gw_io_op *op)
-{
-    gw_wait w;
-    gw_stack st;
-
-    GW_START(&st, op, &w);
-    assert_int_equal(gw_next(&st), GW_RETURNED);
-    return op->ret;
-}
-
 /* ---- the decode driver ---------------------------------------------------- */
 
 /* How one decode is run. */
@@ -654,13 +643,13 @@ static void test_source_error(void **state)
         assert_int_equal(gw_bufreader_init(&br, &src.r, caps[i]), 0);
         gw_chunked_reader_init(&c, &br, NULL);
         op = gw_read(&c.r, out, sizeof(out), sizeof(out));
-        assert_int_equal(run_now(op), GW_ECONNRESET);
+        assert_int_equal(gwt_run_op(op), GW_ECONNRESET);
         assert_int_equal(op->n, 7);
         assert_memory_equal(out, "helloab", 7);
         assert_int_equal(c.r.err, GW_ECONNRESET);
         assert_int_equal(c.r.err_off, 15); /* all of it was read */
         op = gw_try_read(&c.r, out, sizeof(out), 1);
-        assert_int_equal(run_now(op), GW_ECONNRESET);
+        assert_int_equal(gwt_run_op(op), GW_ECONNRESET);
         assert_int_equal(op->n, 0);
         gw_bufreader_fini(&br);
     }
@@ -746,28 +735,28 @@ static void test_encode_exact(void **state)
     (void)state;
     col_init(&cw);
     assert_int_equal(gw_chunked_writer_init(&cwr, &cw.w, 16), 0);
-    assert_int_equal(run_now(gw_write(&cwr.w, "hello", 5)), 0);
+    assert_int_equal(gwt_run_op(gw_write(&cwr.w, "hello", 5)), 0);
     assert_int_equal(cw.got.len, 0); /* buffered */
-    assert_int_equal(run_now(gw_close(&cwr.w)), 0);
+    assert_int_equal(gwt_run_op(gw_close(&cwr.w)), 0);
     ASSERT_GOT(cw, "5\r\nhello\r\n0\r\n\r\n");
     assert_int_equal(cw.closes, 1);
     assert_int_equal(cwr.w.nwritten, 5);
-    assert_int_equal(run_now(gw_write(&cwr.w, "x", 1)), GW_ECLOSED);
+    assert_int_equal(gwt_run_op(gw_write(&cwr.w, "x", 1)), GW_ECLOSED);
     gw_chunked_writer_fini(&cwr);
     gwt_result_free(&cw.got);
 
     /* A flush per chunk; an empty flush emits nothing. */
     col_init(&cw);
     assert_int_equal(gw_chunked_writer_init(&cwr, &cw.w, 16), 0);
-    assert_int_equal(run_now(gw_flush(&cwr.w)), 0);
+    assert_int_equal(gwt_run_op(gw_flush(&cwr.w)), 0);
     assert_int_equal(cw.got.len, 0);
     assert_int_equal(cw.flushes, 1);
-    assert_int_equal(run_now(gw_write(&cwr.w, "hello", 5)), 0);
-    assert_int_equal(run_now(gw_flush(&cwr.w)), 0);
-    assert_int_equal(run_now(gw_flush(&cwr.w)), 0);
-    assert_int_equal(run_now(gw_write(&cwr.w, " world", 6)), 0);
-    assert_int_equal(run_now(gw_write(&cwr.w, "", 0)), 0);
-    assert_int_equal(run_now(gw_close(&cwr.w)), 0);
+    assert_int_equal(gwt_run_op(gw_write(&cwr.w, "hello", 5)), 0);
+    assert_int_equal(gwt_run_op(gw_flush(&cwr.w)), 0);
+    assert_int_equal(gwt_run_op(gw_flush(&cwr.w)), 0);
+    assert_int_equal(gwt_run_op(gw_write(&cwr.w, " world", 6)), 0);
+    assert_int_equal(gwt_run_op(gw_write(&cwr.w, "", 0)), 0);
+    assert_int_equal(gwt_run_op(gw_close(&cwr.w)), 0);
     ASSERT_GOT(cw, "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
     gw_chunked_writer_fini(&cwr);
     gwt_result_free(&cw.got);
@@ -775,9 +764,9 @@ static void test_encode_exact(void **state)
     /* A full buffer is a chunk; a large write goes straight through. */
     col_init(&cw);
     assert_int_equal(gw_chunked_writer_init(&cwr, &cw.w, 4), 0);
-    assert_int_equal(run_now(gw_write(&cwr.w, "ab", 2)), 0);
-    assert_int_equal(run_now(gw_write(&cwr.w, "cdefghijkl", 10)), 0);
-    assert_int_equal(run_now(gw_close(&cwr.w)), 0);
+    assert_int_equal(gwt_run_op(gw_write(&cwr.w, "ab", 2)), 0);
+    assert_int_equal(gwt_run_op(gw_write(&cwr.w, "cdefghijkl", 10)), 0);
+    assert_int_equal(gwt_run_op(gw_close(&cwr.w)), 0);
     ASSERT_GOT(cw, "4\r\nabcd\r\n4\r\nefgh\r\n4\r\nijkl\r\n0\r\n\r\n");
     assert_int_equal(cwr.w.nwritten, 12);
     gw_chunked_writer_fini(&cwr);
@@ -787,8 +776,8 @@ static void test_encode_exact(void **state)
     col_init(&cw);
     memset(big, 'z', sizeof(big));
     assert_int_equal(gw_chunked_writer_init(&cwr, &cw.w, 255), 0);
-    assert_int_equal(run_now(gw_write(&cwr.w, big, sizeof(big))), 0);
-    assert_int_equal(run_now(gw_close(&cwr.w)), 0);
+    assert_int_equal(gwt_run_op(gw_write(&cwr.w, big, sizeof(big))), 0);
+    assert_int_equal(gwt_run_op(gw_close(&cwr.w)), 0);
     assert_int_equal(cw.got.len, 4 + 255 + 2 + 4 + 45 + 2 + 5);
     assert_memory_equal(cw.got.data, "ff\r\nzz", 6);
     assert_memory_equal(cw.got.data + 4 + 255, "\r\n2d\r\nz", 7);
@@ -811,13 +800,13 @@ static void test_encode_errors(void **state)
     /* An error below sticks. */
     assert_int_equal(gw_chunked_writer_init(&cwr, &cw.w, 4), 0);
     cw.fail_with = GW_EPIPE;
-    assert_int_equal(run_now(gw_write(&cwr.w, "abc", 3)), 0); /* buffered */
-    assert_int_equal(run_now(gw_write(&cwr.w, "def", 3)), GW_EPIPE);
+    assert_int_equal(gwt_run_op(gw_write(&cwr.w, "abc", 3)), 0); /* buffered */
+    assert_int_equal(gwt_run_op(gw_write(&cwr.w, "def", 3)), GW_EPIPE);
     assert_int_equal(cwr.w.err, GW_EPIPE);
     cw.fail_with = 0;
-    assert_int_equal(run_now(gw_write(&cwr.w, "g", 1)), GW_EPIPE);
-    assert_int_equal(run_now(gw_flush(&cwr.w)), GW_EPIPE);
-    assert_int_equal(run_now(gw_close(&cwr.w)), GW_EPIPE);
+    assert_int_equal(gwt_run_op(gw_write(&cwr.w, "g", 1)), GW_EPIPE);
+    assert_int_equal(gwt_run_op(gw_flush(&cwr.w)), GW_EPIPE);
+    assert_int_equal(gwt_run_op(gw_close(&cwr.w)), GW_EPIPE);
     assert_int_equal(cw.got.len, 0);
     gw_chunked_writer_fini(&cwr);
     gw_chunked_writer_fini(&cwr); /* twice is harmless */
@@ -851,12 +840,12 @@ static void test_round_trip(void **state)
             size_t n = (size_t)(gwt_rand(&seed) % 700);
             if (n > len - pos)
                 n = len - pos;
-            assert_int_equal(run_now(gw_write(&cwr.w, body + pos, n)), 0);
+            assert_int_equal(gwt_run_op(gw_write(&cwr.w, body + pos, n)), 0);
             pos += n;
             if (gwt_rand(&seed) % 4 == 0)
-                assert_int_equal(run_now(gw_flush(&cwr.w)), 0);
+                assert_int_equal(gwt_run_op(gw_flush(&cwr.w)), 0);
         }
-        assert_int_equal(run_now(gw_close(&cwr.w)), 0);
+        assert_int_equal(gwt_run_op(gw_close(&cwr.w)), 0);
         assert_int_equal(cwr.w.nwritten, len);
         gwt_check_splits(cw.got.data, cw.got.len, ck_decode, &p, &r);
         assert_int_equal(r.err, 0);
@@ -889,21 +878,21 @@ static void test_round_trip_pipe(void **state)
         body[i] = (uint8_t)gwt_rand(&seed);
     assert_int_equal(gw_mempipe_init(&pipe, 2 * N), 0);
     assert_int_equal(gw_chunked_writer_init(&cwr, &pipe.w, 4000), 0);
-    assert_int_equal(run_now(gw_write(&cwr.w, body, 10)), 0);
-    assert_int_equal(run_now(gw_flush(&cwr.w)), 0);
-    assert_int_equal(run_now(gw_write(&cwr.w, body + 10, N - 10)), 0);
-    assert_int_equal(run_now(gw_close(&cwr.w)), 0);
+    assert_int_equal(gwt_run_op(gw_write(&cwr.w, body, 10)), 0);
+    assert_int_equal(gwt_run_op(gw_flush(&cwr.w)), 0);
+    assert_int_equal(gwt_run_op(gw_write(&cwr.w, body + 10, N - 10)), 0);
+    assert_int_equal(gwt_run_op(gw_close(&cwr.w)), 0);
     assert_true(pipe.finished);
     assert_int_equal(gw_bufreader_init(&br, &pipe.r, 512), 0);
     gw_chunked_reader_init(&c, &br, NULL);
     op = gw_read(&c.r, out, N + 1, N);
-    assert_int_equal(run_now(op), 0);
+    assert_int_equal(gwt_run_op(op), 0);
     assert_int_equal(op->n, N);
     assert_memory_equal(out, body, N);
     assert_int_equal(c.r.nread, N);
     /* min was met: the last-chunk may still be unread; the next read ends. */
     op = gw_try_read(&c.r, out, N + 1, 1);
-    assert_int_equal(run_now(op), 0);
+    assert_int_equal(gwt_run_op(op), 0);
     assert_int_equal(op->n, 0);
     assert_true(c.r.eof);
     assert_int_equal(gw_bufreader_avail(&br), 0);

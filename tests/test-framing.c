@@ -56,17 +56,6 @@ GW_BODY(consumer, s)
     GW_END(s);
 }
 
-/* Runs one operation frame to completion in push mode. */
-static int run_op(gw_io_op *op)
-{
-    gw_wait w;
-    gw_stack st;
-
-    GW_START(&st, op, &w);
-    assert_int_equal(gw_next(&st), GW_RETURNED);
-    return op->ret;
-}
-
 static void decode(gwt_feed *feed, gwt_result *out, void *ud)
 {
     const fcfg *cfg = ud;
@@ -93,11 +82,11 @@ static void decode(gwt_feed *feed, gwt_result *out, void *ud)
         out->off = rr.err_off;
         assert_int_equal(rr.err, c.ret);
         assert_int_equal(gw_record_try_next(&rr), 0);
-        assert_int_equal(run_op(gw_record_next(&rr)), c.ret);
+        assert_int_equal(gwt_run_op(gw_record_next(&rr)), c.ret);
         assert_int_equal(rr.err_off, out->off);
     } else {
         /* A clean end stays a clean end. */
-        assert_int_equal(run_op(gw_record_next(&rr)), 0);
+        assert_int_equal(gwt_run_op(gw_record_next(&rr)), 0);
     }
     gwt_result_free(&c.piece);
     gw_record_reader_fini(&rr);
@@ -526,8 +515,8 @@ static void test_writer(void **state)
         assert_int_equal(gw_mempipe_init(&pipe, 64), 0);
         assert_int_equal(gw_bufwriter_init(&bw, &pipe.w, 8), 0);
         assert_int_equal(gw_record_writer_init(&rw, &bw, cases[i].fmt, 0), 0);
-        assert_int_equal(run_op(gw_record_write(&rw, "hi", 2)), 0);
-        assert_int_equal(run_op(gw_flush(&bw.w)), 0);
+        assert_int_equal(gwt_run_op(gw_record_write(&rw, "hi", 2)), 0);
+        assert_int_equal(gwt_run_op(gw_flush(&bw.w)), 0);
         assert_int_equal(pipe.end - pipe.pos, cases[i].len);
         memcpy(got, pipe.buf + pipe.pos, cases[i].len);
         assert_memory_equal(got, cases[i].out, cases[i].len);
@@ -542,13 +531,13 @@ static void test_writer(void **state)
         assert_int_equal(gw_mempipe_init(&pipe, 1024), 0);
         assert_int_equal(gw_bufwriter_init(&bw, &pipe.w, 64), 0);
         assert_int_equal(gw_record_writer_init(&rw, &bw, GW_FRAME_U8, 0), 0);
-        assert_int_equal(run_op(gw_record_write(&rw, big, 256)), GW_ERECORD_TOO_LARGE);
-        assert_int_equal(run_op(gw_record_write(&rw, big, 255)), 0); /* through the slow path */
+        assert_int_equal(gwt_run_op(gw_record_write(&rw, big, 256)), GW_ERECORD_TOO_LARGE);
+        assert_int_equal(gwt_run_op(gw_record_write(&rw, big, 255)), 0); /* through the slow path */
         assert_int_equal(gw_record_writer_init(&rw, &bw, GW_FRAME_LINES, 0), 0);
-        assert_int_equal(run_op(gw_record_write(&rw, "a\nb", 3)), GW_EINVAL);
-        assert_int_equal(run_op(gw_record_write(&rw, "ab\r", 3)), GW_EINVAL);
+        assert_int_equal(gwt_run_op(gw_record_write(&rw, "a\nb", 3)), GW_EINVAL);
+        assert_int_equal(gwt_run_op(gw_record_write(&rw, "ab\r", 3)), GW_EINVAL);
         assert_int_equal(gw_record_writer_init(&rw, &bw, GW_FRAME_U32BE, 100), 0);
-        assert_int_equal(run_op(gw_record_write(&rw, big, 101)), GW_ERECORD_TOO_LARGE);
+        assert_int_equal(gwt_run_op(gw_record_write(&rw, big, 101)), GW_ERECORD_TOO_LARGE);
         gw_bufwriter_fini(&bw);
         gw_mempipe_fini(&pipe);
     }

@@ -27,16 +27,6 @@
 
 #include "gwt.h"
 
-/* Runs an operation frame to completion in push mode, failing on any wait. */
-static void run_now(gw_io_op *op)
-{
-    gw_wait w;
-    gw_stack st;
-
-    GW_START(&st, op, &w);
-    assert_int_equal(gw_next(&st), GW_RETURNED);
-}
-
 /* ---- memory pipe and gw_read ------------------------------------------- */
 
 static void test_mempipe_basic(void **state)
@@ -51,7 +41,7 @@ static void test_mempipe_basic(void **state)
     assert_int_equal(gw_mempipe_init(&p, 8), 0);
     assert_int_equal(gw_mempipe_feed(&p, "0123456789", 10), 8); /* capacity */
     op = gw_try_read(&p.r, buf, sizeof(buf), 3);
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->ret, 0);
     assert_int_equal(op->n, 8);
     assert_memory_equal(buf, "01234567", 8);
@@ -71,7 +61,7 @@ static void test_mempipe_basic(void **state)
 
     /* min = 0 never waits. */
     op = gw_try_read(&p.r, buf, sizeof(buf), 0);
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->n, 0);
     assert_false(p.r.eof);
 
@@ -80,7 +70,7 @@ static void test_mempipe_basic(void **state)
     gw_mempipe_finish(&p);
     assert_int_equal(gw_mempipe_feed(&p, "z", 1), 0);
     op = gw_try_read(&p.r, buf, sizeof(buf), 5);
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->ret, 0);
     assert_int_equal(op->n, 2);
     assert_true(p.r.eof);
@@ -88,7 +78,7 @@ static void test_mempipe_basic(void **state)
 
     /* min > cap is refused. */
     op = gw_try_read(&p.r, buf, 2, 3);
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->ret, GW_EINVAL);
     gw_mempipe_fini(&p);
     assert_int_equal(gw_mempipe_init(&p, 0), GW_EINVAL);
@@ -105,12 +95,12 @@ static void test_read_short_is_error(void **state)
     assert_int_equal(gw_mempipe_init(&p, 16), 0);
     gw_mempipe_feed(&p, "abcdef", 6);
     op = gw_read(&p.r, buf, 4, 4);
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->ret, 0);
     assert_int_equal(op->n, 4);
     gw_mempipe_finish(&p);
     op = gw_read(&p.r, buf, 8, 4);
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->ret, GW_EUNEXPECTED_EOF);
     assert_int_equal(op->n, 2);
     assert_memory_equal(buf, "ef", 2);
@@ -232,7 +222,7 @@ static void test_bufreader_fill_too_large(void **state)
     assert_int_equal(gw_mempipe_init(&pipe, 64), 0);
     assert_int_equal(gw_bufreader_init(&br, &pipe.r, 8), 0);
     op = gw_bufreader_fill(&br, 9);
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->ret, GW_ETOO_LARGE);
     gw_bufreader_fini(&br);
     gw_mempipe_fini(&pipe);
@@ -257,17 +247,17 @@ static void test_bufreader_as_reader(void **state)
     gw_mempipe_feed(&pipe, in, sizeof(in));
     gw_mempipe_finish(&pipe);
     op = gw_read(&br.r, outb, 3, 3);
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->n, 3);
     assert_int_equal(gw_bufreader_avail(&br), 13); /* buffered a whole buffer */
     op = gw_read(&br.r, outb + 3, 900, 900);
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->ret, 0);
     assert_int_equal(op->n, 900);
     assert_int_equal(gw_bufreader_avail(&br), 0); /* bypassed the buffer */
     assert_int_equal(gw_bufreader_offset(&br), 903);
     op = gw_try_read(&br.r, outb + 903, 200, 200);
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->n, 97);
     assert_true(br.r.eof);
     assert_memory_equal(in, outb, sizeof(in));
@@ -291,11 +281,11 @@ static void test_bufreader_over_memory(void **state)
     assert_int_equal(gw_bufreader_avail(&br), 7);
     assert_ptr_equal(gw_bufreader_peek(&br), data); /* no copy */
     op = gw_bufreader_fill(&br, 7);
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->ret, 0);
     assert_int_equal(op->n, 7);
     op = gw_bufreader_fill(&br, 8); /* more than there is: end of stream, not an error */
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->ret, 0);
     assert_int_equal(op->n, 7);
     gw_bufreader_fini(&br);
@@ -304,14 +294,14 @@ static void test_bufreader_over_memory(void **state)
      * GW_ETOO_LARGE, found by the chunked decoder's tests). */
     gw_bufreader_init_mem(&br, data, 0);
     op = gw_bufreader_fill(&br, 1);
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->ret, 0);
     assert_int_equal(op->n, 0);
     gw_bufreader_fini(&br);
     gw_bufreader_init_mem(&br, data, sizeof(data) - 1);
     gw_bufreader_consume(&br, 3);
     op = gw_read(&br.r, out, 5, 5);
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->ret, GW_EUNEXPECTED_EOF);
     assert_int_equal(op->n, 4);
     assert_memory_equal(out,
@@ -392,25 +382,25 @@ static void test_bufwriter(void **state)
     memset(big, 'B', sizeof(big));
     gw_writer_init(&rw.w, &rec_ops);
     assert_int_equal(gw_bufwriter_init(&bw, &rw.w, 10), 0);
-    run_now(op = gw_write(&bw.w, "abc", 3));
-    run_now(op = gw_write(&bw.w, "defg", 4));
+    gwt_run_op(op = gw_write(&bw.w, "abc", 3));
+    gwt_run_op(op = gw_write(&bw.w, "defg", 4));
     assert_int_equal(rw.writes, 0); /* batched */
     p = gw_bufwriter_reserve(&bw, 3);
     assert_non_null(p);
     memcpy(p, "hij", 3);
     gw_bufwriter_commit(&bw, 3);
     assert_null(gw_bufwriter_reserve(&bw, 1));
-    run_now(op = gw_write(&bw.w, "kl", 2)); /* full: one write of 10 */
+    gwt_run_op(op = gw_write(&bw.w, "kl", 2)); /* full: one write of 10 */
     assert_int_equal(op->ret, 0);
     assert_int_equal(rw.writes, 1);
-    run_now(op = gw_write(&bw.w, big, sizeof(big))); /* tops up, then straight through */
+    gwt_run_op(op = gw_write(&bw.w, big, sizeof(big))); /* tops up, then straight through */
     assert_int_equal(op->n, sizeof(big));
     assert_int_equal(rw.writes, 3);
-    run_now(op = gw_flush(&bw.w));
+    gwt_run_op(op = gw_flush(&bw.w));
     assert_int_equal(rw.flushes, 1);
     assert_int_equal(rw.writes, 3); /* nothing buffered: no write */
-    run_now(op = gw_write(&bw.w, "z", 1));
-    run_now(op = gw_close(&bw.w));
+    gwt_run_op(op = gw_write(&bw.w, "z", 1));
+    gwt_run_op(op = gw_close(&bw.w));
     assert_int_equal(rw.writes, 4);
     assert_int_equal(rw.closes, 1);
     assert_int_equal(bw.w.nwritten, 3 + 4 + 3 + 2 + 100 + 1);
@@ -418,9 +408,9 @@ static void test_bufwriter(void **state)
     assert_int_equal(rw.got.len, 8 + 10 + 8 + 10 + 8 + 92 + 8 + 1);
     assert_memory_equal(rw.got.data + 8, "abcdefghij", 10);
     assert_memory_equal(rw.got.data + 26, "klBBBBBBBB", 10);
-    run_now(op = gw_write(&bw.w, "late", 4));
+    gwt_run_op(op = gw_write(&bw.w, "late", 4));
     assert_int_equal(op->ret, GW_ECLOSED);
-    run_now(op = gw_close(&bw.w)); /* closing twice is harmless */
+    gwt_run_op(op = gw_close(&bw.w)); /* closing twice is harmless */
     assert_int_equal(op->ret, 0);
     assert_int_equal(rw.closes, 1);
     gw_bufwriter_fini(&bw);
@@ -431,11 +421,11 @@ static void test_bufwriter(void **state)
     gw_writer_init(&rw.w, &rec_ops);
     assert_int_equal(gw_bufwriter_init(&bw, &rw.w, 4), 0);
     rw.fail_with = GW_EPIPE;
-    run_now(op = gw_write(&bw.w, "ab", 2));
+    gwt_run_op(op = gw_write(&bw.w, "ab", 2));
     assert_int_equal(op->ret, 0);
-    run_now(op = gw_flush(&bw.w));
+    gwt_run_op(op = gw_flush(&bw.w));
     assert_int_equal(op->ret, GW_EPIPE);
-    run_now(op = gw_write(&bw.w, "c", 1));
+    gwt_run_op(op = gw_write(&bw.w, "c", 1));
     assert_int_equal(op->ret, GW_EPIPE);
     gw_bufwriter_fini(&bw);
     gwt_result_free(&rw.got);
@@ -469,7 +459,7 @@ static void test_fd_pipe_wait_and_eof(void **state)
     assert_memory_equal(buf, "abcdef", op->n);
     close(fds[1]);
     op = gw_try_read(&in.r, buf, sizeof(buf), 1);
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->n, 0);
     assert_true(in.r.eof);
     /* Flags restored on fini: a fresh pipe shows the restore. */
@@ -502,10 +492,10 @@ static void test_fd_epipe_without_sigpipe(void **state)
     close(fds[0]);
     assert_int_equal(gw_fdio_init(&out, fds[1], GW_FDIO_NONBLOCK | GW_FDIO_OWN), 0);
     op = gw_write(&out.w, "data", 4);
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->ret, GW_EPIPE);
     op = gw_write(&out.w, "more", 4); /* sticky */
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->ret, GW_EPIPE);
     gw_fdio_fini(&out);
 
@@ -515,7 +505,7 @@ static void test_fd_epipe_without_sigpipe(void **state)
     assert_int_equal(gw_fdio_init(&out, fds[1], GW_FDIO_OWN), 0);
     assert_true(out.is_socket);
     op = gw_write(&out.w, "data", 4);
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->ret, GW_EPIPE);
     gw_fdio_fini(&out);
 }
@@ -532,10 +522,10 @@ static void test_fd_regular_file(void **state)
     assert_true(fd >= 0);
     unlink(path);
     assert_int_equal(gw_fdio_init(&io, fd, GW_FDIO_OWN | GW_FDIO_NONBLOCK), 0);
-    run_now(op = gw_write(&io.w, "file contents", 13));
+    gwt_run_op(op = gw_write(&io.w, "file contents", 13));
     assert_int_equal(op->ret, 0);
     assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
-    run_now(op = gw_read(&io.r, buf, sizeof(buf), 20));
+    gwt_run_op(op = gw_read(&io.r, buf, sizeof(buf), 20));
     assert_int_equal(op->ret, GW_EUNEXPECTED_EOF);
     assert_int_equal(op->n, 13);
     assert_memory_equal(buf, "file contents", 13);
