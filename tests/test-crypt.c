@@ -600,6 +600,103 @@ static void test_encrypt_dst_error(void **state)
     gw_key_free(k);
 }
 
+/* Runs an encrypt-layer operation over a small pipe: each time it waits for
+ * room, the pipe is drained into *out and the operation resumed. */
+static void run_draining(gw_io_op *op, gw_mempipe *p, gwt_result *out, size_t *waits)
+{
+    uint8_t tmp[64];
+    gw_io_op *rd;
+    gw_wait w;
+    gw_stack st;
+
+    GW_START(&st, op, &w);
+    while (gw_next(&st) == GW_YIELDED) {
+        assert_int_equal(w.kind, GW_WAIT_EVENT);
+        assert_ptr_equal(w.event, &p->writable);
+        (*waits)++;
+        do {
+            rd = gw_try_read(&p->r, tmp, sizeof(tmp), 0);
+            run_now(rd);
+            gwt_result_bytes(out, tmp, rd->n);
+        } while (rd->n > 0);
+    }
+    assert_int_equal(op->ret, 0);
+}
+
+/* The encrypt layer suspended in the writer below, at every size of it. */
+static void test_encrypt_suspends(void **state)
+{
+    gw_key *k = key_filled(5);
+    uint8_t data[700], tmp[64];
+    size_t cap, waits = 0;
+    gw_crypt_options o = {100};
+    gw_mempipe p;
+    gw_encrypt e;
+    gwt_result out;
+    gw_io_op *rd;
+
+    (void)state;
+    fill_random(data, sizeof(data), 5);
+    for (cap = 1; cap < 40; cap += 3) {
+        memset(&out, 0, sizeof(out));
+        assert_int_equal(gw_mempipe_init(&p, cap), 0);
+        assert_int_equal(gw_encrypt_init(&e, &p.w, k, &o), 0);
+        run_draining(gw_write(&e.w, data, 250), &p, &out, &waits);
+        run_draining(gw_flush(&e.w), &p, &out, &waits);
+        run_draining(gw_write(&e.w, data + 250, 3), &p, &out, &waits);
+        run_draining(gw_encrypt_rekey(&e), &p, &out, &waits);
+        run_draining(gw_write(&e.w, data + 253, 447), &p, &out, &waits);
+        run_draining(gw_encrypt_push(&e), &p, &out, &waits);
+        run_draining(gw_close(&e.w), &p, &out, &waits);
+        do {
+            rd = gw_try_read(&p.r, tmp, sizeof(tmp), 0);
+            run_now(rd);
+            gwt_result_bytes(&out, tmp, rd->n);
+        } while (rd->n > 0);
+        gw_encrypt_fini(&e);
+        gw_mempipe_fini(&p);
+        expect_decrypt_n(out.data, out.len, k, 0, 1, data, sizeof(data), 0, 0);
+        gwt_result_free(&out);
+    }
+    assert_true(waits > 100);
+    gw_key_free(k);
+}
+
+/* A message that fails to verify leaves the caller's buffer untouched past
+ * the bytes already returned, on both the direct and the leftover path. */
+static void test_no_release_on_failure(void **state)
+{
+    gw_key *k = key_filled(6);
+    uint8_t data[600], *c, buf[1000];
+    size_t lens[3] = {200, 300, 100}, clen, offs[4], readcap, i;
+    gw_bufreader br;
+    gw_decrypt d;
+    gw_io_op *op;
+
+    (void)state;
+    fill_random(data, sizeof(data), 6);
+    c = encrypt_pieces(k, data, lens, 3, &clen);
+    assert_int_equal(message_offsets(c, clen, offs, 4), 3);
+    c[offs[1] + 4 + 150] ^= 0x20;
+    for (readcap = 250; readcap <= 1000; readcap += 750) {
+        memset(buf, 0xa5, sizeof(buf));
+        gw_bufreader_init_mem(&br, c, clen);
+        assert_int_equal(gw_decrypt_init(&d, &br, k, NULL), 0);
+        op = gw_try_read(&d.r, buf, readcap, readcap);
+        run_now(op);
+        assert_int_equal(op->ret, GW_ECRYPT_AUTH);
+        assert_int_equal(op->n, 200);
+        assert_int_equal(d.r.err_off, offs[1]);
+        assert_memory_equal(buf, data, 200);
+        for (i = 200; i < sizeof(buf); i++)
+            assert_int_equal(buf[i], 0xa5);
+        assert_true(d._pbuf == NULL || d._pend == 0);
+        gw_decrypt_fini(&d);
+    }
+    free(c);
+    gw_key_free(k);
+}
+
 /* ---- damage ------------------------------------------------------------ */
 
 /* A stream of four messages (9, 0, 14 and 5 bytes; the last one final). */
@@ -1352,6 +1449,8 @@ int main(void)
         cmocka_unit_test(test_roundtrip_large),
         cmocka_unit_test(test_encrypt_messages),
         cmocka_unit_test(test_encrypt_dst_error),
+        cmocka_unit_test(test_encrypt_suspends),
+        cmocka_unit_test(test_no_release_on_failure),
         cmocka_unit_test(test_clean_fixture),
         cmocka_unit_test(test_flipped_bits),
         cmocka_unit_test(test_dropped_replayed_reordered_spliced),
