@@ -668,6 +668,46 @@ static void test_deflate_flush(void **state)
     free(plain);
 }
 
+/* A tiny output buffer is raised to the minimum: with less room than a
+ * sync-flush marker, zlib would emit markers for ever (found by
+ * fuzz-deflate-roundtrip). */
+static void test_deflate_tiny_buffer(void **state)
+{
+    static const uint8_t data[] = "tiny buffer, flushed after every piece";
+    memsink m;
+    gw_deflate d;
+    gw_deflate_opts o;
+    gw_io_op *op;
+    gwt_result res;
+    infl_cfg cfg;
+    size_t pos;
+
+    (void)state;
+    sink_init(&m);
+    gw_deflate_opts_default(&o);
+    o.format = GW_ZFORMAT_DEFLATE;
+    o.buffer = 1;
+    assert_int_equal(gw_deflate_init(&d, &m.w, &o), 0);
+    assert_int_equal(d.opts.buffer, GW_DEFLATE_MIN_BUFFER);
+    for (pos = 0; pos < sizeof(data); pos += 5) {
+        size_t n = sizeof(data) - pos < 5 ? sizeof(data) - pos : 5;
+        run_op(op = gw_write(&d.w, data + pos, n));
+        assert_int_equal(op->ret, 0);
+        run_op(op = gw_flush(&d.w));
+        assert_int_equal(op->ret, 0);
+    }
+    run_op(op = gw_close(&d.w));
+    assert_int_equal(op->ret, 0);
+    cfg_init(&cfg, GW_ZFORMAT_DEFLATE, 16, 7, 1);
+    gwt_check_splits(m.data, m.len, decode_inflate, &cfg, &res);
+    assert_int_equal(res.err, 0);
+    assert_int_equal(res.len, sizeof(data));
+    assert_memory_equal(res.data, data, sizeof(data));
+    gwt_result_free(&res);
+    gw_deflate_fini(&d);
+    free(m.data);
+}
+
 /* An error of the writer below sticks. */
 static void test_deflate_dst_error(void **state)
 {
@@ -1126,6 +1166,7 @@ int main(void)
         cmocka_unit_test(test_deflate_peers),
         cmocka_unit_test(test_deflate_roundtrip_splits),
         cmocka_unit_test(test_deflate_flush),
+        cmocka_unit_test(test_deflate_tiny_buffer),
         cmocka_unit_test(test_deflate_dst_error),
         cmocka_unit_test(test_truncation_every_offset),
         cmocka_unit_test(test_stop_at_end),

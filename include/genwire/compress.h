@@ -136,12 +136,17 @@ const char *gw_inflate_msg(const gw_inflate *z);
 
 #define GW_DEFLATE_DEFAULT_LEVEL  6           /* zlib's own default */
 #define GW_DEFLATE_DEFAULT_BUFFER (64u << 10) /* compressed bytes batched per write below */
+/* The smallest output buffer: zlib needs room for a whole sync-flush marker,
+ * or it emits marker after marker. */
+#define GW_DEFLATE_MIN_BUFFER 64u
 
 /* Options of a deflate layer. */
 typedef struct gw_deflate_opts {
     gw_zformat format; /* GW_ZFORMAT_GZIP, _ZLIB or _DEFLATE */
     int level;         /* 0 (store) to 9 (smallest), or -1 for zlib's default */
-    size_t buffer;     /* bytes of the output buffer; 0: GW_DEFLATE_DEFAULT_BUFFER */
+    /* Bytes of the output buffer; 0: GW_DEFLATE_DEFAULT_BUFFER; smaller than
+     * GW_DEFLATE_MIN_BUFFER: raised to it. */
+    size_t buffer;
 } gw_deflate_opts;
 
 /* gw_deflate_opts_default: gzip, level 6, the default buffer. */

@@ -169,6 +169,8 @@ int gw_deflate_init(gw_deflate *d, gw_writer *dst, const gw_deflate_opts *o)
         gw_deflate_opts_default(&d->opts);
     if (d->opts.buffer == 0)
         d->opts.buffer = GW_DEFLATE_DEFAULT_BUFFER;
+    else if (d->opts.buffer < GW_DEFLATE_MIN_BUFFER)
+        d->opts.buffer = GW_DEFLATE_MIN_BUFFER;
     if (dst == NULL || (unsigned)d->opts.format > GW_ZFORMAT_DEFLATE || d->opts.level < -1 ||
         d->opts.level > 9)
         return fail(d, GW_EINVAL);
