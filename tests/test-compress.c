@@ -1083,6 +1083,51 @@ static void test_cancel_inflate(void **state)
     free(plain);
 }
 
+/* Cancelling an executor task suspended inside the layer releases it. */
+static void test_cancel_task(void **state)
+{
+    size_t n = 50000, clen;
+    uint8_t *plain = make_text(n, 17), *comp, *buf = malloc(4096);
+    gw_mempipe pipe;
+    gw_bufreader br;
+    gw_inflate z;
+    gw_inflate_opts o;
+    gwt_result out;
+    gw_exec *ex = gw_exec_new();
+    gw_task *t;
+    drain d;
+
+    (void)state;
+    assert_non_null(ex);
+    assert_non_null(buf);
+    memset(&out, 0, sizeof(out));
+    comp = deflate_layer(plain, n, GW_ZFORMAT_ZLIB, 6, 4096, n, &clen);
+    assert_int_equal(gw_mempipe_init(&pipe, 256), 0);
+    assert_int_equal(gw_bufreader_init(&br, &pipe.r, 64), 0);
+    gw_inflate_opts_default(&o);
+    o.format = GW_ZFORMAT_ZLIB;
+    assert_int_equal(gw_inflate_init(&z, &br, &o), 0);
+    drain_init(&d, &z.r, &out, buf, 4096, 1);
+    t = GW_SPAWN(ex, &d, NULL, NULL);
+    assert_non_null(t);
+    assert_int_equal(gw_mempipe_feed(&pipe, comp, 200), 200);
+    assert_int_equal(gw_exec_run_once(ex, 0), 1); /* decodes what came, then waits */
+    assert_true(out.len > 0);
+    assert_memory_equal(out.data, plain, out.len);
+    assert_non_null(z._zs);
+    gw_task_cancel(ex, t);
+    assert_null(z._zs);
+    assert_int_equal(z.r.err, GW_ECANCELLED);
+    gw_exec_free(ex);
+    gw_inflate_fini(&z);
+    gw_bufreader_fini(&br);
+    gw_mempipe_fini(&pipe);
+    gwt_result_free(&out);
+    free(comp);
+    free(plain);
+    free(buf);
+}
+
 static void test_cancel_deflate(void **state)
 {
     size_t n = 300000;
@@ -1174,6 +1219,7 @@ int main(void)
         cmocka_unit_test(test_alloc_failure_inflate),
         cmocka_unit_test(test_alloc_failure_deflate),
         cmocka_unit_test(test_cancel_inflate),
+        cmocka_unit_test(test_cancel_task),
         cmocka_unit_test(test_cancel_deflate),
     };
     int rc;
