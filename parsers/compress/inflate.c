@@ -124,16 +124,16 @@ static int take_probe(gw_inflate *z, uint8_t *out)
  * The limits allow no more output for the input read so far: finds out
  * whether zlib has another byte to give, into z->_probe.  zlib decodes ahead
  * of its output (after filling the output space it goes on to decode the next
- * code if input is there), so here it gets no input at first, then one byte
- * at a time: when the byte appears, the input read is exactly what the code
- * that made it needed, however the input arrived.  Same results as step().
+ * code if input is there), so here it gets no input at first, then one byte:
+ * when the byte appears, the input read is exactly what the code that made
+ * it needed, however the input arrived.  Same results as step().
  */
 static int probe(gw_inflate *z, uint8_t *out, size_t *got)
 {
     z_stream *zs = z->_zs;
     gw_bufreader *src = z->src;
     size_t give = 0, used;
-    int zr, rc, moved = 0;
+    int zr, rc;
 
     *got = 0;
     for (;;) {
@@ -157,16 +157,16 @@ static int probe(gw_inflate *z, uint8_t *out, size_t *got)
         }
         if (zr != Z_OK && zr != Z_BUF_ERROR)
             return zlib_error(z, zr);
-        if (*got > 0)
+        /* A byte read without output may have raised the ratio's budget:
+         * step() recomputes it. */
+        if (*got > 0 || used > 0)
             return STEP_PROGRESS;
-        if (used > 0 || give == 0) {
-            /* Read a byte, or tried with none: go on one byte at a time. */
-            moved |= used > 0;
-            give = 1;
-            if (gw_bufreader_avail(src) > 0)
-                continue;
-            return moved ? STEP_PROGRESS : STEP_STARVED;
+        if (give == 0 && gw_bufreader_avail(src) > 0) {
+            give = 1; /* nothing without input: try one byte */
+            continue;
         }
+        if (give == 0)
+            return STEP_STARVED;
         /* A byte given and not taken, with room for output: cannot happen. */
         return fail(z, GW_ELIBRARY, gw_bufreader_offset(src), "inflate made no progress");
     }
