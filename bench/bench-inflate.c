@@ -2,7 +2,7 @@
  * Benchmark: the compression layers against raw zlib loops doing the same
  * work in the same run.  The data set is 64 MiB of generated web-server log
  * lines (timestamps, addresses, paths, status codes, sizes, user agents),
- * compressible about 5:1 like real logs.
+ * compressible about 7.5:1 at level 6, like real logs.
  *
  * inflate: the zlib stream of the data decoded by the inflate layer over a
  *   bufreader on the compressed bytes in memory, read 64 KiB at a time,
