@@ -75,9 +75,12 @@ typedef struct gw_inflate_opts {
 void gw_inflate_opts_default(gw_inflate_opts *o);
 
 /*
- * The inflate layer.  Read it through z->r with gw_try_read / gw_read.  End
- * of stream of z->r comes after the end of the compressed stream (for gzip,
- * after the last member, once the input has ended too).  Errors stick in
+ * The inflate layer.  Read it through z->r with gw_try_read / gw_read; a
+ * read suspends only when the bufreader must be filled (never over
+ * gw_bufreader_init_mem), and returns once `min` bytes came and nothing more
+ * can be decoded from what is buffered.  End of stream of z->r comes after
+ * the end of the compressed stream (for gzip, after the last member, once the
+ * input has ended too).  Errors stick in
  * z->r.err, with z->r.err_off the offset in the bufreader's stream (see
  * gw_bufreader_offset):
  *   GW_EZ_HEADER, GW_EZ_DATA, GW_EZ_CHECKSUM, GW_EZ_LENGTH: zlib found the
@@ -104,7 +107,7 @@ typedef struct gw_inflate {
     uint64_t in_total;    /* compressed bytes read so far */
     uint64_t out_total;   /* decompressed bytes delivered so far */
     uint64_t members;     /* gzip members (or zlib / deflate streams) finished */
-    const char *msg;      /* zlib's message for the sticky error, or NULL */
+    const char *msg;      /* zlib's message (static) for the sticky error, or NULL */
 
     /* Private. */
     struct z_stream_s *_zs; /* zlib's stream, NULL once released */
