@@ -11,7 +11,8 @@
  *    least as fast as a memcpy of the same bytes.
  * Each figure is the best of several rounds.
  *
- * Usage: bench-frame [MILLIONS]   (default 10 million records)
+ * Usage: bench-frame [MILLIONS [FORMAT]]   (default 10 million records, both
+ * formats; FORMAT u32be or varint runs one, e.g. under callgrind)
  */
 #include <genwire/alloc.h>
 #include <genwire/exec.h>
@@ -267,10 +268,15 @@ int main(int argc, char **argv)
     size_t n = (size_t)(argc > 1 ? strtoull(argv[1], NULL, 10) : 10) * 1000000u;
     gw_allocator counting = {count_malloc, count_realloc, count_free, NULL};
 
+    const char *only = argc > 2 ? argv[2] : NULL;
+
     gw_set_allocator(&counting);
     printf("record decoding vs a hand-written loop, best of %d rounds\n", ROUNDS);
-    small_records(GW_FRAME_U32BE, n);
-    small_records(GW_FRAME_VARINT, n);
-    large_records();
+    if (only == NULL || strcmp(only, "u32be") == 0)
+        small_records(GW_FRAME_U32BE, n);
+    if (only == NULL || strcmp(only, "varint") == 0)
+        small_records(GW_FRAME_VARINT, n);
+    if (only == NULL)
+        large_records();
     return 0;
 }

@@ -30,9 +30,11 @@
 static void make_room(gw_bufreader *b, size_t want)
 {
     if (b->pos == b->end) {
+        b->base += b->pos;
         b->pos = b->end = 0;
     } else if (b->cap - b->end < want || b->pos >= b->cap / 2) {
         memmove(b->buf, b->buf + b->pos, b->end - b->pos);
+        b->base += b->pos;
         b->end -= b->pos;
         b->pos = 0;
     }
@@ -109,8 +111,9 @@ GW_BODY(buf_read, s)
             GW_AWAIT(s, sub, gw_try_read(b->src, s->buf + s->n, s->len - s->n, s->min - s->n));
             s->n += s->sub->n;
             b->r.nread += s->sub->n;
-            b->off += s->sub->n;
+            b->base += s->sub->n; /* the buffer is empty: pos == end */
         } else {
+            b->base += b->pos;
             b->pos = b->end = 0;
             GW_AWAIT(s, sub, gw_try_read(b->src, b->buf, b->cap, s->min - s->n));
             b->end = s->sub->n;

@@ -238,7 +238,7 @@ typedef struct gw_bufreader {
     uint8_t *buf;     /* cap bytes, allocated at init (or the caller's memory) */
     size_t cap;       /* capacity */
     size_t pos, end;  /* the buffered bytes are buf[pos..end) */
-    uint64_t off;     /* stream offset of buf[pos] */
+    uint64_t base;    /* stream offset of buf[0] */
     gw_io_op fill_op; /* the frame of gw_bufreader_fill */
 } gw_bufreader;
 
@@ -278,13 +278,12 @@ static inline const uint8_t *gw_bufreader_peek(const gw_bufreader *b)
 static inline void gw_bufreader_consume(gw_bufreader *b, size_t n)
 {
     b->pos += n;
-    b->off += n;
 }
 
 /* gw_bufreader_offset: the stream offset of gw_bufreader_peek(b)[0]. */
 static inline uint64_t gw_bufreader_offset(const gw_bufreader *b)
 {
-    return b->off;
+    return b->base + b->pos;
 }
 
 /*
