@@ -281,6 +281,26 @@ print(fcntl.fcntl(r, fcntl.F_GETFL) & os.O_NONBLOCK)
         assert p.stdout.strip() == b"0", p.stdout
 
 
+def test_progress():
+    # Input that arrives over about a second: --progress draws bytes and rate
+    # on standard error, --no-progress keeps it empty (stderr is not a
+    # terminal here, so the default is off too).
+    import time
+    for flag, want in (("--progress", True), ("--no-progress", False), (None, False)):
+        args = [GENWIRE, "decode", "chunked"] + ([flag] if flag else [])
+        p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+        for _ in range(8):
+            p.stdin.write(b"10000\r\n" + b"p" * 0x10000 + b"\r\n")
+            p.stdin.flush()
+            time.sleep(0.15)
+        p.stdin.write(b"0\r\n\r\n")
+        p.stdin.close()
+        err = p.stderr.read()
+        assert p.wait() == 0
+        assert (b"MiB in" in err) == want, (flag, err)
+
+
 def test_regular_files():
     src = os.path.join(TMP, "plain")
     with open(src, "wb") as f:
@@ -336,7 +356,7 @@ for t in (test_keygen, test_round_trip_every_layer, test_round_trip_stacks, test
           test_hex_format, test_gzip_command_and_python_zlib_decode, test_python_nacl_peer,
           test_bad_input_classes, test_bad_input_empty_flood, test_output_written_before_error,
           test_help_and_usage, test_closed_stdout_is_quiet, test_stdin_left_blocking,
-          test_regular_files, test_one_gib_flat_memory):
+          test_progress, test_regular_files, test_one_gib_flat_memory):
     case(t)
 
 print("1..%d" % len(results))
