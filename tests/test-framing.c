@@ -24,6 +24,7 @@
 typedef struct fcfg {
     gw_frame_format fmt;
     int mode;            /* GW_RECORD_ASSEMBLE or GW_RECORD_STREAM */
+    int scan;            /* take what it can with gw_record_scan first */
     size_t bufcap;       /* the bufreader's capacity */
     gw_frame_limits lim; /* the limits */
 } fcfg;
@@ -34,6 +35,7 @@ typedef struct consumer {
     gw_record_reader *rr;
     gwt_result *out;
     gwt_result piece; /* the record being joined */
+    int scan;         /* use the batch fast path */
     gw_io_op *op;
     int res; /* result of the last next */
     int ret; /* 0 at a clean end, else the error */
@@ -44,6 +46,13 @@ GW_BODY(consumer, s)
 {
     GW_BEGIN(s);
     for (;;) {
+        if (s->scan) {
+            gw_record_scan sc;
+            gw_record_scan_begin(s->rr, &sc);
+            while (gw_record_scan_next(s->rr, &sc))
+                gwt_result_record(s->out, sc.data, sc.len);
+            gw_record_scan_end(s->rr, &sc);
+        }
         GW_RECORD_NEXT(s, op, s->rr, s->res);
         if (s->res <= 0)
             GW_RETURN(s, s->res);
@@ -73,6 +82,7 @@ static void decode(gwt_feed *feed, gwt_result *out, void *ud)
     c.rr = &rr;
     c.out = out;
     memset(&c.piece, 0, sizeof(c.piece));
+    c.scan = cfg->scan;
     c.ret = 0;
     GW_START(&st, &c, &w);
     gwt_drive(&st, &w, &pipe, feed);
@@ -100,6 +110,7 @@ static fcfg cfg_of(gw_frame_format fmt)
 
     c.fmt = fmt;
     c.mode = GW_RECORD_ASSEMBLE;
+    c.scan = 0;
     c.bufcap = 64;
     gw_frame_limits_default(&c.lim);
     c.lim.max_line = 62;
@@ -115,9 +126,11 @@ static void expect(const fcfg *base, const void *in, size_t len, const char *con
     size_t i, pos;
     int mode;
 
-    for (mode = 0; mode < 2; mode++) {
+    /* Assemble mode, stream mode, and assemble mode through the batch scan. */
+    for (mode = 0; mode < 3; mode++) {
         fcfg cfg = *base;
-        cfg.mode = mode == 0 ? GW_RECORD_ASSEMBLE : GW_RECORD_STREAM;
+        cfg.mode = mode == 1 ? GW_RECORD_STREAM : GW_RECORD_ASSEMBLE;
+        cfg.scan = mode == 2;
         gwt_check_splits(in, len, decode, &cfg, &r);
         if (r.err != err || r.records != n || (err != 0 && r.off != off))
             print_error("%s: got err %s off %llu records %zu, want %s off %llu records %zu\n",
@@ -458,6 +471,7 @@ static void test_round_trip_random(void **state)
         GW_INIT(&cons, consumer);
         cons.rr = &rr;
         cons.out = &out;
+        cons.scan = f % 2; /* half the formats through the batch scan too */
         memset(&cons.piece, 0, sizeof(cons.piece));
         GW_SPAWN(ex, &prod, NULL, NULL);
         GW_SPAWN(ex, &cons, NULL, NULL);
