@@ -45,16 +45,6 @@ static const uint8_t fuzz_key[GW_KEY_BYTES] = {
     0x67, 0x65, 0x6e, 0x77, 0x69, 0x72, 0x65, 0x2d, 0x66, 0x75, 0x7a, 0x7a, 0x2d, 0x6b, 0x65, 0x79,
     0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f};
 
-/* Runs an operation to completion in push mode, failing on any wait. */
-static void run_now(gw_io_op *op)
-{
-    gw_wait w;
-    gw_stack st;
-
-    GW_START(&st, op, &w);
-    assert_int_equal(gw_next(&st), GW_RETURNED);
-}
-
 static gw_key *key_filled(uint8_t v)
 {
     uint8_t b[GW_KEY_BYTES];
@@ -96,14 +86,14 @@ static void enc_write(enc_ctx *c, const void *p, size_t n)
 {
     gw_io_op *op = gw_write(&c->e.w, p, n);
 
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->ret, 0);
     assert_int_equal(op->n, n);
 }
 
 static void enc_op(gw_io_op *op)
 {
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->ret, 0);
 }
 
@@ -267,7 +257,7 @@ static void decode_crypt(gwt_feed *feed, gwt_result *out, void *ud)
     if (d.r.err != 0) {
         /* Errors stick: the next read fails the same way at once. */
         gw_io_op *op = gw_try_read(&d.r, dr.buf, dp->readcap, 1);
-        run_now(op);
+        gwt_run_op(op);
         assert_int_equal(op->ret, d.r.err);
         assert_int_equal(op->n, 0);
     }
@@ -436,7 +426,7 @@ static size_t message_tags(const gw_key *k, const uint8_t *in, size_t len, int *
     for (;;) {
         uint64_t before = d.messages;
         gw_io_op *op = gw_try_read(&d.r, buf, sizeof(buf), 1);
-        run_now(op);
+        gwt_run_op(op);
         assert_int_equal(op->ret, 0);
         if (d.messages > before) {
             /* Empty messages before a non-empty one are passed over in the
@@ -529,16 +519,16 @@ static void test_encrypt_messages(void **state)
     enc_open(&e, k, 0, 1 << 16);
     enc_op(gw_close(&e.e.w));
     op = gw_write(&e.e.w, "x", 1);
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->ret, GW_ECLOSED);
     op = gw_flush(&e.e.w);
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->ret, GW_ECLOSED);
     op = gw_encrypt_push(&e.e);
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->ret, GW_ECLOSED);
     op = gw_encrypt_rekey(&e.e);
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->ret, GW_ECLOSED);
     enc_op(gw_close(&e.e.w));
     gw_encrypt_fini(&e.e);
@@ -586,14 +576,14 @@ static void test_encrypt_dst_error(void **state)
     assert_int_equal(gw_encrypt_init(&e, &p.w, k, &o), 0);
     gw_mempipe_finish(&p); /* writes to a finished pipe fail with GW_ECLOSED */
     op = gw_write(&e.w, "0123456789abc", 13);
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->ret, GW_ECLOSED);
     assert_int_equal(e.w.err, GW_ECLOSED);
     op = gw_flush(&e.w);
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->ret, GW_ECLOSED);
     op = gw_encrypt_push(&e);
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->ret, GW_ECLOSED);
     gw_encrypt_fini(&e);
     gw_mempipe_fini(&p);
@@ -616,7 +606,7 @@ static void run_draining(gw_io_op *op, gw_mempipe *p, gwt_result *out, size_t *w
         (*waits)++;
         do {
             rd = gw_try_read(&p->r, tmp, sizeof(tmp), 0);
-            run_now(rd);
+            gwt_run_op(rd);
             gwt_result_bytes(out, tmp, rd->n);
         } while (rd->n > 0);
     }
@@ -650,7 +640,7 @@ static void test_encrypt_suspends(void **state)
         run_draining(gw_close(&e.w), &p, &out, &waits);
         do {
             rd = gw_try_read(&p.r, tmp, sizeof(tmp), 0);
-            run_now(rd);
+            gwt_run_op(rd);
             gwt_result_bytes(&out, tmp, rd->n);
         } while (rd->n > 0);
         gw_encrypt_fini(&e);
@@ -683,7 +673,7 @@ static void test_no_release_on_failure(void **state)
         gw_bufreader_init_mem(&br, c, clen);
         assert_int_equal(gw_decrypt_init(&d, &br, k, NULL), 0);
         op = gw_try_read(&d.r, buf, readcap, readcap);
-        run_now(op);
+        gwt_run_op(op);
         assert_int_equal(op->ret, GW_ECRYPT_AUTH);
         assert_int_equal(op->n, 200);
         assert_int_equal(d.r.err_off, offs[1]);
@@ -1028,7 +1018,7 @@ static void test_steady_state(void **state)
     n_allocs = 0;
     for (;;) {
         op = gw_try_read(&d.r, buf, sizeof(buf), 1);
-        run_now(op);
+        gwt_run_op(op);
         assert_int_equal(op->ret, 0);
         if (op->n == 0)
             break;
@@ -1068,12 +1058,12 @@ static void test_fd_source(void **state)
     assert_int_equal(gw_bufreader_init(&br, &io.r, 64), 0);
     assert_int_equal(gw_decrypt_init(&d, &br, f.k, NULL), 0);
     op = gw_try_read(&d.r, buf, sizeof(buf), 1);
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->ret, GW_EIO);
     assert_int_equal(d.r.err, GW_EIO);
     assert_int_equal(d.r.err_off, 0);
     op = gw_try_read(&d.r, buf, sizeof(buf), 1);
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->ret, GW_EIO);
     gw_decrypt_fini(&d);
     gw_bufreader_fini(&br);
@@ -1086,7 +1076,7 @@ static void test_fd_source(void **state)
     assert_int_equal(gw_bufreader_init(&br, &io.r, 64), 0);
     assert_int_equal(gw_decrypt_init(&d, &br, f.k, NULL), 0);
     op = gw_try_read(&d.r, buf, sizeof(buf), 1);
-    run_now(op);
+    gwt_run_op(op);
     assert_int_equal(op->ret, GW_ETRUNCATED);
     assert_int_equal(d.r.err_off, HDR);
     gw_decrypt_fini(&d);
@@ -1142,7 +1132,7 @@ static int same_key(const gw_key *a, const gw_key *b)
     gw_bufreader_init_mem(&br, c, clen);
     assert_int_equal(gw_decrypt_init(&d, &br, b, NULL), 0);
     op = gw_try_read(&d.r, buf, sizeof(buf), 1);
-    run_now(op);
+    gwt_run_op(op);
     ret = op->ret;
     gw_decrypt_fini(&d);
     free(c);
