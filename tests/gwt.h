@@ -68,6 +68,19 @@ void gwt_check_splits(const uint8_t *in, size_t len, gwt_decode_fn decode, void 
  * the test if it waits for anything; returns op->ret. */
 int gwt_run_op(gw_io_op *op);
 
+/* A writer that keeps what it is given, counts calls, and can be told to
+ * fail: the bottom of an encoder under test. */
+typedef struct gwt_sink {
+    gw_writer w;                      /* base */
+    gwt_result got;                   /* the bytes written (or one record per write) */
+    unsigned writes, flushes, closes; /* calls seen */
+    int fail_with;                    /* writes fail with this, if nonzero */
+    int records;                      /* keep each write as a record, not as bytes */
+} gwt_sink;
+
+/* gwt_sink_init: an empty sink; records nonzero keeps writes apart. */
+void gwt_sink_init(gwt_sink *k, int records);
+
 /* A small deterministic PRNG for test data (xorshift64*). */
 uint64_t gwt_rand(uint64_t *state);
 

@@ -313,74 +313,17 @@ static void test_bufreader_over_memory(void **state)
 
 /* ---- buffered writer ---------------------------------------------------- */
 
-/* A writer that records each write it receives and can be told to fail. */
-typedef struct rec_writer {
-    gw_writer w;    /* base */
-    gwt_result got; /* every write, as a record */
-    unsigned writes, flushes, closes;
-    int fail_with; /* next write fails with this, if nonzero */
-} rec_writer;
-
-typedef gw_io_op rec_op;
-GW_GENERATOR(rec_op, NULL);
-GW_BODY(rec_op, s)
-{
-    rec_writer *rw = s->obj;
-
-    GW_BEGIN(s);
-    if (s->src != NULL) {
-        if (rw->fail_with != 0) {
-            rw->w.err = rw->fail_with;
-            GW_RETURN(s, rw->fail_with);
-        }
-        gwt_result_record(&rw->got, s->src, s->len);
-        rw->writes++;
-        s->n = s->len;
-    }
-    GW_RETURN(s, 0);
-    GW_END(s);
-}
-
-static gw_io_op *rec_start(gw_writer *w, const uint8_t *src, size_t len)
-{
-    gw_io_op *op = &w->op;
-
-    GW_INIT(op, rec_op);
-    op->obj = w;
-    op->src = src;
-    op->len = len;
-    op->n = 0;
-    op->ret = 0;
-    return op;
-}
-static gw_io_op *rec_write(gw_writer *w, const uint8_t *buf, size_t len)
-{
-    return rec_start(w, buf, len);
-}
-static gw_io_op *rec_flush(gw_writer *w)
-{
-    ((rec_writer *)(void *)w)->flushes++;
-    return rec_start(w, NULL, 0);
-}
-static gw_io_op *rec_close(gw_writer *w)
-{
-    ((rec_writer *)(void *)w)->closes++;
-    return rec_start(w, NULL, 0);
-}
-static const gw_writer_ops rec_ops = {"rec", rec_write, rec_flush, rec_close};
-
 static void test_bufwriter(void **state)
 {
     uint8_t big[100];
-    rec_writer rw;
+    gwt_sink rw;
     gw_bufwriter bw;
     gw_io_op *op;
     uint8_t *p;
 
     (void)state;
-    memset(&rw, 0, sizeof(rw));
+    gwt_sink_init(&rw, 1);
     memset(big, 'B', sizeof(big));
-    gw_writer_init(&rw.w, &rec_ops);
     assert_int_equal(gw_bufwriter_init(&bw, &rw.w, 10), 0);
     gwt_run_op(op = gw_write(&bw.w, "abc", 3));
     gwt_run_op(op = gw_write(&bw.w, "defg", 4));
@@ -417,8 +360,7 @@ static void test_bufwriter(void **state)
     gwt_result_free(&rw.got);
 
     /* Errors from below stick. */
-    memset(&rw, 0, sizeof(rw));
-    gw_writer_init(&rw.w, &rec_ops);
+    gwt_sink_init(&rw, 1);
     assert_int_equal(gw_bufwriter_init(&bw, &rw.w, 4), 0);
     rw.fail_with = GW_EPIPE;
     gwt_run_op(op = gw_write(&bw.w, "ab", 2));
