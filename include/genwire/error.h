@@ -14,7 +14,12 @@
 extern "C" {
 #endif
 
-/* X(name, value, message).  Values are stable: append, never renumber. */
+/* X(name, value, message).  Values are stable: append, never renumber.
+ * Blocks by module, so that modules can add codes independently:
+ *   -1 .. -36    the first layers (above);
+ *   -37 .. -49   transport and gen primitives; -50 .. -59 network;
+ *   -60 .. -79   HTTP/1.1; -80 .. -94 RESP; -95 .. -99 compression backends;
+ *   -100 ..      the next modules. */
 #define GW_ERRNO_MAP(X)                                                                            \
     X(NOMEM, -1, "out of memory")                                                                  \
     X(INVAL, -2, "invalid argument")                                                               \

@@ -62,6 +62,13 @@ typedef struct gw_io_op {
         GW_YIELD_FROM(s, (s)->field);                                                              \
     } while (0)
 
+/*
+ * Options and limits structs, everywhere in genwire: a field left 0 means
+ * the documented default.  Where a limit may be switched off, the value
+ * GW_UNLIMITED (all bits set, converted to the field's own type) says so.
+ */
+#define GW_UNLIMITED (~(uint64_t)0)
+
 /* ---- AsyncRead ---------------------------------------------------------- */
 
 typedef struct gw_reader gw_reader;
