@@ -15,9 +15,14 @@
  *                              -> (returns) -> freed
  *   IO | TIMER | EVENT -> (fd ready, deadline, signal) -> READY
  *
+ *   A TIMER wait without a deadline never ends: such a task sits on the
+ *   parked list, so that gw_exec_run reports it and gw_exec_free cancels it.
+ *
  * The timer heap and the pollfd array are sized at spawn time for the number
  * of tasks, so a turn never allocates.  Nothing here knows what an fd is for.
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, CLOCK_MONOTONIC */
+
 #include "genwire/exec.h"
 
 #include <errno.h>
@@ -37,6 +42,7 @@ struct gw_task {
     gw_exec *ex;  /* the executor that owns it */
     enum task_state state;
     int cancelled;        /* cancel requested while running */
+    uint64_t turn;        /* READY: the executor's turn when it became ready */
     size_t heap_index;    /* position in ex->heap, or SIZE_MAX when not in it */
     size_t poll_index;    /* position in ex->pfds during a poll, or SIZE_MAX */
     gw_task *prev, *next; /* links in the ready or io list */
@@ -52,7 +58,7 @@ typedef struct task_list {
 struct gw_exec {
     task_list ready;     /* READY tasks, in the order they became ready */
     task_list io;        /* IO tasks */
-    task_list parked;    /* EVENT tasks */
+    task_list parked;    /* EVENT tasks, and TIMER tasks without a deadline */
     gw_task **heap;      /* min-heap of tasks with a deadline, by wait.deadline */
     size_t nheap;        /* entries in heap */
     struct pollfd *pfds; /* scratch for poll(), one per io task at most */
@@ -60,6 +66,7 @@ struct gw_exec {
     size_t cap;          /* capacity of heap, pfds and pfd_task */
     size_t ntasks;       /* tasks alive */
     gw_task *running;    /* the task inside gw_next(), or NULL */
+    uint64_t turn;       /* turns begun; a turn runs the tasks ready before it */
 };
 
 int64_t gw_now(void)
@@ -174,10 +181,21 @@ static void unlink_task(gw_exec *ex, gw_task *t)
             t->wait.event->_waiter = NULL;
         break;
     case T_TIMER:
+        if (t->wait.deadline == GW_NO_DEADLINE)
+            list_remove(&ex->parked, t);
+        break;
     case T_RUNNING:
         break;
     }
     heap_remove(ex, t);
+}
+
+/* Appends t to the ready list, stamped with the current turn. */
+static void make_ready(gw_exec *ex, gw_task *t)
+{
+    t->state = T_READY;
+    t->turn = ex->turn;
+    list_push(&ex->ready, t);
 }
 
 /* Makes a waiting task ready, recording why it woke. */
@@ -186,8 +204,7 @@ static void wake(gw_exec *ex, gw_task *t, gw_wake why, short revents)
     unlink_task(ex, t);
     t->wait.woke = why;
     t->wait.revents = revents;
-    t->state = T_READY;
-    list_push(&ex->ready, t);
+    make_ready(ex, t);
 }
 
 void gw_event_signal(gw_event *ev)
@@ -278,8 +295,7 @@ gw_task *gw__exec_spawn(gw_exec *ex, gw_frame *root, gw_wait **slot, gw_task_don
     t->poll_index = SIZE_MAX;
     t->done = done;
     t->ud = ud;
-    t->state = T_READY;
-    list_push(&ex->ready, t);
+    make_ready(ex, t);
     ex->ntasks++;
     return t;
 }
@@ -313,8 +329,7 @@ static void park(gw_exec *ex, gw_task *t)
     w->revents = 0;
     switch (w->kind) {
     case GW_WAIT_READY:
-        t->state = T_READY;
-        list_push(&ex->ready, t);
+        make_ready(ex, t);
         return;
     case GW_WAIT_READ:
     case GW_WAIT_WRITE:
@@ -323,13 +338,16 @@ static void park(gw_exec *ex, gw_task *t)
         break;
     case GW_WAIT_TIMER:
         t->state = T_TIMER;
+        if (w->deadline == GW_NO_DEADLINE) {
+            list_push(&ex->parked, t);
+            return;
+        }
         break;
     case GW_WAIT_EVENT:
         if (w->event->_pending) {
             w->event->_pending = 0;
             w->woke = GW_WOKE_READY;
-            t->state = T_READY;
-            list_push(&ex->ready, t);
+            make_ready(ex, t);
             return;
         }
         t->state = T_EVENT;
@@ -405,20 +423,17 @@ static int poll_io(gw_exec *ex, int64_t deadline)
 
 int gw_exec_run_once(gw_exec *ex, int block)
 {
-    gw_task *last;
+    uint64_t turn;
 
     expire_timers(ex, gw_now());
-    last = ex->ready.tail;
     /* Run the tasks that were ready when the turn began; those that become
-     * ready again meanwhile wait for the next turn, so a task that keeps
-     * yielding GW_WAIT_READY cannot starve the others. */
-    while (last != NULL) {
-        gw_task *t = ex->ready.head;
-        int was_last = t == last;
-        run_task(ex, t);
-        if (was_last)
-            break;
-    }
+     * ready meanwhile carry this turn's stamp and wait for the next, so a
+     * task that keeps yielding GW_WAIT_READY cannot starve the others.  The
+     * stamp, unlike a pointer to the last such task, survives that task
+     * being cancelled during the turn. */
+    turn = ex->turn++;
+    while (ex->ready.head != NULL && ex->ready.head->turn <= turn)
+        run_task(ex, ex->ready.head);
     if (ex->io.head != NULL || ex->nheap > 0) {
         int64_t deadline = GW_NO_DEADLINE;
         int err;

@@ -241,6 +241,161 @@ static void test_stuck_task_reported(void **state)
     gw_mempipe_fini(&p);
 }
 
+/* ---- cancel during a turn, timers without a deadline --------------------- */
+
+/* Cancels *victim (once) when it first runs, then yields READY; counts its
+ * runs and fails if it runs more than once in one turn. */
+typedef struct canceller {
+    GW_FRAME(gw_wait);
+    gw_exec *ex;
+    gw_task **victim; /* the task to cancel, set by the test */
+    int *turns;       /* turns the test has started */
+    int runs;         /* times resumed */
+    int n;            /* how many turns to live */
+    int ret;
+} canceller;
+
+GW_GENERATOR(canceller, NULL);
+GW_BODY(canceller, s)
+{
+    GW_BEGIN(s);
+    for (;;) {
+        s->runs++;
+        if (s->runs > *s->turns)
+            fail_msg("resumed %d times in %d turns", s->runs, *s->turns);
+        if (*s->victim != NULL) {
+            gw_task_cancel(s->ex, *s->victim);
+            *s->victim = NULL;
+        }
+        if (s->runs >= s->n)
+            break;
+        GW_YIELD(s, gw_wait_ready());
+    }
+    GW_END(s);
+}
+
+/* Issue 9, defect 1: a task that cancels the turn's last ready task, then
+ * yields READY, neither livelocks nor touches the freed task. */
+static void test_cancel_last_ready_mid_turn(void **state)
+{
+    canceller c;
+    spinner sp;
+    char log[8] = {0};
+    size_t nlog = 0;
+    int turns = 0, counts[2] = {0, 0};
+    gw_task *victim;
+    gw_exec *ex = gw_exec_new();
+
+    (void)state;
+    GW_INIT(&c, canceller);
+    c.ex = ex;
+    c.victim = &victim;
+    c.turns = &turns;
+    c.runs = 0;
+    c.n = 3;
+    GW_INIT(&sp, spinner);
+    sp.id = 0;
+    sp.n = 5;
+    sp.log = log;
+    sp.nlog = &nlog;
+    assert_non_null(GW_SPAWN(ex, &c, done_count, counts));
+    victim = GW_SPAWN(ex, &sp, done_count, counts); /* the last ready task */
+    assert_non_null(victim);
+    while (gw_exec_ntasks(ex) > 0) {
+        turns++;
+        assert_true(turns < 10);
+        assert_true(gw_exec_run_once(ex, 0) >= 0);
+    }
+    assert_int_equal(c.runs, 3);
+    assert_int_equal(turns, 3);
+    assert_int_equal(nlog, 0); /* the spinner never ran */
+    assert_int_equal(counts[0], 1);
+    assert_int_equal(counts[1], 1);
+    gw_exec_free(ex);
+}
+
+/* A done callback that cancels another task. */
+static gw_task *done_victim;
+static void done_cancels(gw_task *t, int cancelled, void *ud)
+{
+    (void)t;
+    (void)cancelled;
+    if (done_victim != NULL) {
+        gw_task *v = done_victim;
+        done_victim = NULL;
+        gw_task_cancel(ud, v);
+    }
+}
+
+/* The same from a done callback: the task that ends first cancels the
+ * turn's last ready task. */
+static void test_done_cancels_last_ready(void **state)
+{
+    spinner a, b;
+    char log[16] = {0};
+    size_t nlog = 0;
+    gw_exec *ex = gw_exec_new();
+
+    (void)state;
+    GW_INIT(&a, spinner);
+    a.id = 0;
+    a.n = 0; /* returns on its first run */
+    a.log = log;
+    a.nlog = &nlog;
+    GW_INIT(&b, spinner);
+    b.id = 1;
+    b.n = 3;
+    b.log = log;
+    b.nlog = &nlog;
+    assert_non_null(GW_SPAWN(ex, &a, done_cancels, ex));
+    done_victim = GW_SPAWN(ex, &b, NULL, NULL);
+    assert_non_null(done_victim);
+    assert_int_equal(gw_exec_run_once(ex, 0), 0);
+    assert_null(done_victim);
+    assert_int_equal(nlog, 0);
+    gw_exec_free(ex);
+}
+
+/* Sleeps until GW_NO_DEADLINE: never. */
+typedef struct forever {
+    GW_FRAME(gw_wait);
+    int *cleaned;
+    int ret;
+} forever;
+
+static void forever_cleanup(gw_frame *f)
+{
+    *((forever *)(void *)f)->cleaned += 1;
+}
+
+GW_GENERATOR(forever, forever_cleanup);
+GW_BODY(forever, s)
+{
+    GW_BEGIN(s);
+    GW_YIELD(s, gw_wait_until(GW_NO_DEADLINE));
+    fail_msg("a timer without a deadline woke");
+    GW_END(s);
+}
+
+/* Issue 9, defect 2: a timer wait without a deadline is stuck, not lost:
+ * run() reports it and free() runs its cleanup and its done function. */
+static void test_timer_without_deadline(void **state)
+{
+    forever f;
+    int cleaned = 0, counts[2] = {0, 0};
+    gw_exec *ex = gw_exec_new();
+
+    (void)state;
+    GW_INIT(&f, forever);
+    f.cleaned = &cleaned;
+    assert_non_null(GW_SPAWN(ex, &f, done_count, counts));
+    assert_int_equal(gw_exec_run(ex), 1);
+    assert_int_equal(gw_exec_ntasks(ex), 1);
+    gw_exec_free(ex);
+    assert_int_equal(cleaned, 1);
+    assert_int_equal(counts[1], 1);
+}
+
 /* ---- EINTR during poll --------------------------------------------------- */
 
 static void on_alarm(int sig)
@@ -633,6 +788,9 @@ int main(void)
         cmocka_unit_test(test_tcp_peer_reset),
         cmocka_unit_test(test_cancel_blocked_on_socket),
         cmocka_unit_test(test_pollhup_wakes_reader),
+        cmocka_unit_test(test_cancel_last_ready_mid_turn),
+        cmocka_unit_test(test_done_cancels_last_ready),
+        cmocka_unit_test(test_timer_without_deadline),
     };
 
     signal(SIGPIPE, SIG_DFL);
