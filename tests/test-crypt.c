@@ -1432,6 +1432,254 @@ static void test_fuzz_seeds(void **state)
     gw_key_free(k);
 }
 
+/* ---- contracts: min 0, cancel, failed init ------------------------------- */
+
+/* Defect 5: a read with min 0 decodes every message already whole in the
+ * bufreader, never waits, and takes the rest once it has arrived. */
+static void test_min_zero_decodes_buffered(void **state)
+{
+    fixture f;
+    size_t brcap, cut;
+    uint8_t out[64];
+
+    (void)state;
+    fixture_make(&f, 90);
+    for (brcap = 24; brcap <= 4096; brcap = brcap * 4 + 1) {
+        for (cut = 0; cut <= f.clen; cut++) {
+            gw_mempipe pipe;
+            gw_bufreader br;
+            gw_decrypt d;
+            gw_io_op *op;
+            size_t m, want = 0, got = 0;
+
+            /* The plaintext of the messages whole in the first cut bytes. */
+            for (m = 0; m < 4; m++)
+                if (f.offs[m + 1] <= cut)
+                    want = f.pre[m + 1];
+            assert_int_equal(gw_mempipe_init(&pipe, 4096), 0);
+            assert_int_equal(gw_bufreader_init(&br, &pipe.r, brcap), 0);
+            assert_int_equal(gw_decrypt_init(&d, &br, f.k, NULL), 0);
+            assert_int_equal(gw_mempipe_feed(&pipe, f.c, cut), cut);
+            /* The bufreader holds what arrived; min 0 decodes all of it. */
+            op = gw_bufreader_fill(&br, cut < brcap ? cut : brcap);
+            assert_int_equal(gwt_run_op(op), 0);
+            for (;;) {
+                op = gw_try_read(&d.r, out + got, sizeof(out) - got, 0);
+                assert_int_equal(gwt_run_op(op), 0); /* never waits */
+                got += op->n;
+                if (op->n == 0)
+                    break;
+            }
+            if (brcap > f.clen)
+                assert_int_equal(got, want);
+            assert_true(got <= want);
+            assert_memory_equal(out, f.data, got);
+            assert_false(d.r.eof);
+            /* The rest, then min 0 again reaches the end. */
+            assert_int_equal(gw_mempipe_feed(&pipe, f.c + cut, f.clen - cut), f.clen - cut);
+            gw_mempipe_finish(&pipe);
+            while (!d.r.eof) {
+                op = gw_try_read(&d.r, out + got, sizeof(out) - got, 0);
+                assert_int_equal(gwt_run_op(op), 0);
+                got += op->n;
+                if (op->n == 0 && !d.r.eof) {
+                    /* Nothing whole buffered: let the bufreader take more. */
+                    op = gw_bufreader_fill(&br, gw_bufreader_avail(&br) + 1);
+                    assert_int_equal(gwt_run_op(op), 0);
+                }
+            }
+            assert_int_equal(got, 26);
+            assert_memory_equal(out, f.data, 26);
+            gw_decrypt_fini(&d);
+            gw_bufreader_fini(&br);
+            gw_mempipe_fini(&pipe);
+        }
+    }
+    fixture_free(&f);
+}
+
+/* Reads d to its end with min 1 from a pipe fed `cut` bytes of in; returns
+ * nonzero if the read is left suspended (waiting for more input). */
+static int start_suspended(gw_stack *st, gw_wait *w, gw_io_op **op, gw_decrypt *d, uint8_t *buf,
+                           size_t cap)
+{
+    for (;;) {
+        *op = gw_try_read(&d->r, buf, cap, 1);
+        GW_START(st, *op, w);
+        if (gw_next(st) == GW_YIELDED)
+            return 1;
+        if ((*op)->ret < 0 || d->r.eof)
+            return 0;
+    }
+}
+
+/* Defect 7: a decrypt read cancelled at any point where it waits (in the
+ * header, a prefix, a message in place or gathered, after the final
+ * message) leaves GW_ECANCELLED sticky: later reads fail with it and do not
+ * parse what follows as a length. */
+static void test_decrypt_cancel_sticks(void **state)
+{
+    fixture f;
+    size_t brcap, cut, suspended = 0;
+    uint8_t out[64];
+
+    (void)state;
+    fixture_make(&f, 91);
+    for (brcap = 24; brcap <= 100; brcap += 76) {
+        for (cut = 0; cut < f.clen; cut++) {
+            gw_mempipe pipe;
+            gw_bufreader br;
+            gw_decrypt d;
+            gw_io_op *op;
+            gw_wait w;
+            gw_stack st;
+
+            assert_int_equal(gw_mempipe_init(&pipe, 4096), 0);
+            assert_int_equal(gw_bufreader_init(&br, &pipe.r, brcap), 0);
+            assert_int_equal(gw_decrypt_init(&d, &br, f.k, NULL), 0);
+            assert_int_equal(gw_mempipe_feed(&pipe, f.c, cut), cut);
+            if (start_suspended(&st, &w, &op, &d, out, sizeof(out))) {
+                suspended++;
+                gw_stack_close(&st);
+                assert_int_equal(d.r.err, GW_ECANCELLED);
+                gw_mempipe_feed(&pipe, f.c + cut, f.clen - cut);
+                gw_mempipe_finish(&pipe);
+                op = gw_try_read(&d.r, out, sizeof(out), 1);
+                assert_int_equal(gwt_run_op(op), GW_ECANCELLED);
+                assert_int_equal(op->n, 0);
+                op = gw_read(&d.r, out, sizeof(out), 0);
+                assert_int_equal(gwt_run_op(op), GW_ECANCELLED);
+            }
+            gw_decrypt_fini(&d);
+            gw_bufreader_fini(&br);
+            gw_mempipe_fini(&pipe);
+        }
+    }
+    assert_true(suspended >= f.clen);
+    fixture_free(&f);
+}
+
+/* Defect 7: the encrypt layer cancelled while it waits for room below, in a
+ * write, a flush, a push or a close: GW_ECANCELLED sticks, and a close does
+ * not end the torn stream with a final tag. */
+static void test_encrypt_cancel_sticks(void **state)
+{
+    gw_key *k = key_filled(92);
+    uint8_t data[300];
+    gw_crypt_options o = {100};
+    size_t cap, which, cancelled = 0;
+
+    (void)state;
+    fill_random(data, sizeof(data), 92);
+    for (which = 0; which < 4; which++) {
+        for (cap = 1; cap < 200; cap += 7) {
+            gw_mempipe p;
+            gw_encrypt e;
+            gw_io_op *op;
+            gw_wait w;
+            gw_stack st;
+
+            assert_int_equal(gw_mempipe_init(&p, cap), 0);
+            assert_int_equal(gw_encrypt_init(&e, &p.w, k, &o), 0);
+            if (which > 0) {
+                /* Pending plaintext for the flush, push or close to seal. */
+                op = gw_write(&e.w, data, 50);
+                GW_START(&st, op, &w);
+                assert_int_equal(gw_next(&st), GW_RETURNED);
+            }
+            op = which == 0   ? gw_write(&e.w, data, sizeof(data))
+                 : which == 1 ? gw_flush(&e.w)
+                 : which == 2 ? gw_encrypt_push(&e)
+                              : gw_close(&e.w);
+            GW_START(&st, op, &w);
+            if (gw_next(&st) == GW_YIELDED) {
+                cancelled++;
+                gw_stack_close(&st);
+                assert_int_equal(e.w.err, GW_ECANCELLED);
+                p.pos = p.end = 0; /* room below again */
+                assert_int_equal(gwt_run_op(gw_write(&e.w, "x", 1)), GW_ECANCELLED);
+                assert_int_equal(gwt_run_op(gw_flush(&e.w)), GW_ECANCELLED);
+                assert_int_equal(gwt_run_op(gw_encrypt_rekey(&e)), GW_ECANCELLED);
+                assert_int_equal(gwt_run_op(gw_close(&e.w)), GW_ECANCELLED);
+                assert_int_equal(p.end, 0); /* nothing more went out */
+            }
+            gw_encrypt_fini(&e);
+            gw_mempipe_fini(&p);
+        }
+    }
+    assert_true(cancelled > 40);
+    gw_key_free(k);
+}
+
+/* Defect 8: a failed init is the layer's sticky error; reads, writes,
+ * flushes and closes fail with it instead of touching the missing state. */
+static void test_failed_init_sticks(void **state)
+{
+    gw_key *k = key_filled(93);
+    gw_crypt_options big = {GW_CRYPT_MAX_MESSAGE + 1};
+    gw_crypt_options unl = {(size_t)GW_UNLIMITED};
+    gw_mempipe p;
+    gw_bufreader br, small;
+    gw_decrypt d;
+    gw_encrypt e;
+    uint8_t out[8];
+
+    (void)state;
+    assert_int_equal(gw_mempipe_init(&p, 64), 0);
+    assert_int_equal(gw_bufreader_init(&br, &p.r, 4096), 0);
+    assert_int_equal(gw_bufreader_init(&small, &p.r, GW_CRYPT_MIN_BUFFER - 1), 0);
+
+    assert_int_equal(gw_decrypt_init(&d, NULL, k, NULL), GW_EINVAL);
+    assert_int_equal(gwt_run_op(gw_try_read(&d.r, out, sizeof(out), 1)), GW_EINVAL);
+    assert_int_equal(gwt_run_op(gw_read(&d.r, out, sizeof(out), 1)), GW_EINVAL);
+    gw_decrypt_fini(&d);
+    assert_int_equal(gw_decrypt_init(&d, &br, k, &big), GW_EINVAL);
+    assert_int_equal(gwt_run_op(gw_try_read(&d.r, out, sizeof(out), 0)), GW_EINVAL);
+    gw_decrypt_fini(&d);
+    assert_int_equal(gw_decrypt_init(&d, &br, k, &unl), GW_EINVAL);
+    assert_int_equal(gwt_run_op(gw_try_read(&d.r, out, sizeof(out), 1)), GW_EINVAL);
+    gw_decrypt_fini(&d);
+    assert_int_equal(gw_decrypt_init(&d, &small, k, NULL), GW_EINVAL);
+    assert_int_equal(gwt_run_op(gw_try_read(&d.r, out, sizeof(out), 1)), GW_EINVAL);
+    gw_decrypt_fini(&d);
+
+    assert_int_equal(gw_encrypt_init(&e, &p.w, NULL, NULL), GW_EINVAL);
+    assert_int_equal(gwt_run_op(gw_write(&e.w, "abc", 3)), GW_EINVAL);
+    assert_int_equal(gwt_run_op(gw_flush(&e.w)), GW_EINVAL);
+    assert_int_equal(gwt_run_op(gw_encrypt_push(&e)), GW_EINVAL);
+    assert_int_equal(gwt_run_op(gw_close(&e.w)), GW_EINVAL);
+    gw_encrypt_fini(&e);
+    assert_int_equal(gw_encrypt_init(&e, &p.w, k, &big), GW_EINVAL);
+    assert_int_equal(gwt_run_op(gw_write(&e.w, "abc", 3)), GW_EINVAL);
+    gw_encrypt_fini(&e);
+    assert_int_equal(p.end, 0);
+
+    gw_bufreader_fini(&small);
+    gw_bufreader_fini(&br);
+    gw_mempipe_fini(&p);
+    gw_key_free(k);
+}
+
+/* A decrypt layer over memory shorter than GW_CRYPT_MIN_BUFFER is accepted:
+ * its input is simply truncated. */
+static void test_small_memory(void **state)
+{
+    gw_key *k = key_filled(94);
+    gw_bufreader br;
+    gw_decrypt d;
+    uint8_t out[8];
+    gw_io_op *op;
+
+    (void)state;
+    gw_bufreader_init_mem(&br, "0123456789", 10);
+    assert_int_equal(gw_decrypt_init(&d, &br, k, NULL), 0);
+    op = gw_try_read(&d.r, out, sizeof(out), 1);
+    assert_int_equal(gwt_run_op(op), GW_ETRUNCATED);
+    assert_int_equal(d.r.err_off, 0);
+    gw_decrypt_fini(&d);
+    gw_key_free(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1454,6 +1702,11 @@ int main(void)
         cmocka_unit_test(test_key_files),
         cmocka_unit_test(test_interop),
         cmocka_unit_test(test_fuzz_seeds),
+        cmocka_unit_test(test_min_zero_decodes_buffered),
+        cmocka_unit_test(test_decrypt_cancel_sticks),
+        cmocka_unit_test(test_encrypt_cancel_sticks),
+        cmocka_unit_test(test_failed_init_sticks),
+        cmocka_unit_test(test_small_memory),
     };
 
     return cmocka_run_group_tests_name("crypt", tests, NULL, NULL);

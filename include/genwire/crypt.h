@@ -38,7 +38,7 @@ extern "C" {
 #define GW_CRYPT_ABYTES          17       /* ciphertext overhead per message (tag + MAC) */
 #define GW_CRYPT_DEFAULT_MESSAGE 65536u   /* encrypt: default plaintext per message */
 #define GW_CRYPT_MAX_MESSAGE     1048576u /* largest plaintext per message, and the default limit */
-#define GW_CRYPT_MIN_BUFFER      24       /* smallest gw_bufreader the decrypt layer accepts */
+#define GW_CRYPT_MIN_BUFFER      24       /* smallest bufreader over a stream decrypt accepts */
 
 /* Message tags (libsodium's values).  Every message carries one. */
 #define GW_CRYPT_TAG_MESSAGE 0 /* an ordinary message */
@@ -112,7 +112,9 @@ const uint8_t *gw__key_bytes(const gw_key *key);
 
 /* ---- options --------------------------------------------------------------- */
 
-/* Options of both layers; zero-initialised fields take the defaults. */
+/* Options of both layers.  As everywhere in genwire (io.h), a field left 0
+ * takes its default; none of them may be switched off, so GW_UNLIMITED is
+ * refused (GW_EINVAL) like any other value out of range. */
 typedef struct gw_crypt_options {
     /* Encrypt: plaintext bytes per message when the buffer fills (1 ..
      * GW_CRYPT_MAX_MESSAGE; 0: GW_CRYPT_DEFAULT_MESSAGE).  Decrypt: the
@@ -132,7 +134,10 @@ typedef struct gw_crypt_options {
  * fits the bufreader is decrypted in place there; a larger one is gathered
  * in an internal buffer that grows with the bytes that arrive.  End of
  * stream is reported (r.eof) after the final message, once the input has
- * ended with no byte after it.
+ * ended with no byte after it.  A read with min 0 never waits: it decrypts
+ * every message already whole in the bufreader (up to the caller's cap) and
+ * returns what that gave, possibly nothing.  A read that fails returns, in
+ * op->n, the plaintext of every message verified before the error.
  *
  * Errors (sticky in d->r.err, offset in d->r.err_off): GW_ECRYPT_AUTH (a
  * forged, corrupted, dropped, replayed, reordered or spliced message, a bad
@@ -141,7 +146,8 @@ typedef struct gw_crypt_options {
  * range), GW_ECRYPT_AFTER_FINAL (a byte after the final message; err_off is
  * that byte's offset), GW_ETRUNCATED (end of input in the header or before
  * the final message), GW_ECRYPT_HEADER (libsodium refused the header),
- * GW_ENOMEM, or the bufreader's own error.
+ * GW_ENOMEM, GW_ECANCELLED (a read was abandoned mid-way: its task was
+ * cancelled), or the bufreader's own error.
  */
 typedef struct gw_decrypt {
     gw_reader r; /* the layer as an AsyncRead of plaintext */
@@ -161,17 +167,20 @@ typedef struct gw_decrypt {
     uint8_t *_cbuf;      /* gathering buffer for ciphertext larger than the bufreader */
     size_t _ccap;        /* its capacity */
     size_t _cgot;        /* ciphertext bytes gathered */
+    int _gather;         /* a message larger than the bufreader is being gathered */
     uint8_t *_pbuf;      /* plaintext that did not fit the caller's buffer */
     size_t _pcap;        /* its capacity */
     size_t _ppos, _pend; /* the undelivered plaintext is _pbuf[_ppos.._pend) */
 } gw_decrypt;
 
 /*
- * gw_decrypt_init: a decrypt layer over src (not owned; its capacity must
- * be at least GW_CRYPT_MIN_BUFFER) with `key` (copied: the key may be freed
- * afterwards) and options *opt (NULL: defaults).  Reads nothing yet.
- * Returns 0, GW_EINVAL, GW_ENOMEM or GW_ELIBRARY; on failure
- * gw_decrypt_fini is still safe to call.  Never suspends.
+ * gw_decrypt_init: a decrypt layer over src (not owned; over a stream its
+ * capacity must be at least GW_CRYPT_MIN_BUFFER, over memory any size
+ * works) with `key` (copied: the key may be freed afterwards) and options
+ * *opt (NULL: defaults).  Reads nothing yet.  Returns 0, GW_EINVAL,
+ * GW_ENOMEM or GW_ELIBRARY; a failure is also the layer's sticky error, so
+ * every read of it fails the same way, and gw_decrypt_fini is still safe to
+ * call.  Never suspends.
  */
 int gw_decrypt_init(gw_decrypt *d, gw_bufreader *src, const gw_key *key,
                     const gw_crypt_options *opt);
@@ -191,7 +200,10 @@ void gw_decrypt_fini(gw_decrypt *d);
  * without a copy.  gw_flush seals what is pending (no message if nothing
  * is) as a TAG_MESSAGE message, writes the header if it has not gone out
  * yet, and flushes dst; gw_close seals what is pending, possibly nothing,
- * as the TAG_FINAL message, then closes dst.
+ * as the TAG_FINAL message, then closes dst.  Errors stick in e->w.err:
+ * those of dst, and GW_ECANCELLED when an operation was abandoned mid-way
+ * (its task cancelled), after which a close fails rather than end a torn
+ * stream with a final tag.
  */
 typedef struct gw_encrypt {
     gw_writer w; /* the layer as an AsyncWrite of plaintext */
@@ -217,7 +229,9 @@ typedef struct gw_encrypt {
  * gw_encrypt_init: an encrypt layer writing to dst (not owned) with `key`
  * (copied) and options *opt (NULL: defaults).  Generates the stream header
  * now; writes nothing yet.  Returns 0, GW_EINVAL, GW_ENOMEM or
- * GW_ELIBRARY; on failure gw_encrypt_fini is still safe.  Never suspends.
+ * GW_ELIBRARY; a failure is also the layer's sticky error (every later
+ * operation fails the same way) and gw_encrypt_fini is still safe.  Never
+ * suspends.
  */
 int gw_encrypt_init(gw_encrypt *e, gw_writer *dst, const gw_key *key, const gw_crypt_options *opt);
 

@@ -16,6 +16,10 @@
  *     no header yet -> read 24 bytes, init_pull
  *     prefix L      -> range check -> ciphertext (in place or gathered)
  *                   -> pull -> plaintext to caller or to the leftover buffer
+ *
+ * Each step that needs bytes not yet buffered waits for them only while the
+ * read holds fewer than its min bytes; otherwise (min 0 included) the read
+ * returns what it has and the next one resumes at that step.
  */
 #include "genwire/crypt.h"
 
@@ -115,8 +119,32 @@ static int open_message(gw_decrypt *d, gw_io_op *s, const uint8_t *c)
     return 0;
 }
 
+/* A read abandoned mid-way (its task cancelled): part of a message may have
+ * been taken from the input, so the stream cannot go on. */
+static void dec_cleanup(gw_frame *f)
+{
+    gw_decrypt *d = ((gw_io_op *)(void *)f)->obj;
+
+    if (d->r.err == 0)
+        fail(d, GW_ECANCELLED, gw_bufreader_offset(d->_src));
+}
+
+/*
+ * DEC_NEED(s, b, k): makes sure k bytes are buffered, or that no more will
+ * come (end of input, or an error of the input).  A read that already holds
+ * its min bytes (min 0 included) does not wait for them: it returns what it
+ * has, and the next read starts again where this one stopped.  Inside the
+ * read loop only (it breaks out of it); one per line (it may suspend).
+ */
+#define DEC_NEED(s, b, k)                                                                          \
+    if (gw_bufreader_avail(b) < (k) && !gw_bufreader_eof(b) && (b)->r.err == 0) {                  \
+        if ((s)->n >= (s)->min)                                                                    \
+            break;                                                                                 \
+        GW_AWAIT(s, sub, gw_bufreader_fill((b), (k)));                                             \
+    }
+
 typedef gw_io_op dec_read;
-GW_GENERATOR(dec_read, NULL);
+GW_GENERATOR(dec_read, dec_cleanup);
 GW_BODY(dec_read, s)
 {
     gw_decrypt *d = s->obj;
@@ -136,12 +164,14 @@ GW_BODY(dec_read, s)
             s->n += take;
             d->r.nread += take;
         }
-        if (s->n >= s->min || s->n == s->len)
+        /* Done once min bytes are there; a read with min 0 goes on while
+         * whole messages are buffered (DEC_NEED stops it before a wait). */
+        if (s->n == s->len || (s->min > 0 && s->n >= s->min))
             break;
 
         /* After the final message the input must end. */
         if (d->_final) {
-            GW_FILL(s, sub, b, 1);
+            DEC_NEED(s, b, 1);
             if (gw_bufreader_avail(b) > 0)
                 GW_RETURN(s, fail(d, GW_ECRYPT_AFTER_FINAL, gw_bufreader_offset(b)));
             if (b->r.err != 0)
@@ -153,7 +183,7 @@ GW_BODY(dec_read, s)
         /* The header, once. */
         if (!d->_header_in) {
             d->_msg_off = gw_bufreader_offset(b);
-            GW_FILL(s, sub, b, GW_CRYPT_HEADER_BYTES);
+            DEC_NEED(s, b, GW_CRYPT_HEADER_BYTES);
             if (gw_bufreader_avail(b) < GW_CRYPT_HEADER_BYTES)
                 GW_RETURN(s, short_input(d, d->_msg_off));
             if (crypto_secretstream_xchacha20poly1305_init_pull(&sec->st, gw_bufreader_peek(b),
@@ -165,48 +195,55 @@ GW_BODY(dec_read, s)
             continue;
         }
 
-        /* A message: the length prefix, checked before anything else. */
-        d->_msg_off = gw_bufreader_offset(b);
-        GW_FILL(s, sub, b, GW_CRYPT_PREFIX_BYTES);
-        if (gw_bufreader_avail(b) < GW_CRYPT_PREFIX_BYTES)
+        if (!d->_gather) {
+            /* A message: the length prefix, checked before anything else. */
+            d->_msg_off = gw_bufreader_offset(b);
+            DEC_NEED(s, b, GW_CRYPT_PREFIX_BYTES);
+            if (gw_bufreader_avail(b) < GW_CRYPT_PREFIX_BYTES)
+                GW_RETURN(s, short_input(d, d->_msg_off));
+            d->_clen = load_be32(gw_bufreader_peek(b));
+            if (d->_clen < GW_CRYPT_ABYTES || d->_clen - GW_CRYPT_ABYTES > d->_max)
+                GW_RETURN(s, fail(d, GW_ECRYPT_LENGTH, d->_msg_off));
+
+            if (GW_CRYPT_PREFIX_BYTES + d->_clen <= b->cap) {
+                /* It fits the bufreader: decrypt it where it lies. */
+                DEC_NEED(s, b, GW_CRYPT_PREFIX_BYTES + d->_clen);
+                if (gw_bufreader_avail(b) < GW_CRYPT_PREFIX_BYTES + d->_clen)
+                    GW_RETURN(s, short_input(d, d->_msg_off));
+                if (open_message(d, s, gw_bufreader_peek(b) + GW_CRYPT_PREFIX_BYTES) != 0)
+                    GW_RETURN(s, d->r.err);
+                gw_bufreader_consume(b, GW_CRYPT_PREFIX_BYTES + d->_clen);
+                continue;
+            }
+            /* Larger than the bufreader: gather it, growing with what
+             * arrives. */
+            gw_bufreader_consume(b, GW_CRYPT_PREFIX_BYTES);
+            d->_cgot = 0;
+            d->_gather = 1;
+        }
+
+        DEC_NEED(s, b, 1);
+        take = gw_bufreader_avail(b);
+        if (take == 0)
             GW_RETURN(s, short_input(d, d->_msg_off));
-        d->_clen = load_be32(gw_bufreader_peek(b));
-        if (d->_clen < GW_CRYPT_ABYTES || d->_clen - GW_CRYPT_ABYTES > d->_max)
-            GW_RETURN(s, fail(d, GW_ECRYPT_LENGTH, d->_msg_off));
-
-        if (GW_CRYPT_PREFIX_BYTES + d->_clen <= b->cap) {
-            /* It fits the bufreader: decrypt it where it lies. */
-            GW_FILL(s, sub, b, GW_CRYPT_PREFIX_BYTES + d->_clen);
-            if (gw_bufreader_avail(b) < GW_CRYPT_PREFIX_BYTES + d->_clen)
-                GW_RETURN(s, short_input(d, d->_msg_off));
-            if (open_message(d, s, gw_bufreader_peek(b) + GW_CRYPT_PREFIX_BYTES) != 0)
-                GW_RETURN(s, d->r.err);
-            gw_bufreader_consume(b, GW_CRYPT_PREFIX_BYTES + d->_clen);
+        if (take > d->_clen - d->_cgot)
+            take = d->_clen - d->_cgot;
+        if (grow(&d->_cbuf, &d->_ccap, d->_cgot + take, d->_clen) != 0)
+            GW_RETURN(s, fail(d, GW_ENOMEM, d->_msg_off));
+        memcpy(d->_cbuf + d->_cgot, gw_bufreader_peek(b), take);
+        gw_bufreader_consume(b, take);
+        d->_cgot += take;
+        if (d->_cgot < d->_clen)
             continue;
-        }
-
-        /* Larger than the bufreader: gather it, growing with what arrives. */
-        gw_bufreader_consume(b, GW_CRYPT_PREFIX_BYTES);
-        d->_cgot = 0;
-        while (d->_cgot < d->_clen) {
-            GW_FILL(s, sub, b, 1);
-            take = gw_bufreader_avail(b);
-            if (take == 0)
-                GW_RETURN(s, short_input(d, d->_msg_off));
-            if (take > d->_clen - d->_cgot)
-                take = d->_clen - d->_cgot;
-            if (grow(&d->_cbuf, &d->_ccap, d->_cgot + take, d->_clen) != 0)
-                GW_RETURN(s, fail(d, GW_ENOMEM, d->_msg_off));
-            memcpy(d->_cbuf + d->_cgot, gw_bufreader_peek(b), take);
-            gw_bufreader_consume(b, take);
-            d->_cgot += take;
-        }
+        d->_gather = 0;
         if (open_message(d, s, d->_cbuf) != 0)
             GW_RETURN(s, d->r.err);
     }
     GW_RETURN(s, 0);
     GW_END(s);
 }
+
+#undef DEC_NEED
 
 static gw_io_op *dec_try_read(gw_reader *r, uint8_t *buf, size_t cap, size_t min)
 {
@@ -225,15 +262,15 @@ int gw_decrypt_init(gw_decrypt *d, gw_bufreader *src, const gw_key *key,
     memset(d, 0, sizeof(*d));
     gw_reader_init(&d->r, &decrypt_ops);
     d->last_tag = -1;
-    if (src == NULL || key == NULL || src->cap < GW_CRYPT_MIN_BUFFER)
-        return GW_EINVAL;
+    if (src == NULL || key == NULL || (src->src != NULL && src->cap < GW_CRYPT_MIN_BUFFER))
+        return fail(d, GW_EINVAL, 0);
     d->_max = opt != NULL && opt->message_size != 0 ? opt->message_size : GW_CRYPT_MAX_MESSAGE;
     if (d->_max > GW_CRYPT_MAX_MESSAGE)
-        return GW_EINVAL;
+        return fail(d, GW_EINVAL, 0);
     if (sodium_init() < 0)
-        return GW_ELIBRARY;
+        return fail(d, GW_ELIBRARY, 0);
     if ((sec = gw_malloc(sizeof(*sec))) == NULL)
-        return GW_ENOMEM;
+        return fail(d, GW_ENOMEM, 0);
     memcpy(sec->key, gw__key_bytes(key), GW_KEY_BYTES);
     d->_secret = sec;
     d->_src = src;

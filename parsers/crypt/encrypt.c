@@ -51,8 +51,26 @@ static void seal(gw_encrypt *e, const uint8_t *m, size_t len, int tag)
     e->messages++;
 }
 
+/* Makes err the layer's sticky error; returns it. */
+static int fail(gw_encrypt *e, int err)
+{
+    e->w.err = err;
+    return err;
+}
+
+/* A write or flush abandoned mid-way (its task cancelled): a message may be
+ * half written below, so the stream cannot go on; a later close must not
+ * end it as if it were whole. */
+static void enc_cleanup(gw_frame *f)
+{
+    gw_encrypt *e = ((gw_io_op *)(void *)f)->obj;
+
+    if (e->w.err == 0)
+        e->w.err = GW_ECANCELLED;
+}
+
 typedef gw_io_op enc_write;
-GW_GENERATOR(enc_write, NULL);
+GW_GENERATOR(enc_write, enc_cleanup);
 GW_BODY(enc_write, s)
 {
     gw_encrypt *e = s->obj;
@@ -79,10 +97,8 @@ GW_BODY(enc_write, s)
             e->_plen = 0;
         }
         GW_AWAIT(s, sub, gw_write(e->_dst, e->_out + e->_out_start, e->_out_len));
-        if (s->sub->ret < 0) {
-            e->w.err = s->sub->ret;
-            GW_RETURN(s, s->sub->ret);
-        }
+        if (s->sub->ret < 0)
+            GW_RETURN(s, fail(e, s->sub->ret));
     }
     GW_RETURN(s, 0);
     GW_END(s);
@@ -92,7 +108,7 @@ GW_BODY(enc_write, s)
  * when nothing is, if e->_force), then flush dst, or close it when op->min
  * is set. */
 typedef gw_io_op enc_flush;
-GW_GENERATOR(enc_flush, NULL);
+GW_GENERATOR(enc_flush, enc_cleanup);
 GW_BODY(enc_flush, s)
 {
     gw_encrypt *e = s->obj;
@@ -108,19 +124,15 @@ GW_BODY(enc_flush, s)
             e->_header_out = 1;
         }
         GW_AWAIT(s, sub, gw_write(e->_dst, e->_out + e->_out_start, e->_out_len));
-        if (s->sub->ret < 0) {
-            e->w.err = s->sub->ret;
-            GW_RETURN(s, s->sub->ret);
-        }
+        if (s->sub->ret < 0)
+            GW_RETURN(s, fail(e, s->sub->ret));
     }
     if (s->min)
         GW_AWAIT(s, sub, gw_close(e->_dst));
     else
         GW_AWAIT(s, sub, gw_flush(e->_dst));
-    if (s->sub->ret < 0) {
-        e->w.err = s->sub->ret;
-        GW_RETURN(s, s->sub->ret);
-    }
+    if (s->sub->ret < 0)
+        GW_RETURN(s, fail(e, s->sub->ret));
     GW_RETURN(s, 0);
     GW_END(s);
 }
@@ -193,24 +205,24 @@ int gw_encrypt_init(gw_encrypt *e, gw_writer *dst, const gw_key *key, const gw_c
     memset(e, 0, sizeof(*e));
     gw_writer_init(&e->w, &encrypt_ops);
     if (dst == NULL || key == NULL)
-        return GW_EINVAL;
+        return fail(e, GW_EINVAL);
     e->_msize =
         opt != NULL && opt->message_size != 0 ? opt->message_size : GW_CRYPT_DEFAULT_MESSAGE;
     if (e->_msize > GW_CRYPT_MAX_MESSAGE)
-        return GW_EINVAL;
+        return fail(e, GW_EINVAL);
     if (sodium_init() < 0)
-        return GW_ELIBRARY;
+        return fail(e, GW_ELIBRARY);
     if ((sec = gw_malloc(sizeof(*sec))) == NULL)
-        return GW_ENOMEM;
+        return fail(e, GW_ENOMEM);
     e->_secret = sec;
     e->_pbuf = gw_malloc(e->_msize);
     e->_out =
         gw_malloc(GW_CRYPT_HEADER_BYTES + GW_CRYPT_PREFIX_BYTES + GW_CRYPT_ABYTES + e->_msize);
     if (e->_pbuf == NULL || e->_out == NULL)
-        return GW_ENOMEM;
+        return fail(e, GW_ENOMEM);
     /* The header waits at the front of _out for the first write. */
     if (crypto_secretstream_xchacha20poly1305_init_push(&sec->st, e->_out, gw__key_bytes(key)) != 0)
-        return GW_ELIBRARY;
+        return fail(e, GW_ELIBRARY);
     e->_dst = dst;
     return 0;
 }
