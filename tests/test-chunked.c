@@ -559,24 +559,174 @@ static void test_trailer_limit(void **state)
     free(in);
 }
 
-/* A reader whose state is out of range is refused. */
-static void test_uninitialised(void **state)
+/* Defect 13: an error after good data delivers exactly the body decoded
+ * before it, whatever the split, the read size and min. */
+static void test_error_after_data(void **state)
 {
-    gw_chunked_reader c;
-    gw_bufreader br;
-    uint8_t out[4];
+    (void)state;
+    ERR("3\r\nabc\r\n0\r\nBad Trailer\r\n\r\n", GW_ETRAILER, 14, "abc");
+    ERR("3\r\nabc\r\n4\r\ndefg\r\nz\r\n", GW_ECHUNK_SIZE, 17, "abcdefg");
+    ERR("3\r\nabc\r\n4\r\ndefgX\r\n0\r\n\r\n", GW_ECHUNK_CRLF, 15, "abcdefg");
+    ERR("3\r\nabc\r\n4;=\r\ndefg\r\n0\r\n\r\n", GW_ECHUNK_EXT, 10, "abc");
+    ERR("3\r\nabc\r\n5\r\nde", GW_ETRUNCATED, 13, "abcde");
+    ERR("3\r\nabc\r\n0\r\nT: v\r\n", GW_ETRUNCATED, 17, "abc");
+}
+
+/* Runs a read of c (cap bytes, min 1) over a pipe fed cut bytes; returns
+ * nonzero if it is left suspended waiting for input. */
+static int ck_suspend(gw_stack *st, gw_wait *w, gw_chunked_reader *c, uint8_t *buf, size_t cap)
+{
     gw_io_op *op;
-    gw_wait w;
-    gw_stack st;
+
+    for (;;) {
+        op = gw_try_read(&c->r, buf, cap, 1);
+        GW_START(st, op, w);
+        if (gw_next(st) == GW_YIELDED)
+            return 1;
+        if (op->ret < 0 || c->r.eof)
+            return 0;
+    }
+}
+
+/* Defect 7: a read cancelled wherever it waits (inside a size line, an
+ * extension, chunk data read through or buffered, a trailer) leaves
+ * GW_ECANCELLED sticky; later reads fail with it. */
+static void test_reader_cancel_sticks(void **state)
+{
+    static const char in[] = "5;a=\"q\"\r\nhello\r\n14\r\n0123456789abcdefghij\r\n0\r\nT: v\r\n\r\n";
+    size_t len = sizeof(in) - 1, cut, brcap, suspended = 0;
+    uint8_t out[64];
 
     (void)state;
-    gw_bufreader_init_mem(&br, "0\r\n\r\n", 5);
-    gw_chunked_reader_init(&c, &br, NULL);
-    c.state = 0; /* as if never initialised */
-    op = gw_try_read(&c.r, out, sizeof(out), 1);
-    GW_START(&st, op, &w);
-    assert_int_equal(gw_next(&st), GW_RETURNED);
-    assert_int_equal(op->ret, GW_EINVAL);
+    for (brcap = 1; brcap <= 64; brcap *= 4) {
+        for (cut = 0; cut < len; cut++) {
+            gw_mempipe pipe;
+            gw_bufreader br;
+            gw_chunked_reader c;
+            gw_wait w;
+            gw_stack st;
+
+            assert_int_equal(gw_mempipe_init(&pipe, 256), 0);
+            assert_int_equal(gw_bufreader_init(&br, &pipe.r, brcap), 0);
+            gw_chunked_reader_init(&c, &br, NULL);
+            gw_mempipe_feed(&pipe, in, cut);
+            if (ck_suspend(&st, &w, &c, out, sizeof(out))) {
+                suspended++;
+                gw_stack_close(&st);
+                assert_int_equal(c.r.err, GW_ECANCELLED);
+                gw_mempipe_feed(&pipe, in + cut, len - cut);
+                gw_mempipe_finish(&pipe);
+                assert_int_equal(gwt_run_op(gw_try_read(&c.r, out, sizeof(out), 1)),
+                                 GW_ECANCELLED);
+                assert_int_equal(gwt_run_op(gw_read(&c.r, out, sizeof(out), 0)), GW_ECANCELLED);
+            }
+            gw_bufreader_fini(&br);
+            gw_mempipe_fini(&pipe);
+        }
+    }
+    assert_true(suspended >= len);
+}
+
+/* Defect 7: the writer cancelled while it waits for room below (in a write
+ * of a buffered chunk or one straight from the caller, a flush, a close):
+ * GW_ECANCELLED sticks and no last-chunk follows the torn chunk. */
+static void test_writer_cancel_sticks(void **state)
+{
+    static uint8_t body[100];
+    size_t cap, which, cancelled = 0;
+
+    (void)state;
+    memset(body, 'b', sizeof(body));
+    for (which = 0; which < 4; which++) {
+        for (cap = 1; cap < 40; cap += 3) {
+            gw_mempipe p;
+            gw_chunked_writer cw;
+            gw_io_op *op;
+            gw_wait w;
+            gw_stack st;
+
+            assert_int_equal(gw_mempipe_init(&p, cap), 0);
+            assert_int_equal(gw_chunked_writer_init(&cw, &p.w, 16), 0);
+            if (which >= 2) {
+                op = gw_write(&cw.w, body, 5); /* pending, for the flush or close */
+                GW_START(&st, op, &w);
+                assert_int_equal(gw_next(&st), GW_RETURNED);
+            }
+            op = which == 0   ? gw_write(&cw.w, body, 10)
+                 : which == 1 ? gw_write(&cw.w, body, sizeof(body))
+                 : which == 2 ? gw_flush(&cw.w)
+                              : gw_close(&cw.w);
+            GW_START(&st, op, &w);
+            if (gw_next(&st) == GW_YIELDED) {
+                cancelled++;
+                gw_stack_close(&st);
+                assert_int_equal(cw.w.err, GW_ECANCELLED);
+                p.pos = p.end = 0;
+                assert_int_equal(gwt_run_op(gw_write(&cw.w, "x", 1)), GW_ECANCELLED);
+                assert_int_equal(gwt_run_op(gw_flush(&cw.w)), GW_ECANCELLED);
+                assert_int_equal(gwt_run_op(gw_close(&cw.w)), GW_ECANCELLED);
+                assert_int_equal(p.end, 0);
+            }
+            gw_chunked_writer_fini(&cw);
+            gw_mempipe_fini(&p);
+        }
+    }
+    assert_true(cancelled > 20);
+}
+
+/* A writer whose init failed fails every operation the same way. */
+static void test_writer_failed_init_sticks(void **state)
+{
+    gwt_sink k;
+    gw_chunked_writer cw;
+
+    (void)state;
+    gwt_sink_init(&k, 0);
+    assert_int_equal(gw_chunked_writer_init(&cw, &k.w, 0), GW_EINVAL);
+    assert_int_equal(gwt_run_op(gw_write(&cw.w, "abc", 3)), GW_EINVAL);
+    assert_int_equal(gwt_run_op(gw_flush(&cw.w)), GW_EINVAL);
+    assert_int_equal(gwt_run_op(gw_close(&cw.w)), GW_EINVAL);
+    gw_chunked_writer_fini(&cw);
+    assert_int_equal(gw_chunked_writer_init(&cw, NULL, 8), GW_EINVAL);
+    assert_int_equal(gwt_run_op(gw_close(&cw.w)), GW_EINVAL);
+    gw_chunked_writer_fini(&cw);
+    assert_int_equal(k.writes + k.closes, 0);
+}
+
+/* GW_UNLIMITED switches the line and trailer limits off. */
+static void test_unlimited(void **state)
+{
+    gw_chunked_limits lim = {(size_t)GW_UNLIMITED, (size_t)GW_UNLIMITED};
+    enum { N = 20000 };
+    char *in = malloc(2 * N + 64);
+    size_t len, i;
+
+    (void)state;
+    assert_non_null(in);
+    memcpy(in, "3;", 2);
+    memset(in + 2, 'e', N);
+    len = 2 + N;
+    memcpy(in + len, "\r\nabc\r\n0\r\nT:", 12);
+    len += 12;
+    memset(in + len, 'v', N);
+    len += N;
+    memcpy(in + len, "\r\n\r\n", 4);
+    len += 4;
+    /* Too long for every split point: fed whole, in every mode. */
+    for (i = 0; i < CK_NMODES; i++) {
+        gwt_feed feed = {(const uint8_t *)in, len, NULL, 0, 0, 0, 0};
+        ck_params p = ck_modes[i];
+        gwt_result r;
+
+        p.lim = &lim;
+        memset(&r, 0, sizeof(r));
+        ck_decode(&feed, &r, &p);
+        assert_int_equal(r.err, 0);
+        assert_int_equal(r.len, 3 + 8);
+        assert_memory_equal(r.data, "abc", 3);
+        gwt_result_free(&r);
+    }
+    free(in);
 }
 
 /* A source that gives a few bytes and then fails. */
@@ -853,7 +1003,9 @@ int main(void)
         cmocka_unit_test(test_bad_extensions), cmocka_unit_test(test_line_limit),
         cmocka_unit_test(test_huge_extension), cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_bad_trailers),   cmocka_unit_test(test_trailer_limit),
-        cmocka_unit_test(test_uninitialised),  cmocka_unit_test(test_source_error),
+        cmocka_unit_test(test_error_after_data), cmocka_unit_test(test_source_error),
+        cmocka_unit_test(test_reader_cancel_sticks), cmocka_unit_test(test_writer_cancel_sticks),
+        cmocka_unit_test(test_writer_failed_init_sticks), cmocka_unit_test(test_unlimited),
         cmocka_unit_test(test_encode_exact),   cmocka_unit_test(test_encode_errors),
         cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_round_trip_pipe),
     };

@@ -303,7 +303,8 @@ gw_io_op *gw_record_write(gw_record_writer *rw, const void *data, size_t len);
 #define GW_CHUNKED_DEFAULT_MAX_LINE    4096u  /* a chunk-size line, extensions included */
 #define GW_CHUNKED_DEFAULT_MAX_TRAILER 16384u /* the trailer field lines */
 
-/* Limits of a chunked decoder.  A field of 0 means its default. */
+/* Limits of a chunked decoder.  As everywhere in genwire (io.h), a field of
+ * 0 means its default; GW_UNLIMITED switches a limit off. */
 typedef struct gw_chunked_limits {
     size_t max_line;    /* bytes of one chunk-size line before its CRLF (GW_ECHUNK_EXT) */
     size_t max_trailer; /* bytes of the trailer field lines, their CRLFs included and the
@@ -332,7 +333,10 @@ typedef struct gw_chunked_limits {
  * Errors stick: they set c->r.err and c->r.err_off, the offset in the coded
  * input (gw_bufreader_offset of src) of the byte that broke the rule; for a
  * CR not followed by LF, the byte after the CR.  An error of src itself is
- * passed on with the offset the decoder had reached.
+ * passed on with the offset the decoder had reached.  A read abandoned
+ * mid-way (its task cancelled) leaves GW_ECANCELLED.  A read that fails
+ * returns in op->n every body byte decoded before the error, so over any
+ * split of the input the bytes delivered are exactly the valid prefix.
  *
  * Reads (gw_try_read / gw_read on &c->r) copy chunk data from src's buffer
  * into the caller's memory, once; when src's buffer is empty and the caller
@@ -374,7 +378,9 @@ void gw_chunked_reader_init(gw_chunked_reader *c, gw_bufreader *src, const gw_ch
  * buffer is empty); a flush with nothing pending emits no chunk.  Close
  * emits the pending chunk, then the last-chunk and the empty trailer
  * "0\r\n\r\n", then closes dst.  Sizes are written in lowercase hex.
- * Errors of dst stick in c->w.err.
+ * Errors stick in c->w.err: those of dst, and GW_ECANCELLED when a write or
+ * flush was abandoned mid-way (its task cancelled), after which a close
+ * fails rather than emit the last-chunk after a torn chunk.
  */
 typedef struct gw_chunked_writer {
     gw_writer w;      /* the body goes in here */
@@ -388,7 +394,8 @@ typedef struct gw_chunked_writer {
 /*
  * gw_chunked_writer_init: an encoder into dst (not owned) of chunks of at
  * most cap (> 0) bytes; allocates about cap bytes (through gw_malloc).
- * Returns 0, GW_EINVAL (cap 0 or dst NULL) or GW_ENOMEM; after a failure
+ * Returns 0, GW_EINVAL (cap 0 or dst NULL) or GW_ENOMEM; a failure is also
+ * the writer's sticky error (later operations fail with it) and
  * gw_chunked_writer_fini is still safe.  Never suspends.
  */
 int gw_chunked_writer_init(gw_chunked_writer *c, gw_writer *dst, size_t cap);

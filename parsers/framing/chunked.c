@@ -36,10 +36,12 @@
 
 /* ---- decoder ------------------------------------------------------------- */
 
-/* The decoder's states.  They start at a magic value, as zlib's do, so that
- * a reader that was never initialised is caught by a range check. */
+/* The decoder's states.  (No magic first value to range-check on entry, as
+ * zlib has: its state sits behind a pointer that can be NULL, while here a
+ * reader that was never initialised has no ops table, so a read of it never
+ * reaches this file.) */
 enum {
-    CK_SIZE0 = 0x6b30, /* the first hex digit of a chunk size */
+    CK_SIZE0 = 0, /* the first hex digit of a chunk size */
     CK_SIZE,           /* more hex digits, or what follows them */
     CK_EXT_SEMI,       /* whitespace after the size or a value: ';' must follow */
     CK_EXT_NAME0,      /* after ';': optional whitespace, then an extension name */
@@ -431,9 +433,19 @@ static int ck_fail(gw_chunked_reader *c, int err, uint64_t off)
     return err;
 }
 
+/* A read abandoned mid-way (its task cancelled): the caller never saw the
+ * bytes it had taken, so the body cannot go on. */
+static void ck_read_cleanup(gw_frame *f)
+{
+    gw_chunked_reader *c = ((gw_io_op *)(void *)f)->obj;
+
+    if (c->r.err == 0)
+        ck_fail(c, GW_ECANCELLED, gw_bufreader_offset(c->src));
+}
+
 /* A read of the decoded body: op->buf, op->len (cap), op->min. */
 typedef gw_io_op ck_read;
-GW_GENERATOR(ck_read, NULL);
+GW_GENERATOR(ck_read, ck_read_cleanup);
 GW_BODY(ck_read, s)
 {
     gw_chunked_reader *c = s->obj;
@@ -442,8 +454,6 @@ GW_BODY(ck_read, s)
     int rc;
 
     GW_BEGIN(s);
-    if (c->state < CK_SIZE0 || c->state > CK_DONE)
-        GW_RETURN(s, ck_fail(c, GW_EINVAL, 0)); /* not initialised */
     for (;;) {
         rc = ck_scan(c, s->buf, s->len, &s->n);
         if (rc < 0) {
@@ -563,8 +573,19 @@ static int ck_wfail(gw_chunked_writer *c, int err)
     return err;
 }
 
+/* A write or flush abandoned mid-way (its task cancelled): a chunk may be
+ * half written below, so a later close must not end the body as if it were
+ * whole. */
+static void ck_write_cleanup(gw_frame *f)
+{
+    gw_chunked_writer *c = ((gw_io_op *)(void *)f)->obj;
+
+    if (c->w.err == 0)
+        ck_wfail(c, GW_ECANCELLED);
+}
+
 typedef gw_io_op ck_write;
-GW_GENERATOR(ck_write, NULL);
+GW_GENERATOR(ck_write, ck_write_cleanup);
 GW_BODY(ck_write, s)
 {
     gw_chunked_writer *c = s->obj;
@@ -608,7 +629,7 @@ GW_BODY(ck_write, s)
 
 /* Flush, and for close (op->min set) the last-chunk and a close of dst. */
 typedef gw_io_op ck_flush;
-GW_GENERATOR(ck_flush, NULL);
+GW_GENERATOR(ck_flush, ck_write_cleanup);
 GW_BODY(ck_flush, s)
 {
     gw_chunked_writer *c = s->obj;
@@ -662,9 +683,9 @@ int gw_chunked_writer_init(gw_chunked_writer *c, gw_writer *dst, size_t cap)
     memset(c, 0, sizeof(*c));
     gw_writer_init(&c->w, &chunked_writer_ops);
     if (cap == 0 || dst == NULL || cap > (size_t)-1 - CK_HEAD_MAX - 2)
-        return GW_EINVAL;
+        return ck_wfail(c, GW_EINVAL);
     if ((c->_mem = gw_malloc(CK_HEAD_MAX + cap + 2)) == NULL)
-        return GW_ENOMEM;
+        return ck_wfail(c, GW_ENOMEM);
     c->buf = c->_mem + CK_HEAD_MAX;
     c->dst = dst;
     c->cap = cap;
