@@ -1,0 +1,95 @@
+/*
+ * `genwire decode STACK`: standard input through the layers of STACK, wire
+ * first, to standard output.  Each byte layer reads a bufreader over the
+ * layer below; the innermost layer's adapter, when it is a record or message
+ * layer, runs the rest of the task (records.c); otherwise the decoded bytes
+ * are copied out.  One task on the poll() executor.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tool.h"
+
+typedef struct decoder {
+    GW_FRAME(gw_wait);
+    job j;          /* the run */
+    layer *sink;    /* the record or message layer, or NULL */
+    gw_reader *top; /* without one: the decoded bytes */
+    uint8_t *buf;   /* without one: the bytes being copied */
+    size_t bufcap;  /* its size */
+    stage *sub;     /* the sink's task */
+    gw_io_op *op;   /* an operation in progress */
+    int err;        /* the first error */
+    int ret;        /* 0, or the error that ended the run */
+} decoder;
+
+GW_GENERATOR(decoder, NULL);
+GW_BODY(decoder, s)
+{
+    GW_BEGIN(s);
+    s->err = 0;
+    if (s->sink != NULL) {
+        GW_AWAIT(s, sub, s->sink->row->ops->decode(s->sink, &s->j));
+        s->err = s->sub->ret;
+    } else {
+        /* No record layer: copy the decoded bytes out. */
+        for (;;) {
+            GW_AWAIT(s, op, gw_try_read(s->top, s->buf, s->bufcap, 1));
+            if (s->op->ret < 0) {
+                s->err = s->op->ret; /* after writing out what came before */
+                break;
+            }
+            if (s->op->n == 0)
+                break;
+            GW_AWAIT(s, op, gw_write(&s->j.bout.w, s->buf, s->op->n));
+            if (s->op->ret < 0)
+                GW_RETURN(s, s->op->ret);
+            if (job_pace(&s->j, s->op->n))
+                GW_YIELD(s, gw_wait_ready()); /* a turn for the progress line */
+        }
+    }
+    GW_AWAIT(s, op, gw_flush(&s->j.bout.w));
+    if (s->op->ret < 0)
+        GW_RETURN(s, s->op->ret);
+    GW_RETURN(s, s->err);
+    GW_END(s);
+}
+
+int do_decode(const options *o, layer *ls, int n, const gw_key *key)
+{
+    decoder *d = calloc(1, sizeof(*d));
+    job *j = d != NULL ? &d->j : NULL;
+    gw_reader *src;
+    int i, err = 0, status;
+
+    if (job_start(j, o, ls, n, key) != 0) {
+        free(d);
+        return EXIT_DATA;
+    }
+    /* Wire first: each layer reads a bufreader over the one before. */
+    src = &j->in.r;
+    for (i = 0; i < n && err == 0; i++) {
+        err = ls[i].row->ops->open_decode(&ls[i], src, j);
+        src = ls[i].r;
+    }
+    if (ls[n - 1].row->kind != LAYER_BYTES) {
+        d->sink = &ls[n - 1];
+    } else {
+        d->top = src;
+        d->bufcap = IO_BUFFER;
+        if (err == 0 && (d->buf = malloc(d->bufcap)) == NULL)
+            err = GW_ENOMEM;
+    }
+    if (err == 0)
+        err = gw_bufwriter_init(&j->bout, &j->out.w, IO_BUFFER);
+    if (err == 0) {
+        GW_INIT(d, decoder);
+        RUN_TASK(j, d, err);
+        if (err == 0)
+            err = d->ret;
+    }
+    status = job_end(j, err);
+    free(d->buf);
+    free(d);
+    return status;
+}

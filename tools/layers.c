@@ -1,0 +1,262 @@
+/*
+ * The layer table of the genwire tool, and the adapters of its byte layers
+ * (secretstream, gzip / zlib / deflate, chunked).  The record layers' adapter
+ * is in records.c.  Nothing outside this table knows which layers exist:
+ * STACK parsing, the help text, the option checks, decode and encode all go
+ * through it.
+ *
+ * HOW TO ADD A LAYER
+ *
+ *   1. Write its adapter, a `const layer_ops` (tool.h says what each
+ *      function must do), in a new file tools/NAME.c, and add that file to
+ *      tools/meson.build.  A byte layer needs open_decode (make l->r, an
+ *      AsyncRead over l->in), open_encode (make l->w, an AsyncWrite over
+ *      dst), error and close.  A record or message layer (the innermost of a
+ *      stack) also runs the whole task of each direction: decode (read the
+ *      decoded bytes in l->in, write standard output through j->bout: for a
+ *      message layer, one JSON object per message) and encode (read
+ *      standard input through l->in: for a message layer, one JSON object a
+ *      line; write through l->w).
+ *   2. Declare the adapter in tool.h, next to the others.
+ *   3. Add one row below: its STACK name, its kind, the options it takes
+ *      (OPT_*: an option no layer of a stack takes is refused), and the
+ *      adapter's parameter.
+ *   4. Say it in the help (genwire.c lists the names from this table by
+ *      itself), in tools/genwire.1, and test it in tests/test-cli.py.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <genwire/compress.h>
+#include <genwire/crypt.h>
+#include <genwire/frame.h>
+
+#include "tool.h"
+
+#define REC (OPT_MAX_RECORD | OPT_FORMAT | OPT_INPUT) /* what every record layer takes */
+
+const layer_row layer_table[] = {
+    /* Byte layers. */
+    {"secretstream", LAYER_BYTES, OPT_KEY, 0, &crypt_ops},
+    {"gzip", LAYER_BYTES, OPT_MAX_OUTPUT | OPT_LEVEL, GW_ZFORMAT_GZIP, &zlib_ops},
+    {"zlib", LAYER_BYTES, OPT_MAX_OUTPUT | OPT_LEVEL, GW_ZFORMAT_ZLIB, &zlib_ops},
+    {"deflate", LAYER_BYTES, OPT_MAX_OUTPUT | OPT_LEVEL, GW_ZFORMAT_DEFLATE, &zlib_ops},
+    {"chunked", LAYER_BYTES, 0, 0, &chunked_ops},
+    /* Record layers. */
+    {"u8", LAYER_RECORDS, REC, GW_FRAME_U8, &records_ops},
+    {"u16be", LAYER_RECORDS, REC, GW_FRAME_U16BE, &records_ops},
+    {"u16le", LAYER_RECORDS, REC, GW_FRAME_U16LE, &records_ops},
+    {"u32be", LAYER_RECORDS, REC, GW_FRAME_U32BE, &records_ops},
+    {"u32le", LAYER_RECORDS, REC, GW_FRAME_U32LE, &records_ops},
+    {"u64be", LAYER_RECORDS, REC, GW_FRAME_U64BE, &records_ops},
+    {"u64le", LAYER_RECORDS, REC, GW_FRAME_U64LE, &records_ops},
+    {"varint", LAYER_RECORDS, REC, GW_FRAME_VARINT, &records_ops},
+    {"lines", LAYER_RECORDS, REC, GW_FRAME_LINES, &records_ops},
+    {"netstring", LAYER_RECORDS, REC, GW_FRAME_NETSTRING, &records_ops},
+    /* Message layers. */
+    {NULL, LAYER_BYTES, 0, 0, NULL},
+};
+
+const layer_row *layer_find(const char *name)
+{
+    const layer_row *row;
+
+    for (row = layer_table; row->name != NULL; row++)
+        if (strcmp(row->name, name) == 0)
+            return row;
+    return NULL;
+}
+
+void layer_names(enum layer_kind kind, char *buf, size_t len)
+{
+    const layer_row *row;
+    size_t k = 0;
+
+    buf[0] = '\0';
+    for (row = layer_table; row->name != NULL; row++) {
+        int w;
+        if (row->kind != kind)
+            continue;
+        w = snprintf(buf + k, len - k, "%s%s", k ? ", " : "", row->name);
+        if (w < 0 || (size_t)w >= len - k)
+            return;
+        k += (size_t)w;
+    }
+}
+
+int layer_open_input(layer *l, gw_reader *src)
+{
+    return gw_bufreader_init(&l->in, src, IO_BUFFER);
+}
+
+/* Allocates an adapter's state of n zeroed bytes into l->state. */
+static void *new_state(layer *l, size_t n)
+{
+    l->state = calloc(1, n);
+    return l->state;
+}
+
+/* The usual error text of a byte layer whose reader is r: "msg at byte N". */
+static int reader_error(const gw_reader *r, const char *msg, char *buf, size_t len)
+{
+    if (r == NULL || r->err == 0)
+        return 0;
+    snprintf(buf, len, "%s at byte %" PRIu64, msg != NULL && *msg ? msg : gw_strerror(r->err),
+             r->err_off);
+    return 1;
+}
+
+/* The error of a byte layer whose decoder's reader says it all. */
+static int plain_error(const layer *l, const job *j, char *buf, size_t len)
+{
+    (void)j;
+    return !l->encoding && reader_error(l->r, NULL, buf, len);
+}
+
+/* ---- secretstream ------------------------------------------------------------- */
+
+typedef union crypt_state {
+    gw_decrypt dec; /* decode */
+    gw_encrypt enc; /* encode */
+} crypt_state;
+
+static int crypt_open_decode(layer *l, gw_reader *src, job *j)
+{
+    crypt_state *st;
+    gw_crypt_options co = {0};
+    int err;
+
+    if ((err = layer_open_input(l, src)) != 0)
+        return err;
+    if ((st = new_state(l, sizeof(*st))) == NULL)
+        return GW_ENOMEM;
+    l->r = &st->dec.r;
+    return gw_decrypt_init(&st->dec, &l->in, j->key, &co);
+}
+
+static int crypt_open_encode(layer *l, gw_writer *dst, job *j)
+{
+    crypt_state *st = new_state(l, sizeof(*st));
+
+    if (st == NULL)
+        return GW_ENOMEM;
+    l->w = &st->enc.w;
+    return gw_encrypt_init(&st->enc, dst, j->key, NULL);
+}
+
+static void crypt_close(layer *l)
+{
+    crypt_state *st = l->state;
+
+    if (st != NULL && l->encoding)
+        gw_encrypt_fini(&st->enc);
+    else if (st != NULL)
+        gw_decrypt_fini(&st->dec);
+}
+
+const layer_ops crypt_ops = {crypt_open_decode, crypt_open_encode, NULL, NULL,
+                             plain_error,       crypt_close};
+
+/* ---- gzip, zlib, deflate ------------------------------------------------------------ */
+
+typedef union zlib_state {
+    gw_inflate inf; /* decode */
+    gw_deflate def; /* encode */
+} zlib_state;
+
+static int zlib_open_decode(layer *l, gw_reader *src, job *j)
+{
+    zlib_state *st;
+    gw_inflate_opts io;
+    int err;
+
+    if ((err = layer_open_input(l, src)) != 0)
+        return err;
+    if ((st = new_state(l, sizeof(*st))) == NULL)
+        return GW_ENOMEM;
+    gw_inflate_opts_default(&io);
+    io.format = (gw_zformat)l->row->param;
+    io.max_output = j->opt->max_output;
+    l->r = &st->inf.r;
+    return gw_inflate_init(&st->inf, &l->in, &io);
+}
+
+static int zlib_open_encode(layer *l, gw_writer *dst, job *j)
+{
+    zlib_state *st = new_state(l, sizeof(*st));
+    gw_deflate_opts zo;
+
+    if (st == NULL)
+        return GW_ENOMEM;
+    gw_deflate_opts_default(&zo);
+    zo.format = (gw_zformat)l->row->param;
+    zo.level = j->opt->level;
+    l->w = &st->def.w;
+    return gw_deflate_init(&st->def, dst, &zo);
+}
+
+static int zlib_error(const layer *l, const job *j, char *buf, size_t len)
+{
+    const zlib_state *st = l->state;
+
+    (void)j;
+    return !l->encoding && st != NULL && reader_error(l->r, gw_inflate_msg(&st->inf), buf, len);
+}
+
+static void zlib_close(layer *l)
+{
+    zlib_state *st = l->state;
+
+    if (st != NULL && l->encoding)
+        gw_deflate_fini(&st->def);
+    else if (st != NULL)
+        gw_inflate_fini(&st->inf);
+}
+
+const layer_ops zlib_ops = {zlib_open_decode, zlib_open_encode, NULL, NULL, zlib_error, zlib_close};
+
+/* ---- chunked ------------------------------------------------------------------------- */
+
+typedef union chunked_state {
+    gw_chunked_reader rd; /* decode */
+    gw_chunked_writer wr; /* encode */
+} chunked_state;
+
+static int chunked_open_decode(layer *l, gw_reader *src, job *j)
+{
+    chunked_state *st;
+    int err;
+
+    (void)j;
+    if ((err = layer_open_input(l, src)) != 0)
+        return err;
+    if ((st = new_state(l, sizeof(*st))) == NULL)
+        return GW_ENOMEM;
+    gw_chunked_reader_init(&st->rd, &l->in, NULL);
+    l->r = &st->rd.r;
+    return 0;
+}
+
+static int chunked_open_encode(layer *l, gw_writer *dst, job *j)
+{
+    chunked_state *st = new_state(l, sizeof(*st));
+
+    (void)j;
+    if (st == NULL)
+        return GW_ENOMEM;
+    l->w = &st->wr.w;
+    return gw_chunked_writer_init(&st->wr, dst, IO_BUFFER);
+}
+
+static void chunked_close(layer *l)
+{
+    chunked_state *st = l->state;
+
+    if (st != NULL && l->encoding)
+        gw_chunked_writer_fini(&st->wr);
+}
+
+const layer_ops chunked_ops = {chunked_open_decode, chunked_open_encode, NULL, NULL,
+                               plain_error,         chunked_close};

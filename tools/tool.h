@@ -1,0 +1,223 @@
+/*
+ * The genwire command-line tool's private header: the options, the layer
+ * table's types, and what the files of tools/ share.  The tool is split by
+ * job: genwire.c (the command line, the help, keygen), layers.c (the layer
+ * table and the byte-layer adapters), records.c (the record-layer adapter and
+ * its output formats), decode.c and encode.c (the two directions), run.c
+ * (standard input and output, signals, progress, the executor loop) and
+ * text.c (UTF-8, JSON, base64, hex).
+ *
+ * A run builds one `layer` per STACK element from its row in the table
+ * (`layer_table`), wire first.  Byte layers are AsyncReads (decode) or
+ * AsyncWrites (encode) stacked on each other; the innermost layer may instead
+ * be a record or message layer, whose adapter owns both ends of the run: in
+ * decode it reads the bytes the layers below decoded and writes standard
+ * output; in encode it reads standard input and writes into the layers
+ * below.
+ */
+#ifndef GW_TOOLS_TOOL_H
+#define GW_TOOLS_TOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <genwire/crypt.h>
+#include <genwire/exec.h>
+#include <genwire/io.h>
+
+#define MAX_LAYERS 8
+#define IO_BUFFER  (128u << 10) /* each bufreader and the output buffer */
+
+/* Exit statuses. */
+#define EXIT_DATA  1 /* bad input, I/O error */
+#define EXIT_USAGE 2 /* bad command line */
+
+/* ---- the command line ------------------------------------------------------- */
+
+enum out_format { OUT_RAW, OUT_LINES, OUT_HEX, OUT_JSON };
+enum in_format { IN_LINES, IN_JSON };
+
+/* The options a layer takes, as bits of layer_row.opts. */
+#define OPT_KEY        1u  /* --key FILE (and the layer needs it) */
+#define OPT_MAX_RECORD 2u  /* --max-record N */
+#define OPT_MAX_OUTPUT 4u  /* --max-output N (decode) */
+#define OPT_LEVEL      8u  /* --level N (encode) */
+#define OPT_FORMAT     16u /* --format FMT (decode) */
+#define OPT_INPUT      32u /* --input FMT (encode) */
+
+typedef struct options {
+    int encode;             /* encode (1) or decode (0) */
+    const char *stack;      /* the STACK argument */
+    enum out_format format; /* decode --format */
+    enum in_format input;   /* encode --input */
+    const char *key;        /* --key FILE */
+    uint64_t max_record;    /* --max-record */
+    uint64_t max_output;    /* --max-output */
+    int level;              /* --level */
+    int progress;           /* 1 on, 0 off, -1 when standard error is a terminal */
+    unsigned given;         /* OPT_* bits of the options on the command line */
+} options;
+
+extern const char *progname;
+
+/* Prints "genwire: " fmt (with arg) and the --help hint to standard error. */
+void usage_error(const char *fmt, const char *arg);
+
+/* ---- the layer table ---------------------------------------------------------- */
+
+/* What a layer turns its input into. */
+enum layer_kind {
+    LAYER_BYTES,   /* a byte stream (gzip, secretstream, chunked) */
+    LAYER_RECORDS, /* records, written per --format (u32be, lines, ...); innermost only */
+    LAYER_MESSAGES /* messages, one JSON object each (http-request, resp); innermost only */
+};
+
+typedef struct layer layer;
+typedef struct job job;
+
+/*
+ * The frame of a record or message adapter's task (its generator): the
+ * adapter keeps its own state in l->state and whatever else survives a
+ * suspension in the fields below.  Returns 0 or a gw error in `ret`.
+ */
+typedef struct stage {
+    GW_FRAME(gw_wait);
+    job *job;     /* the run */
+    layer *l;     /* the adapter's layer */
+    gw_io_op *op; /* an operation in progress */
+    int res;      /* a result kept across a suspension */
+    int ret;      /* 0, or the error that ended the task */
+} stage;
+
+/*
+ * An adapter: how one kind of layer is opened, run and closed.  Every
+ * function may be NULL where the kind does not need it.
+ */
+typedef struct layer_ops {
+    /* Decode: sets up l->in over src (the layer below, or standard input)
+     * and l->state; a byte layer also sets l->r, the AsyncRead of what it
+     * decodes.  Returns 0 or a gw error (close is called either way). */
+    int (*open_decode)(layer *l, gw_reader *src, job *j);
+    /* Encode: sets up l->state over dst (the writer below, or standard
+     * output); a byte layer sets l->w, where its input is written; a record
+     * or message layer sets l->in over standard input and l->w, its own
+     * writer (the run flushes or closes it at the end).  Returns 0 or a gw
+     * error (close is called either way). */
+    int (*open_encode)(layer *l, gw_writer *dst, job *j);
+    /* Record and message layers: start the decode task (read l->in, write
+     * j->out) or the encode task (read l->in, write l->w); return the frame
+     * to yield from. */
+    stage *(*decode)(layer *l, job *j);
+    stage *(*encode)(layer *l, job *j);
+    /* Formats the layer's error, if it holds one, into buf: what went wrong
+     * and where ("invalid distance too far back at byte 1234").  Returns 1,
+     * or 0 when the layer holds no error. */
+    int (*error)(const layer *l, const job *j, char *buf, size_t len);
+    /* Releases what open made; safe after a failed open. */
+    void (*close)(layer *l);
+} layer_ops;
+
+/* One row of the layer table. */
+typedef struct layer_row {
+    const char *name;     /* as written in STACK */
+    enum layer_kind kind; /* bytes, records or messages */
+    unsigned opts;        /* the OPT_* options it takes */
+    int param;            /* the adapter's own parameter (a zlib or record format) */
+    const layer_ops *ops; /* the adapter */
+} layer_row;
+
+/* The table, ended by a row whose name is NULL. */
+extern const layer_row layer_table[];
+
+/* The adapters (one per file or family), for the table's rows. */
+extern const layer_ops crypt_ops, zlib_ops, chunked_ops; /* layers.c */
+extern const layer_ops records_ops;                      /* records.c */
+
+/* One layer of a run. */
+struct layer {
+    const layer_row *row; /* its row of the table */
+    int pos;              /* its position in STACK, 1 at the wire */
+    int encoding;         /* opened for encode (1) or decode (0) */
+    gw_bufreader in;      /* its input buffer (decode: over the layer below; encode, record
+                             and message layers: over standard input) */
+    gw_reader *r;         /* decode, byte layers: what it decodes */
+    gw_writer *w;         /* encode: where its input is written */
+    void *state;          /* the adapter's own, made by open */
+    stage st;             /* the frame of a record or message layer's task */
+};
+
+/* For adapters: after GW_INIT(&l->st, T), binds the task to its layer and
+ * run; returns &l->st. */
+static inline stage *stage_bind(layer *l, job *j)
+{
+    l->st.job = j;
+    l->st.l = l;
+    return &l->st;
+}
+
+/* Looks up a STACK element; NULL if there is no such layer. */
+const layer_row *layer_find(const char *name);
+
+/* Writes the names of the rows of one kind, ", "-separated, into buf. */
+void layer_names(enum layer_kind kind, char *buf, size_t len);
+
+/* For adapters: initialises l->in over src with the usual capacity. */
+int layer_open_input(layer *l, gw_reader *src);
+
+/* ---- a run ------------------------------------------------------------------------ */
+
+/* Everything one decode or encode run holds. */
+struct job {
+    const options *opt; /* the command line */
+    const gw_key *key;  /* the key, if a layer takes one */
+    layer *ls;          /* the layers, wire first */
+    int n;              /* how many */
+    gw_fdio in, out;    /* standard input and output */
+    gw_bufwriter bout;  /* decode: standard output, buffered */
+    uint64_t paced;     /* bytes handled since the last voluntary yield */
+    char why[320];      /* a message an adapter left for the report, or "" */
+};
+
+/* For tasks: adds n bytes handled; 1 when the task should yield a turn
+ * (every 4 MiB, so that the progress line is drawn). */
+int job_pace(job *j, uint64_t n);
+
+/* Wraps fd 0 or 1 in io: non-blocking only for pipes and sockets. */
+int open_std(gw_fdio *io, int fd);
+
+/* Installs the signal handlers that restore the flags of fds 0 and 1. */
+void signals_init(void);
+
+/* Restores the flags of fds 0 and 1 that open_std changed. */
+void restore_flags(void);
+
+/* Drives ex to its end, drawing progress between turns when opt->progress;
+ * returns what gw_exec_run_once last returned (0, or a gw error). */
+int run_tasks(gw_exec *ex, job *j);
+
+/* Runs the task `frame` (already initialised) on a new executor; returns 0
+ * or a gw error of the set-up or the executor. */
+#define RUN_TASK(j, frame, err)                                                                    \
+    do {                                                                                           \
+        gw_exec *ex_ = gw_exec_new();                                                              \
+        (err) = ex_ == NULL                                  ? GW_ENOMEM                           \
+                : GW_SPAWN(ex_, (frame), NULL, NULL) == NULL ? GW_ENOMEM                           \
+                                                             : run_tasks(ex_, (j));                \
+        gw_exec_free(ex_);                                                                         \
+    } while (0)
+
+/* Sets up a run of the n layers ls: *j, the layers' common fields and
+ * standard input and output.  Returns 0, or an exit status after a message
+ * (j NULL: out of memory). */
+int job_start(job *j, const options *o, layer *ls, int n, const gw_key *key);
+
+/* Ends a run whose task ended with err: reports it, releases the layers and
+ * standard input and output.  Returns the exit status, or -SIGPIPE when
+ * standard output was closed under us (the caller then ends as a writer to
+ * a closed pipe does). */
+int job_end(job *j, int err);
+
+int do_decode(const options *o, layer *ls, int n, const gw_key *key);
+int do_encode(const options *o, layer *ls, int n, const gw_key *key);
+
+#endif /* GW_TOOLS_TOOL_H */
