@@ -56,7 +56,22 @@ extern "C" {
     X(CRYPT_AFTER_FINAL, -33, "data after the final message")                                      \
     X(KEY_FORMAT, -34, "key must be 64 hex digits and an optional newline")                        \
     X(KEY_PERMS, -35, "key file readable by group or others (chmod 600 it)")                       \
-    X(LIBRARY, -36, "failure inside a library genwire uses")
+    X(LIBRARY, -36, "failure inside a library genwire uses")                                      \
+    X(RESP_TYPE, -80, "RESP: unknown type byte")                                                   \
+    X(RESP_LENGTH, -81, "RESP: malformed length or count")                                         \
+    X(RESP_INTEGER, -82, "RESP: malformed or out-of-range integer or big number")                  \
+    X(RESP_DOUBLE, -83, "RESP: malformed double")                                                  \
+    X(RESP_BOOL, -84, "RESP: malformed boolean")                                                   \
+    X(RESP_CRLF, -85, "RESP: CRLF expected (a bare CR or LF, or no CRLF after a string)")          \
+    X(RESP_DEPTH, -86, "RESP: aggregates nested deeper than the limit")                            \
+    X(RESP_BULK_TOO_LARGE, -87, "RESP: string longer than the bulk limit")                         \
+    X(RESP_TOO_MANY_ELEMENTS, -88, "RESP: aggregate with more elements than the limit")            \
+    X(RESP_REPLY_TOO_LARGE, -89, "RESP: reply with more values than the limit")                    \
+    X(RESP_LINE_TOO_LONG, -90, "RESP: simple line longer than the limit")                          \
+    X(RESP_PUSH_NESTED, -91, "RESP: push message inside an aggregate")                             \
+    X(RESP_STREAM, -92, "RESP: malformed streamed string or aggregate")                            \
+    X(RESP_VERBATIM, -93, "RESP: verbatim string without a 3-byte format and colon")               \
+    X(RESP_ATTRIBUTE, -94, "RESP: attributes not followed by a value")
 
 /* The error codes: GW_ENOMEM, GW_EINVAL, ... */
 enum gw_errno {

@@ -13,6 +13,7 @@
 #include "genwire/frame.h"
 #include "genwire/gen.h"
 #include "genwire/io.h"
+#include "genwire/resp.h"
 #include "genwire/version.h"
 
 #endif /* GENWIRE_GENWIRE_H */

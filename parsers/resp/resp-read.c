@@ -1,0 +1,696 @@
+/*
+ * The RESP2/RESP3 event reader (gw_resp_reader in include/genwire/resp.h).
+ *
+ * One step parses one event out of the bytes already buffered, in place:
+ * step() is a pure function of the reader's state and the buffer
+ * that returns an event, "need n bytes", or an error, and the generator
+ * gw_resp_next() only fills the buffer between steps.  A step never
+ * consumes a value partly: it takes a whole line (or a whole bulk string and
+ * its CRLF) or nothing, except for strings too long for the buffer, which it
+ * hands out in pieces from state RS_STRING.  So nothing buffered is ever
+ * moved per value, and a value that is whole in the buffer costs one step.
+ * A line scan remembers how far it has searched (_scan), so a line that
+ * arrives a byte at a time costs O(n) in total.
+ *
+ * States, and the transitions between them:
+ *
+ *   RS_VALUE  -- `$N` too long for the buffer, `!N`, `=N` --> RS_STRING
+ *   RS_VALUE  -- `$?` --> RS_CHUNK -- `;N` --> RS_STRING --> RS_CHUNK
+ *                                  -- `;0` --> RS_VALUE
+ *   RS_STRING -- the last piece and its CRLF --> RS_VALUE (or RS_CHUNK)
+ *
+ * Aggregates live on an explicit stack of _lim.max_depth frames allocated
+ * at init.  A member completes its aggregate by counting down `left`; the
+ * aggregate's END event is then owed (_pend_end) and handed out by the next
+ * step.  Attributes are an aggregate whose completion does not count as a
+ * member of the one around it: it sets _attr until the value they belong to
+ * arrives.
+ */
+#include "genwire/resp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "genwire/alloc.h"
+#include "transport/io-impl.h"
+
+/* Reader states.  They start at a magic value, as zlib's do, so that a
+ * reader that was never initialised is caught by a range check. */
+enum {
+    RS_VALUE = 0x7250, /* at the type byte of a value, or an END is owed */
+    RS_STRING,         /* inside the payload of a long string or a chunk: _left to go */
+    RS_CHUNK,          /* streamed string: at the `;` of the next chunk */
+    RS_FAILED          /* an error is stored; every call returns it */
+};
+
+/* Nonzero for the bytes that begin a value. */
+static const uint8_t resp_type_class[256] = {
+    ['+'] = 1, ['-'] = 1, [':'] = 1, ['$'] = 1, ['*'] = 1, ['_'] = 1, [','] = 1, ['#'] = 1,
+    ['!'] = 1, ['='] = 1, ['('] = 1, ['%'] = 1, ['~'] = 1, ['|'] = 1, ['>'] = 1,
+};
+
+static int fail(gw_resp_reader *rd, int err, uint64_t off)
+{
+    rd->err = err;
+    rd->err_off = off;
+    rd->_state = RS_FAILED;
+    return err;
+}
+
+const char *gw_resp_type_name(int type)
+{
+    switch (type) {
+    case GW_RESP_SIMPLE: return "simple";
+    case GW_RESP_ERROR: return "error";
+    case GW_RESP_INTEGER: return "integer";
+    case GW_RESP_BULK: return "bulk";
+    case GW_RESP_ARRAY: return "array";
+    case GW_RESP_NULL: return "null";
+    case GW_RESP_DOUBLE: return "double";
+    case GW_RESP_BOOL: return "boolean";
+    case GW_RESP_BLOB_ERROR: return "blob-error";
+    case GW_RESP_VERBATIM: return "verbatim";
+    case GW_RESP_BIGNUM: return "bignum";
+    case GW_RESP_MAP: return "map";
+    case GW_RESP_SET: return "set";
+    case GW_RESP_ATTRIBUTE: return "attribute";
+    case GW_RESP_PUSH: return "push";
+    case GW_RESP_END: return "end";
+    default: return "?";
+    }
+}
+
+int gw_resp_reader_init(gw_resp_reader *rd, gw_bufreader *src, const gw_resp_limits *lim)
+{
+    gw_resp_limits l = {0, 0, 0, 0, 0};
+
+    memset(rd, 0, sizeof(*rd));
+    rd->_state = RS_VALUE;
+    rd->_src = src;
+    rd->_strlen = UINT64_MAX;
+    if (lim != NULL)
+        l = *lim;
+    if (l.max_depth == 0)
+        l.max_depth = GW_RESP_DEFAULT_MAX_DEPTH;
+    if (l.max_bulk == 0)
+        l.max_bulk = GW_RESP_DEFAULT_MAX_BULK;
+    if (l.max_elements == 0)
+        l.max_elements = GW_RESP_DEFAULT_MAX_ELEMENTS;
+    if (l.max_total == 0)
+        l.max_total = GW_RESP_DEFAULT_MAX_TOTAL;
+    if (l.max_line == 0)
+        l.max_line = GW_RESP_DEFAULT_MAX_LINE;
+    if (src == NULL || l.max_depth > 65536 || (src->src != NULL && src->cap < 8))
+        return fail(rd, GW_EINVAL, 0);
+    /* A line, its type byte and CRLF must fit the buffer. */
+    if (src->src != NULL && l.max_line > src->cap - 3)
+        l.max_line = src->cap - 3;
+    rd->_lim = l;
+    rd->_stack = gw_malloc(l.max_depth * sizeof(*rd->_stack));
+    if (rd->_stack == NULL)
+        return fail(rd, GW_ENOMEM, 0);
+    return 0;
+}
+
+void gw_resp_reader_fini(gw_resp_reader *rd)
+{
+    gw_free(rd->_stack);
+    rd->_stack = NULL;
+}
+
+int gw_resp_reader_idle(const gw_resp_reader *rd)
+{
+    return rd->_state == RS_VALUE && rd->_depth == 0 && !rd->_attr && !rd->_pend_end;
+}
+
+/*
+ * Finds the CR LF that ends the line starting at p[0] (the type byte),
+ * resuming at _scan.  Returns 1 with *eol the index of the CR; 0 if more
+ * bytes are needed (*need set); or an error.
+ */
+static int find_line(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t off, size_t *eol,
+                     size_t *need)
+{
+    size_t i = rd->_scan > 1 ? rd->_scan : 1;
+    size_t stop = rd->_lim.max_line + 2; /* the CR may be at most at index max_line + 1 */
+
+    if (stop > n)
+        stop = n;
+    for (; i < stop; i++) {
+        if (p[i] == '\r') {
+            if (i + 1 == n) {
+                rd->_scan = i;
+                *need = n + 1;
+                return 0;
+            }
+            if (p[i + 1] != '\n')
+                return fail(rd, GW_ERESP_CRLF, off + i + 1);
+            rd->_scan = 0;
+            *eol = i;
+            return 1;
+        }
+        if (p[i] == '\n')
+            return fail(rd, GW_ERESP_CRLF, off + i);
+    }
+    if (n >= rd->_lim.max_line + 2)
+        return fail(rd, GW_ERESP_LINE_TOO_LONG, off);
+    rd->_scan = i;
+    *need = n + 1;
+    return 0;
+}
+
+/*
+ * Parses the digits of a length or count p[0..n): a decimal of at most 18
+ * digits (so no overflow), or "-1" (*v = -1), or "?" (*v = -2).  Returns 0
+ * or -1 if malformed.
+ */
+static int parse_len(const uint8_t *p, size_t n, int64_t *v)
+{
+    int64_t x = 0;
+    size_t i;
+
+    if (n == 0 || n > 18)
+        return -1;
+    if (p[0] == '?' || p[0] == '-') {
+        if (n == 1 && p[0] == '?') {
+            *v = -2;
+            return 0;
+        }
+        if (n == 2 && p[0] == '-' && p[1] == '1') {
+            *v = -1;
+            return 0;
+        }
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        unsigned d = (unsigned)p[i] - '0';
+        if (d > 9)
+            return -1;
+        x = x * 10 + (int64_t)d;
+    }
+    *v = x;
+    return 0;
+}
+
+/* Parses a signed 64-bit decimal p[0..n) with an optional sign.  Returns 0
+ * or -1 if malformed or out of range. */
+static int parse_int(const uint8_t *p, size_t n, int64_t *v)
+{
+    uint64_t x = 0, max = (uint64_t)INT64_MAX;
+    size_t i = 0;
+    int neg = 0;
+
+    if (n > 0 && (p[0] == '-' || p[0] == '+')) {
+        neg = p[0] == '-';
+        max += (uint64_t)neg;
+        i = 1;
+    }
+    if (i == n)
+        return -1;
+    for (; i < n; i++) {
+        unsigned d = (unsigned)p[i] - '0';
+        if (d > 9 || x > (max - d) / 10)
+            return -1;
+        x = x * 10 + d;
+    }
+    *v = neg ? (int64_t)(0 - x) : (int64_t)x;
+    return 0;
+}
+
+/* Length of the run of decimal digits at p[0..n). */
+static size_t digits(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n && (unsigned)p[i] - '0' <= 9)
+        i++;
+    return i;
+}
+
+/* Nonzero if p[0..n) is a double in RESP3's grammar:
+ * [+|-] digits [. digits] [(e|E) [+|-] digits], or inf, -inf, nan. */
+static int valid_double(const uint8_t *p, size_t n)
+{
+    size_t i = 0, k;
+
+    if ((n == 3 && memcmp(p, "inf", 3) == 0) || (n == 4 && memcmp(p, "-inf", 4) == 0) ||
+        (n == 3 && memcmp(p, "nan", 3) == 0))
+        return 1;
+    if (i < n && (p[i] == '+' || p[i] == '-'))
+        i++;
+    if ((k = digits(p + i, n - i)) == 0)
+        return 0;
+    i += k;
+    if (i < n && p[i] == '.') {
+        i++;
+        if ((k = digits(p + i, n - i)) == 0)
+            return 0;
+        i += k;
+    }
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        i++;
+        if (i < n && (p[i] == '+' || p[i] == '-'))
+            i++;
+        if ((k = digits(p + i, n - i)) == 0)
+            return 0;
+        i += k;
+    }
+    return i == n;
+}
+
+/* Nonzero if p[0..n) is a big number: [+|-] digits. */
+static int valid_bignum(const uint8_t *p, size_t n)
+{
+    size_t i = n > 0 && (p[0] == '+' || p[0] == '-');
+
+    return i < n && digits(p + i, n - i) == n - i;
+}
+
+/*
+ * The value at offset `off` has started: checks the total per reply, and
+ * the element limit of a streamed aggregate it belongs to.
+ */
+static int begin_value(gw_resp_reader *rd, uint64_t off)
+{
+    if (++rd->_total > rd->_lim.max_total)
+        return fail(rd, GW_ERESP_REPLY_TOO_LARGE, off);
+    if (rd->_depth > 0) {
+        const gw__resp_frame *f = &rd->_stack[rd->_depth - 1];
+        if (f->streamed) {
+            uint64_t seen = f->left + 1;
+            if (f->type == GW_RESP_MAP)
+                seen = (seen + 1) / 2;
+            if (seen > rd->_lim.max_elements)
+                return fail(rd, GW_ERESP_TOO_MANY_ELEMENTS, off);
+        }
+    }
+    return 0;
+}
+
+/* A value has been handed out whole: counts it as a member of the
+ * aggregate around it, if any. */
+static void complete(gw_resp_reader *rd)
+{
+    gw__resp_frame *f;
+
+    rd->_attr = 0;
+    if (rd->_depth == 0) {
+        rd->_total = 0;
+        return;
+    }
+    f = &rd->_stack[rd->_depth - 1];
+    if (f->streamed)
+        f->left++;
+    else if (--f->left == 0)
+        rd->_pend_end = 1;
+}
+
+/* Hands out the END event owed for the top frame and pops it. */
+static int emit_end(gw_resp_reader *rd, uint64_t off)
+{
+    gw_resp_event *ev = &rd->ev;
+    uint8_t type = rd->_stack[--rd->_depth].type;
+
+    rd->_pend_end = 0;
+    ev->type = GW_RESP_END;
+    ev->agg = type;
+    ev->flags = 0;
+    ev->depth = rd->_depth;
+    ev->data = NULL;
+    ev->len = 0;
+    ev->offset = off;
+    if (type == GW_RESP_ATTRIBUTE)
+        rd->_attr = 1;
+    else
+        complete(rd);
+    return 1;
+}
+
+/* The payload of a string in state RS_STRING: hands out a piece of what is
+ * buffered, the last one only together with its CRLF. */
+static int string_piece(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t off,
+                        size_t *need)
+{
+    gw_resp_event *ev = &rd->ev;
+    size_t take, skip = 0;
+    int last = 0;
+
+    if (rd->_sfmt[3] == 1) {
+        /* A verbatim string: its "fmt:" first. */
+        if (n < 4) {
+            *need = 4;
+            return 0;
+        }
+        if (p[3] != ':')
+            return fail(rd, GW_ERESP_VERBATIM, rd->_voff);
+        memcpy(rd->_sfmt, p, 3);
+        rd->_sfmt[3] = 0;
+        rd->_left -= 4;
+        skip = 4;
+        p += 4;
+        n -= 4;
+        off += 4;
+    }
+    if (n >= rd->_left + 2) {
+        take = (size_t)rd->_left;
+        if (p[take] != '\r')
+            return fail(rd, GW_ERESP_CRLF, off + take);
+        if (p[take + 1] != '\n')
+            return fail(rd, GW_ERESP_CRLF, off + take + 1);
+        last = 1;
+        rd->_consume = skip + take + 2;
+    } else {
+        if (n > rd->_left && p[rd->_left] != '\r')
+            return fail(rd, GW_ERESP_CRLF, off + rd->_left);
+        /* Keep the last payload byte back until its CRLF is here. */
+        take = n < rd->_left ? n : (size_t)rd->_left - 1;
+        if (take == 0 && skip == 0) {
+            *need = (size_t)rd->_left + 2 <= rd->_src->cap ? (size_t)rd->_left + 2 : n + 1;
+            return 0;
+        }
+        rd->_consume = skip + take;
+    }
+    rd->_left -= take;
+    ev->type = rd->_stype == '$' ? GW_RESP_BULK : rd->_stype;
+    ev->flags = rd->_strlen != UINT64_MAX ? GW_RESP_STREAMED : 0;
+    ev->depth = rd->_depth;
+    ev->data = p;
+    ev->len = take;
+    ev->offset = rd->_voff;
+    ev->wire = rd->_stype;
+    memcpy(ev->fmt, rd->_sfmt, 4);
+    if (!last || rd->_strlen != UINT64_MAX)
+        ev->flags |= GW_RESP_MORE;
+    if (last) {
+        if (rd->_strlen != UINT64_MAX) {
+            rd->_state = RS_CHUNK; /* the chunk ends; the string goes on */
+        } else {
+            rd->_state = RS_VALUE;
+            complete(rd);
+        }
+    }
+    return 1;
+}
+
+/* Streamed string: the `;N` header of the next chunk. */
+static int chunk_header(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t off,
+                        size_t *need)
+{
+    gw_resp_event *ev = &rd->ev;
+    size_t eol;
+    int64_t v;
+    int r;
+
+    if (p[0] != ';')
+        return fail(rd, GW_ERESP_STREAM, off);
+    if ((r = find_line(rd, p, n, off, &eol, need)) <= 0)
+        return r;
+    if (parse_len(p + 1, eol - 1, &v) < 0 || v < 0)
+        return fail(rd, GW_ERESP_LENGTH, off);
+    if ((uint64_t)v > rd->_lim.max_bulk - rd->_strlen)
+        return fail(rd, GW_ERESP_BULK_TOO_LARGE, off);
+    rd->_consume = eol + 2;
+    if (v > 0) {
+        rd->_strlen += (uint64_t)v;
+        rd->_left = (uint64_t)v;
+        rd->_state = RS_STRING;
+        /* The chunk's payload follows in the next step; nothing to hand out
+         * for the header itself. */
+        return 2;
+    }
+    ev->type = GW_RESP_BULK;
+    ev->flags = GW_RESP_STREAMED;
+    ev->depth = rd->_depth;
+    ev->data = p + eol + 2;
+    ev->len = 0;
+    ev->size = 0;
+    ev->offset = rd->_voff;
+    ev->wire = '$';
+    rd->_state = RS_VALUE;
+    rd->_strlen = UINT64_MAX;
+    complete(rd);
+    return 1;
+}
+
+/* Opens an aggregate of `count` members (-2: streamed) whose header is at
+ * off. */
+static int open_aggregate(gw_resp_reader *rd, uint8_t t, int64_t count, uint64_t off)
+{
+    gw_resp_event *ev = &rd->ev;
+    gw__resp_frame *f;
+
+    if (count == -2 && (t == GW_RESP_ATTRIBUTE || t == GW_RESP_PUSH))
+        return fail(rd, GW_ERESP_LENGTH, off);
+    if (count >= 0 && (uint64_t)count > rd->_lim.max_elements)
+        return fail(rd, GW_ERESP_TOO_MANY_ELEMENTS, off);
+    if (rd->_depth == rd->_lim.max_depth)
+        return fail(rd, GW_ERESP_DEPTH, off);
+    f = &rd->_stack[rd->_depth++];
+    f->type = t;
+    f->streamed = count == -2;
+    f->left = count < 0 ? 0 : (uint64_t)count << (t == GW_RESP_MAP || t == GW_RESP_ATTRIBUTE);
+    ev->type = t;
+    ev->integer = count < 0 ? -1 : count;
+    ev->flags = count == -2 ? GW_RESP_STREAMED : 0;
+    ev->depth = rd->_depth - 1;
+    ev->data = NULL;
+    ev->len = 0;
+    if (t != GW_RESP_ATTRIBUTE)
+        rd->_attr = 0;
+    if (count == 0)
+        rd->_pend_end = 1;
+    return 1;
+}
+
+/*
+ * One step at the type byte p[0] (n > 0 bytes buffered, at stream offset
+ * off).  Returns 1 with rd->ev set and rd->_consume the bytes it used; 2 if
+ * it consumed a header but has no event yet; 0 if it needs *need bytes
+ * buffered; or an error.
+ */
+static int value_step(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t off, size_t *need)
+{
+    gw_resp_event *ev = &rd->ev;
+    uint8_t t = p[0];
+    size_t eol;
+    int64_t v;
+    int r;
+
+    /* An unknown type byte is an error at once, not after its line. */
+    if (t != '.' && resp_type_class[t] == 0)
+        return fail(rd, t == ';' ? GW_ERESP_STREAM : GW_ERESP_TYPE, off);
+    if ((r = find_line(rd, p, n, off, &eol, need)) <= 0)
+        return r;
+    ev->offset = off;
+    ev->wire = t;
+    ev->depth = rd->_depth;
+    ev->flags = 0;
+    if (t == '.') {
+        const gw__resp_frame *f = rd->_depth > 0 ? &rd->_stack[rd->_depth - 1] : NULL;
+        if (rd->_attr)
+            return fail(rd, GW_ERESP_ATTRIBUTE, off);
+        if (f == NULL || !f->streamed || eol != 1 || (f->type == GW_RESP_MAP && f->left % 2 != 0))
+            return fail(rd, GW_ERESP_STREAM, off);
+        rd->_consume = 3;
+        return emit_end(rd, off + 3);
+    }
+    if (t == '|' && rd->_attr)
+        return fail(rd, GW_ERESP_ATTRIBUTE, off);
+    if ((r = begin_value(rd, off)) < 0)
+        return r;
+    rd->_consume = eol + 2;
+    ev->data = p + 1; /* the line's text, for the types that have one */
+    ev->len = eol - 1;
+    switch (t) {
+    case '+':
+    case '-':
+        ev->type = t;
+        break;
+    case ':':
+        if (parse_int(p + 1, eol - 1, &ev->integer) < 0)
+            return fail(rd, GW_ERESP_INTEGER, off);
+        ev->type = GW_RESP_INTEGER;
+        break;
+    case '(':
+        if (!valid_bignum(p + 1, eol - 1))
+            return fail(rd, GW_ERESP_INTEGER, off);
+        ev->type = GW_RESP_BIGNUM;
+        break;
+    case ',':
+        if (!valid_double(p + 1, eol - 1))
+            return fail(rd, GW_ERESP_DOUBLE, off);
+        ev->type = GW_RESP_DOUBLE;
+        ev->dbl = strtod((const char *)p + 1, NULL); /* stops at the CR */
+        break;
+    case '#':
+        if (eol != 2 || (p[1] != 't' && p[1] != 'f'))
+            return fail(rd, GW_ERESP_BOOL, off);
+        ev->type = GW_RESP_BOOL;
+        ev->integer = p[1] == 't';
+        break;
+    case '_':
+        if (eol != 1)
+            return fail(rd, GW_ERESP_CRLF, off + 1);
+        ev->type = GW_RESP_NULL;
+        break;
+    case '$':
+    case '!':
+    case '=':
+        if (parse_len(p + 1, eol - 1, &v) < 0 || (v < 0 && t != '$'))
+            return fail(rd, GW_ERESP_LENGTH, off);
+        if (v == -1) {
+            ev->type = GW_RESP_NULL;
+            ev->flags = GW_RESP_NULL2;
+            break;
+        }
+        rd->_voff = off;
+        rd->_stype = t;
+        memset(rd->_sfmt, 0, 4);
+        if (v == -2) {
+            if (t != '$')
+                return fail(rd, GW_ERESP_LENGTH, off);
+            ev->size = 0;
+            rd->_strlen = 0;
+            rd->_state = RS_CHUNK;
+            return 2;
+        }
+        if ((uint64_t)v > rd->_lim.max_bulk)
+            return fail(rd, GW_ERESP_BULK_TOO_LARGE, off);
+        if (t == '=' && v < 4)
+            return fail(rd, GW_ERESP_VERBATIM, off);
+        ev->size = (uint64_t)v;
+        if ((uint64_t)v + 2 <= n - eol - 2) {
+            /* Whole in the buffer: the common case. */
+            const uint8_t *q = p + eol + 2;
+            size_t len = (size_t)v;
+            if (q[len] != '\r' || q[len + 1] != '\n')
+                return fail(rd, GW_ERESP_CRLF, off + eol + 2 + len + (q[len] == '\r'));
+            if (t == '=') {
+                if (q[3] != ':')
+                    return fail(rd, GW_ERESP_VERBATIM, off);
+                memcpy(ev->fmt, q, 3);
+                ev->fmt[3] = 0;
+                q += 4;
+                len -= 4;
+            }
+            ev->type = t == '$' ? GW_RESP_BULK : t;
+            ev->data = q;
+            ev->len = len;
+            rd->_consume = eol + 2 + (size_t)v + 2;
+            break;
+        }
+        if (eol + 2 + (uint64_t)v + 2 <= rd->_src->cap || gw_bufreader_eof(rd->_src)) {
+            /* It will fit (or nothing more will come): wait for all of it,
+             * header included, unless a byte of its CRLF is already wrong. */
+            size_t cr = eol + 2 + (size_t)v;
+            if (n > cr && p[cr] != '\r')
+                return fail(rd, GW_ERESP_CRLF, off + cr);
+            rd->_consume = 0;
+            rd->_total--;
+            rd->_scan = eol;
+            *need = eol + 2 + (size_t)v + 2;
+            return 0;
+        }
+        /* Longer than the buffer: in pieces. */
+        rd->_left = (uint64_t)v;
+        rd->_strlen = UINT64_MAX;
+        rd->_sfmt[3] = t == '=';
+        rd->_state = RS_STRING;
+        return 2;
+    case '*':
+    case '%':
+    case '~':
+    case '|':
+    case '>':
+        if (parse_len(p + 1, eol - 1, &v) < 0 || (v == -1 && t != '*'))
+            return fail(rd, GW_ERESP_LENGTH, off);
+        if (v == -1) {
+            ev->type = GW_RESP_NULL;
+            ev->flags = GW_RESP_NULL2;
+            break;
+        }
+        if (t == '>' && rd->_depth > 0)
+            return fail(rd, GW_ERESP_PUSH_NESTED, off);
+        return open_aggregate(rd, t, v, off);
+    }
+    complete(rd);
+    return 1;
+}
+
+static int step(gw_resp_reader *rd, size_t *need)
+{
+    gw_bufreader *b = rd->_src;
+    const uint8_t *p;
+    uint64_t off;
+    size_t n;
+    int r;
+
+    for (;;) {
+        b->pos += rd->_consume;
+        rd->_consume = 0;
+        p = b->buf + b->pos;
+        n = b->end - b->pos;
+        off = b->base + b->pos;
+        if (rd->_state == RS_VALUE) {
+            if (rd->_pend_end)
+                return emit_end(rd, off);
+            if (n == 0) {
+                *need = 1;
+                return 0;
+            }
+            r = value_step(rd, p, n, off, need);
+        } else if (rd->_state == RS_STRING) {
+            if (n == 0) {
+                *need = 1;
+                return 0;
+            }
+            r = string_piece(rd, p, n, off, need);
+        } else if (rd->_state == RS_CHUNK) {
+            if (n == 0) {
+                *need = 1;
+                return 0;
+            }
+            r = chunk_header(rd, p, n, off, need);
+        } else {
+            return rd->err != 0 ? rd->err : fail(rd, GW_EINVAL, 0);
+        }
+        if (r != 2)
+            return r;
+    }
+}
+
+int gw_resp_try_next(gw_resp_reader *rd)
+{
+    size_t need;
+
+    return step(rd, &need);
+}
+
+typedef gw_io_op resp_next;
+GW_GENERATOR(resp_next, NULL);
+GW_BODY(resp_next, s)
+{
+    gw_resp_reader *rd = s->obj;
+    gw_bufreader *b = rd->_src;
+    int r;
+
+    GW_BEGIN(s);
+    for (;;) {
+        if ((r = step(rd, &s->min)) != 0)
+            GW_RETURN(s, r);
+        if (gw_bufreader_eof(b)) {
+            if (gw_bufreader_avail(b) == 0 && gw_resp_reader_idle(rd))
+                GW_RETURN(s, 0);
+            GW_RETURN(s, fail(rd, GW_ETRUNCATED, gw_bufreader_offset(b) + gw_bufreader_avail(b)));
+        }
+        GW_AWAIT(s, sub, gw_bufreader_fill(b, s->min));
+        if (s->sub->ret < 0)
+            GW_RETURN(s, fail(rd, s->sub->ret, gw_bufreader_offset(b) + gw_bufreader_avail(b)));
+    }
+    GW_END(s);
+}
+
+gw_io_op *gw_resp_next(gw_resp_reader *rd)
+{
+    return GW__IO_START(&rd->_op, resp_next, rd);
+}
