@@ -1,25 +1,29 @@
 /*
- * The poll() executor (include/genwire/exec.h).
+ * The executor core (include/genwire/exec.h): tasks, the ready list, the
+ * timer heap, turns and the task dump.  Waiting on descriptors is the
+ * backend's job (gen/exec-poll.c, gen/exec-epoll.c, behind gen/exec-impl.h);
+ * nothing here knows what an fd is for.
  *
  * Each task is in exactly one of these states:
  *
  *   READY    on the ready list; runs on the next turn
  *   RUNNING  inside gw_next() right now
- *   IO       on the io list, polled for t->wait.fd; also in the timer heap
- *            if its wait has a deadline
- *   TIMER    in the timer heap only
+ *   IO       registered with the backend for t->wait.fd; also in the timer
+ *            heap if its wait has a deadline
+ *   TIMER    in the timer heap; on the parked list instead when it has no
+ *            deadline (it never wakes: gw_exec_run reports it as stuck and
+ *            gw_exec_free cancels it)
  *   EVENT    on the parked list and t->wait.event; also in the timer heap
  *            if it has a deadline
  *
  *   spawn -> READY -> RUNNING -> (yields) -> READY | IO | TIMER | EVENT
- *                              -> (returns) -> freed
+ *                              -> (returns, or was cancelled) -> freed
  *   IO | TIMER | EVENT -> (fd ready, deadline, signal) -> READY
  *
- *   A TIMER wait without a deadline never ends: such a task sits on the
- *   parked list, so that gw_exec_run reports it and gw_exec_free cancels it.
- *
- * The timer heap and the pollfd array are sized at spawn time for the number
- * of tasks, so a turn never allocates.  Nothing here knows what an fd is for.
+ * A turn runs the tasks that were ready when it began (each carries the
+ * turn it became ready in), so it costs O(ready tasks), then makes one
+ * backend wait.  The heap and the backend's per-task arrays are sized at
+ * spawn time for the number of tasks, so a turn never allocates.
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, CLOCK_MONOTONIC */
 
@@ -31,43 +35,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "gen/exec-impl.h"
 #include "genwire/alloc.h"
 #include "genwire/error.h"
 
-enum task_state { T_READY, T_RUNNING, T_IO, T_TIMER, T_EVENT };
+#ifndef GW_EXEC_DEFAULT_BACKEND
+#define GW_EXEC_DEFAULT_BACKEND GW_EXEC_POLL
+#endif
 
-struct gw_task {
-    gw_stack st;  /* the task's generator stack */
-    gw_wait wait; /* the slot its generators yield into */
-    gw_exec *ex;  /* the executor that owns it */
-    enum task_state state;
-    int cancelled;        /* cancel requested while running */
-    uint64_t turn;        /* READY: the executor's turn when it became ready */
-    size_t heap_index;    /* position in ex->heap, or SIZE_MAX when not in it */
-    size_t poll_index;    /* position in ex->pfds during a poll, or SIZE_MAX */
-    gw_task *prev, *next; /* links in the ready or io list */
-    gw_task_done_fn done; /* called when it ends */
-    void *ud;             /* done's argument */
-};
-
-/* A doubly-linked list of tasks. */
-typedef struct task_list {
-    gw_task *head, *tail;
-} task_list;
-
-struct gw_exec {
-    task_list ready;     /* READY tasks, in the order they became ready */
-    task_list io;        /* IO tasks */
-    task_list parked;    /* EVENT tasks, and TIMER tasks without a deadline */
-    gw_task **heap;      /* min-heap of tasks with a deadline, by wait.deadline */
-    size_t nheap;        /* entries in heap */
-    struct pollfd *pfds; /* scratch for poll(), one per io task at most */
-    gw_task **pfd_task;  /* the task of each pfds entry */
-    size_t cap;          /* capacity of heap, pfds and pfd_task */
-    size_t ntasks;       /* tasks alive */
-    gw_task *running;    /* the task inside gw_next(), or NULL */
-    uint64_t turn;       /* turns begun; a turn runs the tasks ready before it */
-};
+/* The executors of this thread, for gw_exec_forget_fd. */
+static _Thread_local gw_exec *thread_execs;
 
 int64_t gw_now(void)
 {
@@ -77,7 +54,7 @@ int64_t gw_now(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void list_push(task_list *l, gw_task *t)
+static void list_push(gw__task_list *l, gw_task *t)
 {
     t->next = NULL;
     t->prev = l->tail;
@@ -88,7 +65,7 @@ static void list_push(task_list *l, gw_task *t)
     l->tail = t;
 }
 
-static void list_remove(task_list *l, gw_task *t)
+static void list_remove(gw__task_list *l, gw_task *t)
 {
     if (t->prev != NULL)
         t->prev->next = t->next;
@@ -169,22 +146,23 @@ static void heap_remove(gw_exec *ex, gw_task *t)
 static void unlink_task(gw_exec *ex, gw_task *t)
 {
     switch (t->state) {
-    case T_READY:
+    case GW__T_READY:
         list_remove(&ex->ready, t);
         break;
-    case T_IO:
-        list_remove(&ex->io, t);
+    case GW__T_IO:
+        ex->be->del(ex, t);
+        ex->nio--;
         break;
-    case T_EVENT:
+    case GW__T_EVENT:
         list_remove(&ex->parked, t);
         if (t->wait.event->_waiter == t)
             t->wait.event->_waiter = NULL;
         break;
-    case T_TIMER:
-        if (t->wait.deadline == GW_NO_DEADLINE)
+    case GW__T_TIMER:
+        if (t->heap_index == SIZE_MAX)
             list_remove(&ex->parked, t);
         break;
-    case T_RUNNING:
+    case GW__T_RUNNING:
         break;
     }
     heap_remove(ex, t);
@@ -193,7 +171,7 @@ static void unlink_task(gw_exec *ex, gw_task *t)
 /* Appends t to the ready list, stamped with the current turn. */
 static void make_ready(gw_exec *ex, gw_task *t)
 {
-    t->state = T_READY;
+    t->state = GW__T_READY;
     t->turn = ex->turn;
     list_push(&ex->ready, t);
 }
@@ -205,6 +183,11 @@ static void wake(gw_exec *ex, gw_task *t, gw_wake why, short revents)
     t->wait.woke = why;
     t->wait.revents = revents;
     make_ready(ex, t);
+}
+
+void gw__exec_wake_io(gw_exec *ex, gw_task *t, short revents)
+{
+    wake(ex, t, GW_WOKE_READY, revents);
 }
 
 void gw_event_signal(gw_event *ev)
@@ -219,19 +202,79 @@ void gw_event_signal(gw_event *ev)
     wake(t->ex, t, GW_WOKE_READY, 0);
 }
 
+static const gw__backend *find_backend(gw_exec_backend b)
+{
+    if (b == GW_EXEC_DEFAULT) {
+        const char *env = getenv("GW_EXEC_BACKEND");
+        b = GW_EXEC_DEFAULT_BACKEND;
+        if (env != NULL && strcmp(env, "poll") == 0)
+            b = GW_EXEC_POLL;
+        else if (env != NULL && strcmp(env, "epoll") == 0)
+            b = GW_EXEC_EPOLL;
+    }
+    switch (b) {
+    case GW_EXEC_POLL:
+        return &gw__backend_poll;
+    case GW_EXEC_EPOLL:
+#ifdef GW_HAVE_EPOLL
+        return &gw__backend_epoll;
+#else
+        return NULL;
+#endif
+    default:
+        return NULL;
+    }
+}
+
+gw_exec *gw_exec_new_backend(gw_exec_backend backend)
+{
+    const gw__backend *be = find_backend(backend);
+    gw_exec *ex;
+
+    if (be == NULL || (ex = gw_malloc(sizeof(*ex))) == NULL)
+        return NULL;
+    memset(ex, 0, sizeof(*ex));
+    ex->be = be;
+    ex->epfd = -1;
+    if (be->init(ex) != 0) {
+        gw_free(ex);
+        return NULL;
+    }
+    ex->tl_next = thread_execs;
+    thread_execs = ex;
+    return ex;
+}
+
 gw_exec *gw_exec_new(void)
 {
-    gw_exec *ex = gw_malloc(sizeof(*ex));
+    return gw_exec_new_backend(GW_EXEC_DEFAULT);
+}
 
-    if (ex != NULL)
-        memset(ex, 0, sizeof(*ex));
-    return ex;
+const char *gw_exec_backend_name(const gw_exec *ex)
+{
+    return ex->be->name;
+}
+
+void gw_exec_forget_fd(int fd)
+{
+    gw_exec *ex;
+
+    if (fd < 0)
+        return;
+    for (ex = thread_execs; ex != NULL; ex = ex->tl_next)
+        ex->be->forget(ex, fd);
 }
 
 static void finish(gw_exec *ex, gw_task *t, int cancelled)
 {
     if (cancelled)
         gw_stack_close(&t->st);
+    if (t->aprev != NULL)
+        t->aprev->anext = t->anext;
+    else
+        ex->all = t->anext;
+    if (t->anext != NULL)
+        t->anext->aprev = t->aprev;
     ex->ntasks--;
     if (t->done != NULL)
         t->done(t, cancelled, t->ud);
@@ -240,19 +283,21 @@ static void finish(gw_exec *ex, gw_task *t, int cancelled)
 
 void gw_exec_free(gw_exec *ex)
 {
+    gw_exec **p;
+
     if (ex == NULL)
         return;
-    while (ex->ready.head != NULL)
-        gw_task_cancel(ex, ex->ready.head);
-    while (ex->io.head != NULL)
-        gw_task_cancel(ex, ex->io.head);
-    while (ex->parked.head != NULL)
-        gw_task_cancel(ex, ex->parked.head);
-    while (ex->nheap > 0)
-        gw_task_cancel(ex, ex->heap[0]);
+    /* A done function may cancel others: take the head each time. */
+    while (ex->all != NULL)
+        gw_task_cancel(ex, ex->all);
+    for (p = &thread_execs; *p != NULL; p = &(*p)->tl_next) {
+        if (*p == ex) {
+            *p = ex->tl_next;
+            break;
+        }
+    }
+    ex->be->fini(ex);
     gw_free(ex->heap);
-    gw_free(ex->pfds);
-    gw_free(ex->pfd_task);
     gw_free(ex);
 }
 
@@ -268,12 +313,8 @@ static int reserve(gw_exec *ex, size_t n)
     if ((p = gw_realloc(ex->heap, cap * sizeof(*ex->heap))) == NULL)
         return GW_ENOMEM;
     ex->heap = p;
-    if ((p = gw_realloc(ex->pfds, cap * sizeof(*ex->pfds))) == NULL)
+    if (ex->be->reserve(ex, cap) != 0)
         return GW_ENOMEM;
-    ex->pfds = p;
-    if ((p = gw_realloc(ex->pfd_task, cap * sizeof(*ex->pfd_task))) == NULL)
-        return GW_ENOMEM;
-    ex->pfd_task = p;
     ex->cap = cap;
     return 0;
 }
@@ -291,10 +332,15 @@ gw_task *gw__exec_spawn(gw_exec *ex, gw_frame *root, gw_wait **slot, gw_task_don
     gw_stack_start(&t->st, root);
     t->wait = gw_wait_ready();
     t->ex = ex;
+    t->id = ++ex->next_id;
     t->heap_index = SIZE_MAX;
-    t->poll_index = SIZE_MAX;
+    t->io_index = SIZE_MAX;
     t->done = done;
     t->ud = ud;
+    t->anext = ex->all;
+    if (ex->all != NULL)
+        ex->all->aprev = t;
+    ex->all = t;
     make_ready(ex, t);
     ex->ntasks++;
     return t;
@@ -307,7 +353,7 @@ gw_stack *gw_task_stack(gw_task *t)
 
 void gw_task_cancel(gw_exec *ex, gw_task *t)
 {
-    if (t->state == T_RUNNING) {
+    if (t->state == GW__T_RUNNING) {
         t->cancelled = 1;
         return;
     }
@@ -333,11 +379,14 @@ static void park(gw_exec *ex, gw_task *t)
         return;
     case GW_WAIT_READ:
     case GW_WAIT_WRITE:
-        t->state = T_IO;
-        list_push(&ex->io, t);
-        break;
+        t->state = GW__T_IO;
+        ex->nio++;
+        if (w->deadline != GW_NO_DEADLINE)
+            heap_push(ex, t);
+        ex->be->add(ex, t); /* last: it may wake t at once */
+        return;
     case GW_WAIT_TIMER:
-        t->state = T_TIMER;
+        t->state = GW__T_TIMER;
         if (w->deadline == GW_NO_DEADLINE) {
             list_push(&ex->parked, t);
             return;
@@ -350,7 +399,7 @@ static void park(gw_exec *ex, gw_task *t)
             make_ready(ex, t);
             return;
         }
-        t->state = T_EVENT;
+        t->state = GW__T_EVENT;
         list_push(&ex->parked, t);
         w->event->_waiter = t;
         break;
@@ -364,7 +413,7 @@ static void run_task(gw_exec *ex, gw_task *t)
     int r;
 
     list_remove(&ex->ready, t);
-    t->state = T_RUNNING;
+    t->state = GW__T_RUNNING;
     ex->running = t;
     r = gw_next(&t->st);
     ex->running = NULL;
@@ -380,23 +429,14 @@ static void expire_timers(gw_exec *ex, int64_t now)
 {
     while (ex->nheap > 0 && ex->heap[0]->wait.deadline <= now) {
         gw_task *t = ex->heap[0];
-        wake(ex, t, t->state == T_TIMER ? GW_WOKE_READY : GW_WOKE_TIMEOUT, 0);
+        wake(ex, t, t->state == GW__T_TIMER ? GW_WOKE_READY : GW_WOKE_TIMEOUT, 0);
     }
 }
 
-/* poll() over the io tasks until `deadline` (GW_NO_DEADLINE: no limit). */
-static int poll_io(gw_exec *ex, int64_t deadline)
+/* One backend wait until `deadline` (GW_NO_DEADLINE: no limit), retried on
+ * EINTR with the time left. */
+static int wait_io(gw_exec *ex, int64_t deadline)
 {
-    size_t n = 0, i;
-    gw_task *t;
-    int k;
-
-    for (t = ex->io.head; t != NULL; t = t->next) {
-        ex->pfds[n].fd = t->wait.fd;
-        ex->pfds[n].events = t->wait.kind == GW_WAIT_READ ? POLLIN : POLLOUT;
-        ex->pfds[n].revents = 0;
-        ex->pfd_task[n++] = t;
-    }
     for (;;) {
         int timeout = -1;
 
@@ -406,26 +446,19 @@ static int poll_io(gw_exec *ex, int64_t deadline)
             int64_t ms = left <= 0 ? 0 : (left + 999999) / 1000000;
             timeout = ms > 1000000000 ? 1000000000 : (int)ms;
         }
-        k = poll(ex->pfds, (nfds_t)n, timeout);
-        if (k >= 0)
-            break;
+        if (ex->be->wait(ex, timeout) == 0)
+            return 0;
         if (errno != EINTR)
             return GW_EIO;
     }
-    for (i = 0; i < n && k > 0; i++) {
-        if (ex->pfds[i].revents != 0) {
-            k--;
-            wake(ex, ex->pfd_task[i], GW_WOKE_READY, ex->pfds[i].revents);
-        }
-    }
-    return 0;
 }
 
 int gw_exec_run_once(gw_exec *ex, int block)
 {
     uint64_t turn;
 
-    expire_timers(ex, gw_now());
+    if (ex->nheap > 0)
+        expire_timers(ex, gw_now());
     /* Run the tasks that were ready when the turn began; those that become
      * ready meanwhile carry this turn's stamp and wait for the next, so a
      * task that keeps yielding GW_WAIT_READY cannot starve the others.  The
@@ -434,7 +467,7 @@ int gw_exec_run_once(gw_exec *ex, int block)
     turn = ex->turn++;
     while (ex->ready.head != NULL && ex->ready.head->turn <= turn)
         run_task(ex, ex->ready.head);
-    if (ex->io.head != NULL || ex->nheap > 0) {
+    if (ex->nio > 0 || ex->nheap > 0) {
         int64_t deadline = GW_NO_DEADLINE;
         int err;
 
@@ -442,11 +475,12 @@ int gw_exec_run_once(gw_exec *ex, int block)
             deadline = 0;
         else if (ex->nheap > 0)
             deadline = ex->heap[0]->wait.deadline;
-        if (ex->io.head != NULL || deadline != 0) {
-            if ((err = poll_io(ex, deadline)) != 0)
+        if (ex->nio > 0 || deadline != 0) {
+            if ((err = wait_io(ex, deadline)) != 0)
                 return err;
         }
-        expire_timers(ex, gw_now());
+        if (ex->nheap > 0)
+            expire_timers(ex, gw_now());
     }
     return (int)ex->ntasks;
 }
@@ -457,7 +491,65 @@ int gw_exec_run(gw_exec *ex)
         int r = gw_exec_run_once(ex, 1);
         if (r <= 0)
             return r;
-        if (ex->ready.head == NULL && ex->io.head == NULL && ex->nheap == 0)
+        if (ex->ready.head == NULL && ex->nio == 0 && ex->nheap == 0)
             return r;
     }
+}
+
+/* The dump's first line of a task: its state and what it waits on. */
+static void dump_state(const gw_task *t, int64_t now, FILE *out)
+{
+    const gw_wait *w = &t->wait;
+
+    fprintf(out, "task %llu: ", (unsigned long long)t->id);
+    switch (t->state) {
+    case GW__T_READY:
+        fputs("ready", out);
+        break;
+    case GW__T_RUNNING:
+        fputs("running", out);
+        break;
+    case GW__T_IO:
+        fprintf(out, "waiting for fd %d to be %s", w->fd,
+                w->kind == GW_WAIT_READ ? "readable" : "writable");
+        break;
+    case GW__T_TIMER:
+        fputs("sleeping", out);
+        break;
+    case GW__T_EVENT:
+        fprintf(out, "waiting for event %p", (void *)w->event);
+        break;
+    }
+    if (t->state == GW__T_IO || t->state == GW__T_TIMER || t->state == GW__T_EVENT) {
+        if (w->deadline == GW_NO_DEADLINE)
+            fputs(t->state == GW__T_TIMER ? " forever (no deadline)" : ", no deadline", out);
+        else if (w->deadline <= now)
+            fputs(", deadline passed", out);
+        else
+            fprintf(out, ", %.3f ms to its deadline", (double)(w->deadline - now) / 1e6);
+    }
+    fputc('\n', out);
+}
+
+size_t gw_exec_dump(const gw_exec *ex, FILE *out)
+{
+    int64_t now = gw_now();
+    const gw_task *t, *last = NULL;
+    size_t n = 0;
+
+    /* Oldest first: walk to the end of the newest-first list, then back. */
+    for (t = ex->all; t != NULL; t = t->anext)
+        last = t;
+    for (t = last; t != NULL; t = t->aprev, n++) {
+        gw_frame_info fi[32];
+        size_t depth = gw_stack_backtrace(&t->st, fi, 32), i;
+
+        dump_state(t, now, out);
+        for (i = 0; i < depth && i < 32; i++)
+            fprintf(out, "    #%zu %s at %s:%d\n", i, fi[i].name, fi[i].file, fi[i].line);
+        if (depth > 32)
+            fprintf(out, "    ... %zu more frames\n", depth - 32);
+        fputc('\n', out);
+    }
+    return n;
 }

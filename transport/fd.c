@@ -171,6 +171,7 @@ static gw_io_op *fd_close(gw_writer *w)
         if (shutdown(io->fd, SHUT_WR) != 0 && errno != ENOTCONN)
             op->ret = fail(io, &w->err, errno);
     } else if (io->flags & GW_FDIO_OWN) {
+        gw_exec_forget_fd(io->fd);
         close(io->fd);
         io->fd = -1;
     }
@@ -209,7 +210,9 @@ void gw_fdio_fini(gw_fdio *io)
         return;
     if (io->saved_flags >= 0)
         fcntl(io->fd, F_SETFL, io->saved_flags);
-    if (io->flags & GW_FDIO_OWN)
+    if (io->flags & GW_FDIO_OWN) {
+        gw_exec_forget_fd(io->fd);
         close(io->fd);
+    }
     io->fd = -1;
 }

@@ -1,12 +1,18 @@
 /*
- * genwire waits and the poll() executor.
+ * genwire waits and the executor.
  *
  * A task is a generator stack whose values are gw_wait records: what the task
  * needs before it can go on (an fd readable or writable, a deadline, an event,
  * or simply another turn).  The executor owns the tasks, resumes every ready
- * one, and when none is ready builds one pollfd array from the waiting tasks
- * and sleeps in poll() until the nearest deadline.  It is single-threaded and
- * allocates only when a task is spawned.
+ * one, and when none is ready sleeps in one poll() or epoll_wait() call until
+ * an fd is ready or the nearest deadline (a min-heap of timers) passes.  A
+ * turn costs O(tasks that became ready) plus that one call: the backend's set
+ * of watched descriptors is kept current as tasks start and stop waiting,
+ * never rebuilt.  Two backends sit behind the same API: poll() (portable)
+ * and epoll (Linux; the default there, chosen with meson's exec_backend
+ * option).  An executor is single-threaded, belongs to the thread that made
+ * it, and allocates only when a task is spawned (and, with epoll, when it
+ * first sees a descriptor number larger than any before).
  *
  * Without an executor, the same generators run in push mode: the caller
  * drives the stack with gw_next() and answers each wait itself (for a memory
@@ -17,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "genwire/gen.h"
 
@@ -106,8 +113,40 @@ int64_t gw_now(void);
  */
 void gw_event_signal(gw_event *ev);
 
-/* gw_exec_new: a new executor with no tasks, or NULL when out of memory. */
+/* The fd backends. */
+typedef enum gw_exec_backend {
+    GW_EXEC_DEFAULT = 0, /* the environment's GW_EXEC_BACKEND (poll or epoll), else the build's */
+    GW_EXEC_POLL,        /* poll(): everywhere */
+    GW_EXEC_EPOLL        /* epoll: Linux only */
+} gw_exec_backend;
+
+/*
+ * gw_exec_new_backend: a new executor with no tasks, on the given backend.
+ * Returns NULL when out of memory, when the backend is not built in (epoll
+ * off Linux, or with -Dexec_backend=poll), or when epoll_create1 fails.
+ */
+gw_exec *gw_exec_new_backend(gw_exec_backend backend);
+
+/* gw_exec_new: gw_exec_new_backend(GW_EXEC_DEFAULT). */
 gw_exec *gw_exec_new(void);
+
+/* gw_exec_backend_name: "poll" or "epoll". */
+const char *gw_exec_backend_name(const gw_exec *ex);
+
+/*
+ * gw_exec_forget_fd: call it before closing a descriptor that tasks of an
+ * executor of this thread have waited on (the fd transport and net.h do it
+ * for the descriptors they close).  The epoll backend keeps a descriptor
+ * registered across waits, so that a task that waits on the same socket
+ * again costs no system call; closing it without this call, then getting
+ * the same number back from socket() or accept(), leaves a registration of
+ * the old file behind and a task waiting on the new one may never wake.
+ * Under epoll, tasks still waiting on fd wake with POLLNVAL (closing a
+ * descriptor under a waiting task is a bug either way: poll() reports
+ * POLLNVAL, or another file's events once the number is reused).  A no-op
+ * for poll and for descriptors never waited on.  Never suspends.
+ */
+void gw_exec_forget_fd(int fd);
 
 /*
  * gw_exec_free: cancels every task still alive (see gw_task_cancel) and frees
@@ -160,6 +199,16 @@ int gw_exec_run(gw_exec *ex);
 
 /* gw_exec_ntasks: how many tasks are alive. */
 size_t gw_exec_ntasks(const gw_exec *ex);
+
+/*
+ * gw_exec_dump: writes one paragraph per live task to `out`, like a
+ * goroutine dump: a line with the task's id and state and what it waits on
+ * (the fd and direction, the time left to its deadline, or the event), then
+ * its async backtrace ("    #0 fd_read at transport/fd.c:96"), then a blank
+ * line.  Returns the number of tasks written.  Call it between turns (from
+ * inside a task it shows that task as running).  Never suspends.
+ */
+size_t gw_exec_dump(const gw_exec *ex, FILE *out);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,95 @@
+/*
+ * The poll() backend of the executor (gen/exec-impl.h): one pollfd entry
+ * per task waiting on a descriptor, kept current as tasks start and stop
+ * waiting (an append, or a swap with the last entry), so a turn never
+ * rebuilds the array.  poll() itself still scans every entry, which is why
+ * a mostly idle set of descriptors is cheaper under epoll.  Portable POSIX.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <poll.h>
+
+#include "gen/exec-impl.h"
+#include "genwire/alloc.h"
+#include "genwire/error.h"
+
+static int poll_init(gw_exec *ex)
+{
+    (void)ex;
+    return 0;
+}
+
+static void poll_fini(gw_exec *ex)
+{
+    gw_free(ex->pfds);
+    gw_free(ex->pfd_task);
+}
+
+static int poll_reserve(gw_exec *ex, size_t n)
+{
+    void *p;
+
+    if ((p = gw_realloc(ex->pfds, n * sizeof(*ex->pfds))) == NULL)
+        return GW_ENOMEM;
+    ex->pfds = p;
+    if ((p = gw_realloc(ex->pfd_task, n * sizeof(*ex->pfd_task))) == NULL)
+        return GW_ENOMEM;
+    ex->pfd_task = p;
+    return 0;
+}
+
+static void poll_add(gw_exec *ex, gw_task *t)
+{
+    size_t i = ex->npfds++;
+
+    ex->pfds[i].fd = t->wait.fd;
+    ex->pfds[i].events = t->wait.kind == GW_WAIT_READ ? POLLIN : POLLOUT;
+    ex->pfds[i].revents = 0;
+    ex->pfd_task[i] = t;
+    t->io_index = i;
+}
+
+/* Moves the last entry into t's place. */
+static void poll_del(gw_exec *ex, gw_task *t)
+{
+    size_t i = t->io_index, last = --ex->npfds;
+
+    if (i != last) {
+        ex->pfds[i] = ex->pfds[last];
+        ex->pfd_task[i] = ex->pfd_task[last];
+        ex->pfd_task[i]->io_index = i;
+    }
+    t->io_index = SIZE_MAX;
+}
+
+static int poll_wait(gw_exec *ex, int timeout_ms)
+{
+    int k = poll(ex->pfds, (nfds_t)ex->npfds, timeout_ms);
+    size_t i;
+
+    if (k < 0)
+        return GW_EIO;
+    /* From the end, so that an entry waking (and the last entry, already
+     * looked at, taking its place) never hides one not yet looked at. */
+    for (i = ex->npfds; i-- > 0 && k > 0;) {
+        short rev = ex->pfds[i].revents;
+        if (rev != 0) {
+            k--;
+            ex->pfds[i].revents = 0;
+            gw__exec_wake_io(ex, ex->pfd_task[i], rev);
+        }
+    }
+    return 0;
+}
+
+/* poll() keeps nothing between calls: a descriptor closed while no task
+ * waits on it leaves nothing behind. */
+static void poll_forget(gw_exec *ex, int fd)
+{
+    (void)ex;
+    (void)fd;
+}
+
+const gw__backend gw__backend_poll = {
+    "poll", poll_init, poll_fini, poll_reserve, poll_add, poll_del, poll_wait, poll_forget,
+};
