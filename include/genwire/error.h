@@ -71,7 +71,31 @@ extern "C" {
     X(RESP_PUSH_NESTED, -91, "RESP: push message inside an aggregate")                             \
     X(RESP_STREAM, -92, "RESP: malformed streamed string or aggregate")                            \
     X(RESP_VERBATIM, -93, "RESP: verbatim string without a 3-byte format and colon")               \
-    X(RESP_ATTRIBUTE, -94, "RESP: attributes not followed by a value")
+    X(RESP_ATTRIBUTE, -94, "RESP: attributes not followed by a value")                             \
+    GW__ERRNO_HTTP(X)
+
+/* HTTP/1.1, -60 .. -79 (include/genwire/http.h). */
+#define GW__ERRNO_HTTP(X)                                                                          \
+    X(HTTP_METHOD, -60, "HTTP: malformed or unknown method")                                       \
+    X(HTTP_TARGET, -61, "HTTP: invalid character in the request-target")                           \
+    X(HTTP_VERSION, -62, "HTTP: malformed or unsupported HTTP version")                            \
+    X(HTTP_STATUS, -63, "HTTP: malformed status line")                                             \
+    X(HTTP_BARE_CR, -64, "HTTP: CR not followed by LF")                                            \
+    X(HTTP_BARE_LF, -65, "HTTP: LF without CR before it")                                          \
+    X(HTTP_FIELD_NAME, -66, "HTTP: invalid character in a field name")                             \
+    X(HTTP_WS_BEFORE_COLON, -67, "HTTP: whitespace before colon")                                  \
+    X(HTTP_OBS_FOLD, -68, "HTTP: line folding (a field line starting with whitespace)")            \
+    X(HTTP_FIELD_VALUE, -69, "HTTP: invalid character in a field value")                           \
+    X(HTTP_NO_COLON, -70, "HTTP: field line without a colon")                                      \
+    X(HTTP_HEAD_TOO_LARGE, -71, "HTTP: head larger than the limit")                                \
+    X(HTTP_TOO_MANY_FIELDS, -72, "HTTP: more field lines than the limit")                          \
+    X(HTTP_TARGET_TOO_LONG, -73, "HTTP: request-target longer than the limit")                     \
+    X(HTTP_CONTENT_LENGTH, -74, "HTTP: invalid or conflicting Content-Length")                     \
+    X(HTTP_TRANSFER_ENCODING, -75, "HTTP: invalid Transfer-Encoding")                              \
+    X(HTTP_TE_AND_CL, -76, "HTTP: Transfer-Encoding together with Content-Length")                 \
+    X(HTTP_CODING, -77, "HTTP: unsupported content coding")                                        \
+    X(HTTP_TOO_MANY_CODINGS, -78, "HTTP: more content codings than the limit")                     \
+    X(HTTP_INVALID_FIELD, -79, "HTTP: name or value that cannot be written")
 
 /* The error codes: GW_ENOMEM, GW_EINVAL, ... */
 enum gw_errno {

@@ -11,6 +11,7 @@
 #include "genwire/error.h"
 #include "genwire/exec.h"
 #include "genwire/frame.h"
+#include "genwire/http.h"
 #include "genwire/gen.h"
 #include "genwire/io.h"
 #include "genwire/resp.h"

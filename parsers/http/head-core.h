@@ -1,0 +1,282 @@
+/*
+ * The body of the HTTP head parser, included by parsers/http/head.c once
+ * per instruction set with these macros defined:
+ *   GW__HT_FN           the name of the function to define;
+ *   GW__HT_ATTR         its attributes (a target, or nothing);
+ *   GW__HT_SCAN_CTL     the control-byte scanner (scan.h) to inline;
+ *   GW__HT_SCAN_TARGET  the request-target scanner to inline;
+ *   GW__HT_SCAN_NAME    the field-name (tchar) scanner to inline.
+ * Not a header of its own: it has no include guard on purpose.
+ *
+ * The states (p->_state), each resumed at p->_pos, and what moves on:
+ *
+ *   HS_LEAD ----> HS_METHOD -> HS_TARGET -> HS_RVERSION --+
+ *     |  ^  (empty lines skipped)                         |
+ *     |  +----                                            v
+ *     +-------> HS_SVERSION -> HS_REASON -----------> HS_NAME <--+
+ *                                                     |   |      |
+ *                                   (empty line) done-+   +-> HS_VALUE
+ *
+ * A state that reads a short fixed part (method, versions, status) rescans
+ * it from its start on resume: at most 20 bytes.  The states that read
+ * parts of any length (target, reason, name, value) keep their scan
+ * position in p->_pos, so no byte is examined twice across calls.
+ */
+
+static GW__HT_ATTR int GW__HT_FN(gw_http_parser *p, const uint8_t *buf, size_t len, gw_http_head *h)
+{
+    size_t full = len, pos = p->_pos, line = p->_line, i;
+    const uint8_t *q;
+    int r;
+
+    if (len > p->lim.max_head)
+        len = p->lim.max_head;
+    switch (p->_state) {
+    case HS_LEAD:
+        goto lead;
+    case HS_METHOD:
+        goto method;
+    case HS_TARGET:
+        goto target;
+    case HS_RVERSION:
+        goto rversion;
+    case HS_SVERSION:
+        goto sversion;
+    case HS_REASON:
+        goto reason;
+    case HS_LINE:
+        goto fieldline;
+    case HS_NAME:
+        goto name;
+    case HS_VALUE:
+        goto value;
+    default:
+        return GW_EINVAL;
+    }
+
+lead:
+    /* At the start of a line before the start line: an empty line is
+     * skipped, anything else starts the start line. */
+    line = pos;
+    if (pos >= len)
+        SUSPEND(HS_LEAD);
+    if (buf[pos] == '\r' || buf[pos] == '\n') {
+        r = gw__http_eol(p, buf, len, pos, &pos);
+        if (r < 0)
+            goto fail;
+        if (r == 0)
+            SUSPEND(HS_LEAD);
+        goto lead;
+    }
+    if (p->kind == GW_HTTP_RESPONSE)
+        goto sversion;
+
+method:
+    /* method SP.  Every error is at the line start, unless the bytes so
+     * far are the start of a method and are then followed by a byte that
+     * is neither a tchar nor SP: the same offset however the bytes come. */
+    for (i = line; i < len && i - line <= GW__HTTP_MAX_METHOD && gw__http_tchar[buf[i]]; i++)
+        ;
+    if (!gw__http_method_prefix(buf + line, i - line))
+        FAIL(GW_EHTTP_METHOD, line);
+    if (i == len)
+        SUSPEND(HS_METHOD);
+    if (buf[i] != ' ')
+        FAIL(GW_EHTTP_METHOD, i);
+    p->_h.method = gw__http_method_lookup(buf + line, i - line);
+    if (p->_h.method < 0)
+        FAIL(GW_EHTTP_METHOD, line);
+    p->_h.method_s.p = (const char *)buf + line;
+    p->_h.method_s.len = i - line;
+    p->_h.target.p = (const char *)buf + i + 1;
+    pos = i + 1;
+
+target:
+    /* request-target SP */
+    {
+        size_t t = (size_t)((const uint8_t *)p->_h.target.p - buf);
+
+        q = GW__HT_SCAN_TARGET(buf + pos, buf + len);
+        i = (size_t)(q - buf);
+        if (i - t > p->lim.max_target)
+            FAIL(GW_EHTTP_TARGET_TOO_LONG, t + p->lim.max_target);
+        if (i == len) {
+            pos = len;
+            SUSPEND(HS_TARGET);
+        }
+        if (*q != ' ')
+            FAIL(*q == '\r' || *q == '\n' ? GW_EHTTP_VERSION : GW_EHTTP_TARGET, i);
+        if (i == t)
+            FAIL(GW_EHTTP_TARGET, i);
+        p->_h.target.len = i - t;
+        pos = i + 1;
+    }
+
+rversion:
+    /* "HTTP/1.0" or "HTTP/1.1", then the line's end. */
+    r = gw__http_version(p, buf, len, pos);
+    if (r < 0)
+        goto fail;
+    if (r == 0)
+        SUSPEND(HS_RVERSION);
+    if (pos + 8 >= len)
+        SUSPEND(HS_RVERSION);
+    if (buf[pos + 8] != '\r' && buf[pos + 8] != '\n')
+        FAIL(GW_EHTTP_VERSION, pos + 8);
+    r = gw__http_eol(p, buf, len, pos + 8, &i);
+    if (r < 0)
+        goto fail;
+    if (r == 0)
+        SUSPEND(HS_RVERSION);
+    pos = i;
+    goto fieldline;
+
+sversion:
+    /* HTTP-version SP 3DIGIT (100 .. 599), then SP or the line's end. */
+    r = gw__http_version(p, buf, len, line);
+    if (r < 0)
+        goto fail;
+    if (r == 0)
+        SUSPEND(HS_SVERSION);
+    for (i = line + 8; i < len && i < line + 12; i++) {
+        uint8_t c = buf[i];
+        if (i == line + 8) {
+            if (c != ' ')
+                FAIL(GW_EHTTP_VERSION, i);
+        } else if (c < (i == line + 9 ? '1' : '0') || c > (i == line + 9 ? '5' : '9')) {
+            FAIL(GW_EHTTP_STATUS, i);
+        }
+    }
+    if (i >= len)
+        SUSPEND(HS_SVERSION);
+    p->_h.status =
+        (buf[line + 9] - '0') * 100 + (buf[line + 10] - '0') * 10 + (buf[line + 11] - '0');
+    p->_h.reason.p = (const char *)buf + line + 13;
+    p->_h.reason.len = 0;
+    if (buf[line + 12] != ' ') {
+        if (buf[line + 12] != '\r' && buf[line + 12] != '\n')
+            FAIL(GW_EHTTP_STATUS, line + 12);
+        p->_h.reason.p--;
+        r = gw__http_eol(p, buf, len, line + 12, &i);
+        if (r < 0)
+            goto fail;
+        if (r == 0)
+            SUSPEND(HS_SVERSION);
+        pos = i;
+        goto fieldline;
+    }
+    pos = line + 13;
+
+reason:
+    /* reason-phrase: anything but controls (HTAB allowed) up to CR. */
+    q = GW__HT_SCAN_CTL(buf + pos, buf + len);
+    i = (size_t)(q - buf);
+    if (i == len) {
+        pos = len;
+        SUSPEND(HS_REASON);
+    }
+    if (*q != '\r' && *q != '\n')
+        FAIL(GW_EHTTP_STATUS, i);
+    r = gw__http_eol(p, buf, len, i, &pos);
+    if (r < 0)
+        goto fail;
+    if (r == 0) {
+        pos = i;
+        SUSPEND(HS_REASON);
+    }
+    p->_h.reason.len = i - (size_t)((const uint8_t *)p->_h.reason.p - buf);
+
+fieldline:
+    /* At a field line, or the empty line that ends the head. */
+    line = pos;
+    if (pos >= len)
+        SUSPEND(HS_LINE);
+    switch (buf[pos]) {
+    case '\r':
+    case '\n':
+        r = gw__http_eol(p, buf, len, pos, &pos);
+        if (r < 0)
+            goto fail;
+        if (r == 0)
+            SUSPEND(HS_LINE);
+        goto done;
+    case ' ':
+    case '\t':
+        FAIL(GW_EHTTP_OBS_FOLD, pos);
+    default:
+        break;
+    }
+    if (p->_h.nfields == p->lim.max_fields)
+        FAIL(GW_EHTTP_TOO_MANY_FIELDS, pos);
+
+name:
+    i = (size_t)(GW__HT_SCAN_NAME(buf + pos, buf + len) - buf);
+    if (i == len) {
+        pos = i;
+        SUSPEND(HS_NAME);
+    }
+    if (buf[i] != ':') {
+        uint8_t c = buf[i];
+        FAIL(c == ' ' || c == '\t'    ? GW_EHTTP_WS_BEFORE_COLON
+             : c == '\r' || c == '\n' ? GW_EHTTP_NO_COLON
+                                      : GW_EHTTP_FIELD_NAME,
+             i);
+    }
+    if (i == line)
+        FAIL(GW_EHTTP_FIELD_NAME, i);
+    p->_colon = i;
+    pos = i + 1;
+
+value:
+    /* field-value up to CRLF: no controls but HTAB. */
+    q = GW__HT_SCAN_CTL(buf + pos, buf + len);
+    i = (size_t)(q - buf);
+    if (i == len) {
+        pos = len;
+        SUSPEND(HS_VALUE);
+    }
+    if (*q != '\r' && *q != '\n')
+        FAIL(GW_EHTTP_FIELD_VALUE, i);
+    r = gw__http_eol(p, buf, len, i, &pos);
+    if (r < 0)
+        goto fail;
+    if (r == 0) {
+        pos = i;
+        SUSPEND(HS_VALUE);
+    }
+    {
+        gw_http_field *f = &p->fields[p->_h.nfields++];
+        size_t v = p->_colon + 1;
+
+        while (v < i && (buf[v] == ' ' || buf[v] == '\t'))
+            v++;
+        while (i > v && (buf[i - 1] == ' ' || buf[i - 1] == '\t'))
+            i--;
+        f->name.p = (const char *)buf + line;
+        f->name.len = p->_colon - line;
+        f->value.p = (const char *)buf + v;
+        f->value.len = i - v;
+    }
+    goto fieldline;
+
+done:
+    p->_h.base = (const char *)buf;
+    p->_h.len = pos;
+    p->_h.fields = p->fields;
+    *h = p->_h;
+    p->_state = HS_DONE;
+    return (int)pos;
+
+suspend:
+    /* Incomplete: a head that cannot end within the limit is an error. */
+    if (full > p->lim.max_head)
+        FAIL(GW_EHTTP_HEAD_TOO_LARGE, p->lim.max_head);
+    p->_pos = pos;
+    p->_line = line;
+    p->_base = (const char *)buf;
+    return 0;
+
+fail:
+    p->_state = HS_ERROR;
+    return p->err;
+}
