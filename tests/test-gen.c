@@ -351,6 +351,83 @@ static void test_errors(void **state)
     assert_string_equal(gw_errname(-12345), "GW_EUNKNOWN");
 }
 
+/* ---- the explicit stack for nested grammars ----------------------------- */
+
+/* One open aggregate of a RESP-like grammar: its type and what is left. */
+typedef struct level {
+    char type;
+    uint32_t left;
+} level;
+
+/* Counts the leaves of a prefix-coded tree ('a' then a count, or 'x' for a
+ * leaf, e.g. "a2xa1x") without recursion, within the depth limit; returns
+ * the leaf count, or GW_ETOO_DEEP / GW_EINVAL. */
+static int count_leaves(gw_nest *n, const char *p)
+{
+    int leaves = 0;
+    level *top;
+
+    gw_nest_clear(n);
+    for (; *p != '\0'; p++) {
+        if (*p == 'a') {
+            if ((top = gw_nest_push(n)) == NULL)
+                return GW_ETOO_DEEP;
+            top->type = 'a';
+            top->left = (uint32_t)(*++p - '0');
+            if (top->left > 0)
+                continue;
+            gw_nest_pop(n);
+        } else if (*p == 'x') {
+            leaves++;
+        } else {
+            return GW_EINVAL;
+        }
+        /* An element ended: close every aggregate it completes. */
+        while ((top = gw_nest_top(n)) != NULL && --top->left == 0)
+            gw_nest_pop(n);
+        if (gw_nest_top(n) == NULL && p[1] != '\0')
+            return GW_EINVAL; /* more than one value */
+    }
+    return gw_nest_top(n) == NULL ? leaves : GW_EINVAL;
+}
+
+static void test_nest(void **state)
+{
+    level mem[3];
+    gw_nest n;
+
+    (void)state;
+    assert_int_equal(gw_nest_init(&n, sizeof(level), 4), 0);
+    assert_int_equal(count_leaves(&n, "x"), 1);
+    assert_int_equal(count_leaves(&n, "a2xa1x"), 2);
+    assert_int_equal(count_leaves(&n, "a2a2xxa0"), 2);
+    assert_int_equal(count_leaves(&n, "a1a1a1a1x"), 1);        /* depth 4: the limit */
+    assert_int_equal(count_leaves(&n, "a1a1a1a1a1x"), GW_ETOO_DEEP); /* depth 5 */
+    assert_int_equal(count_leaves(&n, "a2x"), GW_EINVAL);       /* an element missing */
+    assert_int_equal(n.max_depth, 4);
+    /* Items are stored by value, outermost first. */
+    gw_nest_clear(&n);
+    ((level *)gw_nest_push(&n))->type = 'o';
+    ((level *)gw_nest_push(&n))->type = 'i';
+    assert_int_equal(((level *)gw_nest_at(&n, 0))->type, 'o');
+    assert_int_equal(((level *)gw_nest_top(&n))->type, 'i');
+    assert_int_equal(gw_nest_pop(&n), 1);
+    assert_int_equal(gw_nest_pop(&n), 0);
+    assert_int_equal(gw_nest_pop(&n), 0); /* popping an empty stack is a no-op */
+    assert_null(gw_nest_top(&n));
+    gw_nest_fini(&n);
+    gw_nest_fini(&n); /* twice is harmless */
+
+    /* Bad sizes; the caller's memory. */
+    assert_int_equal(gw_nest_init(&n, 0, 4), GW_EINVAL);
+    assert_int_equal(gw_nest_init(&n, sizeof(level), 0), GW_EINVAL);
+    assert_int_equal(gw_nest_init(&n, SIZE_MAX / 2, 3), GW_EINVAL);
+    gw_nest_init_mem(&n, mem, sizeof(level), 3);
+    assert_int_equal(count_leaves(&n, "a1a1a1x"), 1);
+    assert_int_equal(count_leaves(&n, "a1a1a1a1x"), GW_ETOO_DEEP);
+    gw_nest_fini(&n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -361,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_close_at_every_point),
         cmocka_unit_test(test_backtrace),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_nest),
     };
 
     return cmocka_run_group_tests_name("gen", tests, NULL, NULL);

@@ -56,7 +56,13 @@ extern "C" {
     X(CRYPT_AFTER_FINAL, -33, "data after the final message")                                      \
     X(KEY_FORMAT, -34, "key must be 64 hex digits and an optional newline")                        \
     X(KEY_PERMS, -35, "key file readable by group or others (chmod 600 it)")                       \
-    X(LIBRARY, -36, "failure inside a library genwire uses")                                      \
+    X(LIBRARY, -36, "failure inside a library genwire uses")                                       \
+    /* transport and gen primitives (include/genwire/parse.h, io.h, gen.h) */                      \
+    X(TOO_DEEP, -37, "nesting deeper than the limit")                                              \
+    X(NUMBER, -38, "malformed number: digits expected")                                            \
+    X(NUMBER_RANGE, -39, "number out of range")                                                    \
+    X(BARE_CR, -40, "CR not followed by LF")                                                       \
+    X(BARE_LF, -41, "LF not preceded by CR")                                                       \
     X(RESP_TYPE, -80, "RESP: unknown type byte")                                                   \
     X(RESP_LENGTH, -81, "RESP: malformed length or count")                                         \
     X(RESP_INTEGER, -82, "RESP: malformed or out-of-range integer or big number")                  \

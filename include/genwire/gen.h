@@ -267,6 +267,80 @@ size_t gw_stack_backtrace(const gw_stack *st, gw_frame_info *out, size_t max);
  */
 size_t gw_stack_format_backtrace(const gw_stack *st, char *buf, size_t len);
 
+/* ---- An explicit stack for nested grammars -------------------------------- */
+
+/*
+ * A generator frame cannot contain a frame of its own type, so a grammar
+ * that nests (RESP aggregates, JSON-like values) keeps its open levels on an
+ * explicit stack instead of recursing, as hiredis's reader does.  A gw_nest
+ * is that stack: fixed-size items, preallocated for the whole depth limit at
+ * init, so pushing never allocates and a peer cannot make it grow past the
+ * limit.  Items are the caller's own struct (say, the aggregate's type and
+ * the count of elements still to come), stored by value.
+ */
+typedef struct gw_nest {
+    unsigned char *items; /* max_depth * item_size bytes */
+    size_t item_size;     /* bytes per item */
+    size_t depth;         /* items in use: items[0] is the outermost level */
+    size_t max_depth;     /* the depth limit: push fails beyond it */
+    int owned;            /* items was allocated by gw_nest_init */
+} gw_nest;
+
+/*
+ * gw_nest_init: a stack of at most max_depth items of item_size bytes, all
+ * allocated now (with gw_malloc).  Returns 0, GW_EINVAL if either is 0 or
+ * their product overflows, or GW_ENOMEM.  Never suspends.
+ */
+int gw_nest_init(gw_nest *n, size_t item_size, size_t max_depth);
+
+/* gw_nest_init_mem: the same over the caller's memory of at least
+ * item_size * max_depth bytes, suitably aligned for the items, which must
+ * outlive the stack.  Never allocates, never fails. */
+void gw_nest_init_mem(gw_nest *n, void *mem, size_t item_size, size_t max_depth);
+
+/* gw_nest_fini: frees what gw_nest_init allocated.  Never suspends. */
+void gw_nest_fini(gw_nest *n);
+
+/*
+ * gw_nest_push: opens a level and returns its item (uninitialised, to be
+ * filled in by the caller), or NULL when the stack already holds max_depth
+ * items: the caller reports its depth error (GW_ETOO_DEEP, or its own).
+ */
+static inline void *gw_nest_push(gw_nest *n)
+{
+    if (n->depth == n->max_depth)
+        return NULL;
+    return n->items + n->item_size * n->depth++;
+}
+
+/* gw_nest_top: the innermost open level's item, or NULL when empty. */
+static inline void *gw_nest_top(const gw_nest *n)
+{
+    return n->depth > 0 ? n->items + n->item_size * (n->depth - 1) : NULL;
+}
+
+/* gw_nest_at: the item of level i (0 = outermost, i < depth). */
+static inline void *gw_nest_at(const gw_nest *n, size_t i)
+{
+    return n->items + n->item_size * i;
+}
+
+/* gw_nest_pop: closes the innermost level; returns the new depth.  A no-op
+ * on an empty stack. */
+static inline size_t gw_nest_pop(gw_nest *n)
+{
+    if (n->depth > 0)
+        n->depth--;
+    return n->depth;
+}
+
+/* gw_nest_clear: closes every level (after an error, or for the next
+ * message). */
+static inline void gw_nest_clear(gw_nest *n)
+{
+    n->depth = 0;
+}
+
 #ifdef __cplusplus
 }
 #endif
