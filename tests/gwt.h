@@ -3,7 +3,9 @@
  * to a decoder in push mode under many feed schedules (whole, split in two at
  * every point, one byte at a time, random pieces) and asserts that every
  * schedule gives the same result: records, bytes, error code and offset.
- * Every decoder test in genwire goes through it.
+ * Every decoder test in genwire goes through it.  Decoders opt in to more
+ * (gwt_check_splits_ex): feeding without ending, prompt output, and
+ * varying the consumer's read size and min.
  */
 #ifndef GWT_H
 #define GWT_H
@@ -45,6 +47,24 @@ typedef struct gwt_feed {
     size_t waits; /* how many times the decoder waited for input */
 } gwt_feed;
 
+/* gwt_check_splits_ex flags: properties a decoder opts in to. */
+#define GWT_NO_END 1u /* the input ends with a complete unit: every run feeds it without ever ending
+                         it, and a decoder that waits again once it has all the input fails */
+#define GWT_PROMPT 2u /* every run: once all the input is fed, the output must be complete before
+                         the end of input is signalled (the end adds no record or byte) */
+#define GWT_VARY_READS 4u /* also run under several consumer read shapes: feed->cap from 1 to 4096,
+                             feed->min 0, 1 and cap (decoders read with gwt_feed_cap/_min or
+                             consume with gwt_drain) */
+
+/* The consumer's default buffer size. */
+#define GWT_CAP 4096
+
+/* The read shape of the run feed belongs to (GWT_CAP and 1 for a feed that
+ * gwt_check_splits_ex did not make): how much the consumer asks for and how
+ * much it waits for. */
+size_t gwt_feed_cap(const gwt_feed *feed);
+size_t gwt_feed_min(const gwt_feed *feed);
+
 /*
  * gwt_drive: resumes `st` (which yields into *slot) until it returns.  Each
  * time it waits on pipe->readable, feeds the next piece of the input (or
@@ -63,6 +83,24 @@ typedef void (*gwt_decode_fn)(gwt_feed *feed, gwt_result *out, void *ud);
  */
 void gwt_check_splits(const uint8_t *in, size_t len, gwt_decode_fn decode, void *ud,
                       gwt_result *whole);
+
+/*
+ * gwt_check_splits_ex: gwt_check_splits with the GWT_* properties in flags.
+ * The reference result is always the whole input fed and then ended.
+ */
+void gwt_check_splits_ex(const uint8_t *in, size_t len, gwt_decode_fn decode, void *ud,
+                         gwt_result *whole, unsigned flags);
+
+/*
+ * gwt_drain: the standard consumer of a byte layer under test: reads r to
+ * its end (or error) with the run's read shape, appending the bytes to out,
+ * and drives it with gwt_drive over pipe.  Sets out->err (and out->off from
+ * r->err_off).  It checks the read contract as it goes: a read short of min
+ * must come with end of stream; and at min 0, a read that returns nothing
+ * is followed by a min-1 read, which must wait or take new input from the
+ * pipe, else the min-0 read withheld bytes it could have decoded.
+ */
+void gwt_drain(gw_reader *r, gw_mempipe *pipe, gwt_feed *feed, gwt_result *out);
 
 /* gwt_run_op: runs an operation frame to completion in push mode, failing
  * the test if it waits for anything; returns op->ret. */
