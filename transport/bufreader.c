@@ -4,14 +4,17 @@
  * avail / peek / consume and yield from gw_bufreader_fill only when it runs
  * dry, so generator overhead is paid per refill, not per byte or record.  As
  * an AsyncRead of its own it serves from the buffer first and reads large
- * requests straight into the caller's memory.  It knows no protocol.
+ * requests straight into the caller's memory.  The primitives parsers share
+ * for reading a stream live here too: need N bytes (fill and classify, with
+ * the sticky error set in one place) and the resumable line scan's
+ * generator.  It knows no protocol.
  */
 #include "genwire/io.h"
 
-#include <stdlib.h>
+#include <assert.h>
+#include <string.h>
 
 #include "genwire/alloc.h"
-#include <string.h>
 
 #include "transport/io-impl.h"
 
@@ -48,43 +51,141 @@ static size_t read_room(const gw_bufreader *b, size_t want)
     return room > READ_CHUNK && want <= READ_CHUNK ? READ_CHUNK : room;
 }
 
+/* What a buf_fill frame (op->len) is doing. */
+enum { FILL_PLAIN, FILL_NEED, FILL_LINE };
+
+/* The cleanup of fill_op: a cancelled fill may have lost bytes the source
+ * read, so the bufreader (and the caller's slot of a need or a line) get a
+ * sticky GW_ECANCELLED. */
+static void fill_cancelled(gw_frame *f)
+{
+    gw_io_op *op = (gw_io_op *)(void *)f;
+    gw_bufreader *b = GW__CONTAINER_OF(op, gw_bufreader, fill_op);
+    uint64_t end = gw_bufreader_offset(b) + gw_bufreader_avail(b);
+
+    gw_reader_fail(&b->r, GW_ECANCELLED, end);
+    if (op->len != FILL_PLAIN)
+        gw_error_set(b->_err, b->_err_off, GW_ECANCELLED, end);
+}
+
+/*
+ * The result of a fill, a need or a line, once the loop has stopped with rc
+ * (0 or the error that stopped it) and k (the line scan's last result).
+ * Sets the caller's sticky error for a need or a line.
+ */
+static int fill_result(gw_bufreader *b, gw_io_op *s, int rc, ptrdiff_t k)
+{
+    size_t avail = gw_bufreader_avail(b);
+    /* Where the input ended or failed; a request too large for the buffer
+     * is reported where the unit starts, the same whatever the split. */
+    uint64_t end = gw_bufreader_offset(b) + (rc == GW_ETOO_LARGE ? 0 : avail);
+    gw_linescan *ls = b->_line;
+
+    s->n = avail;
+    if (s->len == FILL_PLAIN)
+        return rc;
+    if (s->len == FILL_NEED) {
+        if (avail >= s->min || (rc == 0 && avail == 0))
+            return 0; /* enough, or a clean end */
+        return gw_error_set(b->_err, b->_err_off, rc != 0 ? rc : GW_ETRUNCATED, end);
+    }
+    if (k > 0) {
+        s->n = (size_t)k;
+        return 0;
+    }
+    if (k < 0)
+        return gw_error_set(b->_err, b->_err_off, (int)k, gw_bufreader_offset(b) + ls->bad);
+    if (rc != 0)
+        return gw_error_set(b->_err, b->_err_off, rc, end);
+    /* End of stream without a terminator. */
+    ls->scanned = 0;
+    if (avail == 0)
+        return 0;
+    if ((ls->flags & (GW_LINE_LAST | GW_LINE_STRICT)) != GW_LINE_LAST)
+        return gw_error_set(b->_err, b->_err_off, GW_ETRUNCATED, end);
+    if (avail > ls->max) {
+        ls->bad = 0;
+        return gw_error_set(b->_err, b->_err_off, GW_ELINE_TOO_LONG, gw_bufreader_offset(b));
+    }
+    ls->len = avail;
+    return 0;
+}
+
+/*
+ * gw_bufreader_fill, _need and _line: one loop that reads from the source
+ * until what the caller asked for is buffered (min bytes, or a whole line),
+ * the stream ends, or an error comes.  Locals are recomputed on every resume.
+ */
 typedef gw_io_op buf_fill;
-GW_GENERATOR(buf_fill, NULL);
+GW_GENERATOR(buf_fill, fill_cancelled);
 GW_BODY(buf_fill, s)
 {
     gw_bufreader *b = s->obj;
+    ptrdiff_t k = 0;
+    size_t want;
+    int rc = 0;
 
     GW_BEGIN(s);
-    if (b->r.err != 0)
-        GW_RETURN(s, b->r.err);
-    /* At end of stream no more bytes can come: that is the answer even
-     * when min is more than the buffer could hold. */
-    if (s->min > b->cap && !gw_bufreader_eof(b))
-        GW_RETURN(s, GW_ETOO_LARGE);
-    while (gw_bufreader_avail(b) < s->min && !gw_bufreader_eof(b)) {
-        make_room(b, s->min - gw_bufreader_avail(b));
-        GW_AWAIT(s, sub,
-                 gw_try_read(b->src, b->buf + b->end, read_room(b, s->min - gw_bufreader_avail(b)),
-                             s->min - gw_bufreader_avail(b)));
-        b->end += s->sub->n;
-        if (s->sub->ret < 0) {
-            b->r.err = s->sub->ret;
-            GW_RETURN(s, s->sub->ret);
+    if (s->len != FILL_PLAIN && *b->_err != 0)
+        GW_RETURN(s, *b->_err);
+    for (rc = b->r.err; rc == 0;) {
+        if (s->len == FILL_LINE) {
+            k = gw_line_scan(b->_line, gw_bufreader_peek(b), gw_bufreader_avail(b));
+            if (k != 0)
+                break;
+            want = gw_bufreader_avail(b) + 1;
+        } else {
+            want = s->min;
         }
+        /* At end of stream no more bytes can come: that is the answer even
+         * when more than the buffer could hold was asked for. */
+        if (gw_bufreader_avail(b) >= want || gw_bufreader_eof(b))
+            break;
+        if (want > b->cap) {
+            rc = gw_reader_fail(&b->r, GW_ETOO_LARGE, gw_bufreader_offset(b));
+            break;
+        }
+        make_room(b, want - gw_bufreader_avail(b));
+        GW_AWAIT(s, sub,
+                 gw_try_read(b->src, b->buf + b->end, read_room(b, want - gw_bufreader_avail(b)),
+                             want - gw_bufreader_avail(b)));
+        b->end += s->sub->n;
+        if (s->sub->ret < 0)
+            rc = gw_reader_fail(&b->r, s->sub->ret, gw_bufreader_offset(b) + gw_bufreader_avail(b));
     }
-    s->n = gw_bufreader_avail(b);
-    GW_RETURN(s, 0);
+    GW_RETURN(s, fill_result(b, s, rc, k));
     GW_END(s);
+}
+
+/* Starts fill_op as a fill of kind `kind`. */
+static gw_io_op *start_fill(gw_bufreader *b, int kind, size_t min, int *err, uint64_t *err_off,
+                            gw_linescan *ls)
+{
+    assert(!gw__io_suspended(&b->fill_op) && "a second fill while one is suspended");
+    b->_err = err;
+    b->_err_off = err_off;
+    b->_line = ls;
+    return GW__IO_READ(&b->fill_op, buf_fill, b, NULL, (size_t)kind, min);
 }
 
 gw_io_op *gw_bufreader_fill(gw_bufreader *b, size_t min)
 {
-    return GW__IO_READ(&b->fill_op, buf_fill, b, NULL, 0, min);
+    return start_fill(b, FILL_PLAIN, min, NULL, NULL, NULL);
+}
+
+gw_io_op *gw_bufreader_need(gw_bufreader *b, size_t n, int *err, uint64_t *err_off)
+{
+    return start_fill(b, FILL_NEED, n, err, err_off, NULL);
+}
+
+gw_io_op *gw_bufreader_line(gw_bufreader *b, gw_linescan *ls, int *err, uint64_t *err_off)
+{
+    return start_fill(b, FILL_LINE, 0, err, err_off, ls);
 }
 
 /* The bufreader as an AsyncRead. */
 typedef gw_io_op buf_read;
-GW_GENERATOR(buf_read, NULL);
+GW_GENERATOR(buf_read, gw_reader_cancelled);
 GW_BODY(buf_read, s)
 {
     gw_bufreader *b = s->obj;
@@ -118,10 +219,8 @@ GW_BODY(buf_read, s)
             GW_AWAIT(s, sub, gw_try_read(b->src, b->buf, b->cap, s->min - s->n));
             b->end = s->sub->n;
         }
-        if (s->sub->ret < 0) {
-            b->r.err = s->sub->ret;
-            GW_RETURN(s, s->sub->ret);
-        }
+        if (s->sub->ret < 0)
+            GW_RETURN(s, gw_reader_fail(&b->r, s->sub->ret, gw_bufreader_offset(b)));
     }
     GW_RETURN(s, 0);
     GW_END(s);

@@ -6,15 +6,14 @@
  */
 #include "genwire/io.h"
 
-#include <stdlib.h>
+#include <string.h>
 
 #include "genwire/alloc.h"
-#include <string.h>
 
 #include "transport/io-impl.h"
 
 typedef gw_io_op bw_write;
-GW_GENERATOR(bw_write, NULL);
+GW_GENERATOR(bw_write, gw_writer_cancelled);
 GW_BODY(bw_write, s)
 {
     gw_bufwriter *b = s->obj;
@@ -36,20 +35,16 @@ GW_BODY(bw_write, s)
         s->n = take;
         b->w.nwritten += take;
         GW_AWAIT(s, sub, gw_write(b->dst, b->buf, b->len));
-        if (s->sub->ret < 0) {
-            b->w.err = s->sub->ret;
-            GW_RETURN(s, s->sub->ret);
-        }
+        if (s->sub->ret < 0)
+            GW_RETURN(s, gw_writer_fail(&b->w, s->sub->ret));
         b->len = 0;
     }
     if (s->len - s->n >= b->cap) {
         GW_AWAIT(s, sub, gw_write(b->dst, s->src + s->n, s->len - s->n));
         b->w.nwritten += s->sub->n;
         s->n += s->sub->n;
-        if (s->sub->ret < 0) {
-            b->w.err = s->sub->ret;
-            GW_RETURN(s, s->sub->ret);
-        }
+        if (s->sub->ret < 0)
+            GW_RETURN(s, gw_writer_fail(&b->w, s->sub->ret));
     } else {
         memcpy(b->buf, s->src + s->n, s->len - s->n);
         b->len = s->len - s->n;
@@ -62,7 +57,7 @@ GW_BODY(bw_write, s)
 
 /* Flush, and for close (op->min set) also close the writer below. */
 typedef gw_io_op bw_flush;
-GW_GENERATOR(bw_flush, NULL);
+GW_GENERATOR(bw_flush, gw_writer_cancelled);
 GW_BODY(bw_flush, s)
 {
     gw_bufwriter *b = s->obj;
@@ -70,20 +65,13 @@ GW_BODY(bw_flush, s)
     GW_BEGIN(s);
     if (b->len > 0) {
         GW_AWAIT(s, sub, gw_write(b->dst, b->buf, b->len));
-        if (s->sub->ret < 0) {
-            b->w.err = s->sub->ret;
-            GW_RETURN(s, s->sub->ret);
-        }
+        if (s->sub->ret < 0)
+            GW_RETURN(s, gw_writer_fail(&b->w, s->sub->ret));
         b->len = 0;
     }
-    if (s->min)
-        GW_AWAIT(s, sub, gw_close(b->dst));
-    else
-        GW_AWAIT(s, sub, gw_flush(b->dst));
-    if (s->sub->ret < 0) {
-        b->w.err = s->sub->ret;
-        GW_RETURN(s, s->sub->ret);
-    }
+    GW_AWAIT(s, sub, gw_flush_or_close(b->dst, s->min != 0));
+    if (s->sub->ret < 0)
+        GW_RETURN(s, gw_writer_fail(&b->w, s->sub->ret));
     GW_RETURN(s, 0);
     GW_END(s);
 }

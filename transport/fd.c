@@ -23,7 +23,8 @@
 
 #include "transport/io-impl.h"
 
-/* Maps a failed read/write errno to a gw error and makes it sticky. */
+/* Maps a failed read/write errno to a gw error and makes it sticky (in the
+ * reader's or the writer's err). */
 static int fail(gw_fdio *io, int *sticky, int err)
 {
     int code;
@@ -43,8 +44,7 @@ static int fail(gw_fdio *io, int *sticky, int err)
         break;
     }
     io->sys_errno = err;
-    *sticky = code;
-    return code;
+    return gw_error_set(sticky, NULL, code, 0);
 }
 
 /* write(2) that cannot raise SIGPIPE in this process. */
@@ -75,7 +75,7 @@ static ssize_t write_nosigpipe(int fd, const void *buf, size_t len)
 }
 
 typedef gw_io_op fd_read;
-GW_GENERATOR(fd_read, NULL);
+GW_GENERATOR(fd_read, gw_reader_cancelled);
 GW_BODY(fd_read, s)
 {
     gw_fdio *io = s->obj;
@@ -114,7 +114,7 @@ static gw_io_op *fd_try_read(gw_reader *r, uint8_t *buf, size_t cap, size_t min)
 }
 
 typedef gw_io_op fd_write;
-GW_GENERATOR(fd_write, NULL);
+GW_GENERATOR(fd_write, gw_writer_cancelled);
 GW_BODY(fd_write, s)
 {
     gw_fdio *io = s->obj;
@@ -141,15 +141,6 @@ GW_BODY(fd_write, s)
     GW_END(s);
 }
 
-/* Flush has nothing to do: every accepted byte is already in the kernel. */
-typedef gw_io_op fd_flush_op;
-GW_GENERATOR(fd_flush_op, NULL);
-GW_BODY(fd_flush_op, s)
-{
-    GW_BEGIN(s);
-    GW_END(s);
-}
-
 static gw_io_op *fd_write_start(gw_writer *w, const uint8_t *buf, size_t len)
 {
     gw_fdio *io = GW__CONTAINER_OF(w, gw_fdio, w);
@@ -157,15 +148,16 @@ static gw_io_op *fd_write_start(gw_writer *w, const uint8_t *buf, size_t len)
     return GW__IO_WRITE(&w->op, fd_write, io, buf, len);
 }
 
+/* Flush has nothing to do: every accepted byte is already in the kernel. */
 static gw_io_op *fd_flush(gw_writer *w)
 {
-    return GW__IO_START(&w->op, fd_flush_op, w);
+    return gw_io_finished(&w->op, w, 0);
 }
 
 static gw_io_op *fd_close(gw_writer *w)
 {
     gw_fdio *io = GW__CONTAINER_OF(w, gw_fdio, w);
-    gw_io_op *op = GW__IO_START(&w->op, fd_flush_op, w);
+    gw_io_op *op = gw_io_finished(&w->op, w, 0);
 
     if (io->is_socket) {
         if (shutdown(io->fd, SHUT_WR) != 0 && errno != ENOTCONN)

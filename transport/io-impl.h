@@ -34,6 +34,13 @@ static inline gw_io_op *gw__io_args(gw_io_op *op, uint8_t *buf, const uint8_t *s
     return op;
 }
 
+/* Nonzero while op is suspended: started and not yet finished (or closed).
+ * Starting another operation in its frame then would lose it. */
+static inline int gw__io_suspended(const gw_io_op *op)
+{
+    return op->_gw._pc != 0 && op->_gw._pc != GW__PC_DONE;
+}
+
 /* GW__IO_START(op, T, obj): op becomes a new operation of generator T on obj. */
 #define GW__IO_START(op, T, obj) (GW_INIT(op, T), gw__io_reset((op), (obj)))
 

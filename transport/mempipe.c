@@ -8,10 +8,9 @@
  */
 #include "genwire/io.h"
 
-#include <stdlib.h>
+#include <string.h>
 
 #include "genwire/alloc.h"
-#include <string.h>
 
 #include "transport/io-impl.h"
 
@@ -49,7 +48,7 @@ void gw_mempipe_finish(gw_mempipe *p)
 }
 
 typedef gw_io_op pipe_read;
-GW_GENERATOR(pipe_read, NULL);
+GW_GENERATOR(pipe_read, gw_reader_cancelled);
 GW_BODY(pipe_read, s)
 {
     gw_mempipe *p = s->obj;
@@ -85,17 +84,15 @@ static gw_io_op *pipe_try_read(gw_reader *r, uint8_t *buf, size_t cap, size_t mi
 }
 
 typedef gw_io_op pipe_write;
-GW_GENERATOR(pipe_write, NULL);
+GW_GENERATOR(pipe_write, gw_writer_cancelled);
 GW_BODY(pipe_write, s)
 {
     gw_mempipe *p = s->obj;
 
     GW_BEGIN(s);
     for (;;) {
-        if (p->finished) {
-            p->w.err = GW_ECLOSED;
-            GW_RETURN(s, GW_ECLOSED);
-        }
+        if (p->finished)
+            GW_RETURN(s, gw_writer_fail(&p->w, GW_ECLOSED));
         s->n += gw_mempipe_feed(p, s->src + s->n, s->len - s->n);
         if (s->n == s->len)
             break;
@@ -106,15 +103,6 @@ GW_BODY(pipe_write, s)
     GW_END(s);
 }
 
-/* Flush and close finish at once: the bytes are already in the pipe. */
-typedef gw_io_op pipe_done;
-GW_GENERATOR(pipe_done, NULL);
-GW_BODY(pipe_done, s)
-{
-    GW_BEGIN(s);
-    GW_END(s);
-}
-
 static gw_io_op *pipe_write_start(gw_writer *w, const uint8_t *buf, size_t len)
 {
     gw_mempipe *p = GW__CONTAINER_OF(w, gw_mempipe, w);
@@ -122,15 +110,16 @@ static gw_io_op *pipe_write_start(gw_writer *w, const uint8_t *buf, size_t len)
     return GW__IO_WRITE(&w->op, pipe_write, p, buf, len);
 }
 
+/* Flush and close finish at once: the bytes are already in the pipe. */
 static gw_io_op *pipe_flush(gw_writer *w)
 {
-    return GW__IO_START(&w->op, pipe_done, w);
+    return gw_io_finished(&w->op, w, 0);
 }
 
 static gw_io_op *pipe_close(gw_writer *w)
 {
     gw_mempipe_finish(GW__CONTAINER_OF(w, gw_mempipe, w));
-    return GW__IO_START(&w->op, pipe_done, w);
+    return gw_io_finished(&w->op, w, 0);
 }
 
 static const gw_reader_ops pipe_reader_ops = {"mempipe", pipe_try_read};

@@ -29,6 +29,7 @@
 #include "genwire/error.h"
 #include "genwire/exec.h"
 #include "genwire/gen.h"
+#include "genwire/parse.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -69,6 +70,53 @@ typedef struct gw_io_op {
  */
 #define GW_UNLIMITED (~(uint64_t)0)
 
+/* ---- Sticky errors, finished operations, cancellation -------------------- */
+
+/*
+ * gw_error_set: the one sticky-error setter.  If *err is 0, stores code (a
+ * negative gw error) in *err and off in *err_off (when err_off is not NULL);
+ * an error already there stays, so every later operation reports the first
+ * one.  Returns *err.  Never suspends.
+ */
+static inline int gw_error_set(int *err, uint64_t *err_off, int code, uint64_t off)
+{
+    if (*err == 0 && code < 0) {
+        *err = code;
+        if (err_off != NULL)
+            *err_off = off;
+    }
+    return *err;
+}
+
+/*
+ * gw_io_finished: makes *op an operation of obj that has already finished
+ * with result ret (op->n 0), and returns it: what an implementation hands
+ * back when its arguments or its object's state rule the real operation out
+ * (a sticky error, a closed writer).  Running it returns at once.
+ */
+gw_io_op *gw_io_finished(gw_io_op *op, void *obj, int ret);
+
+/*
+ * Cancellation.  Cancelling a task (gw_exec_cancel) or closing a stack
+ * (gw_stack_close) runs the cleanup of every live frame, innermost first.
+ * An operation cancelled while suspended may have moved bytes it will now
+ * never report (read into a buffer, taken from the caller, half a record
+ * written), so the object it belongs to cannot go on: every transport
+ * operation's cleanup makes GW_ECANCELLED the object's sticky error, and so
+ * must every layer's.  For an operation frame kept in its reader's or
+ * writer's base (r->op, w->op), name one of these as the GW_GENERATOR
+ * cleanup, or call it from your own cleanup:
+ */
+
+/* gw_reader_cancelled: cleanup of an operation frame stored in a
+ * gw_reader's `op` member: sets the reader's sticky GW_ECANCELLED (err_off
+ * is then the count of bytes delivered before, r->nread). */
+void gw_reader_cancelled(gw_frame *op);
+
+/* gw_writer_cancelled: cleanup of an operation frame stored in a
+ * gw_writer's `op` member: sets the writer's sticky GW_ECANCELLED. */
+void gw_writer_cancelled(gw_frame *op);
+
 /* ---- AsyncRead ---------------------------------------------------------- */
 
 typedef struct gw_reader gw_reader;
@@ -96,6 +144,14 @@ struct gw_reader {
 
 /* For implementations: sets up the base of a new reader. */
 void gw_reader_init(gw_reader *r, const gw_reader_ops *ops);
+
+/* gw_reader_fail: gw_error_set on the reader's err and err_off: makes code
+ * the sticky error (unless one is set), found at input offset off; returns
+ * the sticky error. */
+static inline int gw_reader_fail(gw_reader *r, int code, uint64_t off)
+{
+    return gw_error_set(&r->err, &r->err_off, code, off);
+}
 
 /*
  * gw_try_read: reads up to `cap` bytes into buf; the operation finishes once
@@ -146,6 +202,13 @@ struct gw_writer {
 /* For implementations: sets up the base of a new writer. */
 void gw_writer_init(gw_writer *w, const gw_writer_ops *ops);
 
+/* gw_writer_fail: makes code the writer's sticky error unless one is set;
+ * returns the sticky error. */
+static inline int gw_writer_fail(gw_writer *w, int code)
+{
+    return gw_error_set(&w->err, NULL, code, 0);
+}
+
 /*
  * gw_write: writes all `len` bytes; finishes once every byte has been
  * accepted by the layer (op->ret 0, op->n == len) or on error (op->ret < 0,
@@ -162,6 +225,19 @@ gw_io_op *gw_flush(gw_writer *w);
 /* gw_close: flushes and finishes the stream (a trailer, a final tag, a
  * shutdown).  Later writes fail with GW_ECLOSED.  May suspend. */
 gw_io_op *gw_close(gw_writer *w);
+
+/*
+ * gw_flush_or_close: gw_close(w) if close is nonzero, else gw_flush(w): the
+ * tail of a layer whose flush and close share one body (the convention is
+ * op->min = 1 for close), after it has written what it buffered:
+ *
+ *     GW_AWAIT(s, sub, gw_flush_or_close(x->dst, s->min != 0));
+ *     if (s->sub->ret < 0)
+ *         GW_RETURN(s, gw_writer_fail(&x->w, s->sub->ret));
+ *
+ * May suspend.
+ */
+gw_io_op *gw_flush_or_close(gw_writer *w, int close);
 
 /* ---- Non-blocking fd ---------------------------------------------------- */
 
@@ -246,7 +322,12 @@ typedef struct gw_bufreader {
     size_t cap;       /* capacity */
     size_t pos, end;  /* the buffered bytes are buf[pos..end) */
     uint64_t base;    /* stream offset of buf[0] */
-    gw_io_op fill_op; /* the frame of gw_bufreader_fill */
+    gw_io_op fill_op; /* the frame of gw_bufreader_fill, _need and _line */
+    /* Private: the caller's sticky-error slot and line scan of the
+     * gw_bufreader_need or gw_bufreader_line in progress. */
+    int *_err;
+    uint64_t *_err_off;
+    gw_linescan *_line;
 } gw_bufreader;
 
 /* gw_bufreader_init: a buffer of cap (> 0) bytes over src, which it does not
@@ -297,20 +378,118 @@ static inline uint64_t gw_bufreader_offset(const gw_bufreader *b)
  * gw_bufreader_fill: waits until at least min bytes are buffered (moving the
  * buffered bytes to the front of the buffer if needed).  Result: op->ret 0
  * and op->n = avail, which is < min only at end of stream (gw_bufreader_eof);
- * GW_ETOO_LARGE if min > cap and the stream has not ended; or the reader's error.  Finishes without
- * suspending when min bytes are already buffered, but decoders should test
- * gw_bufreader_avail first (GW_FILL does) so that the fast path makes no call
- * at all.  May suspend.
+ * GW_ETOO_LARGE if min > cap and the stream has not ended; or the source's
+ * error.  Both errors become the bufreader's sticky error (b->r.err).
+ * Finishes without suspending when min bytes are already buffered, but
+ * decoders should test gw_bufreader_avail first (GW_FILL does) so that the
+ * fast path makes no call at all.  May suspend.
  */
 gw_io_op *gw_bufreader_fill(gw_bufreader *b, size_t min);
 
+/* Internal: the start of GW_FILL and GW_NEED: NULL when enough is buffered. */
+static inline gw_io_op *gw__fill_if(gw_bufreader *b, size_t min)
+{
+    return gw_bufreader_avail(b) >= min ? NULL : gw_bufreader_fill(b, min);
+}
+
 /* GW_FILL(s, field, b, min): yields from gw_bufreader_fill(b, min) only if
- * fewer than min bytes are buffered.  Test avail afterwards. */
+ * fewer than min bytes are buffered (s->field is then that operation, else
+ * NULL).  Evaluates b and min once.  Test avail afterwards.  May suspend. */
 #define GW_FILL(s, field, b, min)                                                                  \
     do {                                                                                           \
-        if (gw_bufreader_avail(b) < (min))                                                         \
-            GW_AWAIT(s, field, gw_bufreader_fill((b), (min)));                                     \
+        if (((s)->field = gw__fill_if((b), (min))) != NULL)                                        \
+            GW_YIELD_FROM(s, (s)->field);                                                          \
     } while (0)
+
+/*
+ * gw_bufreader_need: "I need n bytes of a unit": fills, then classifies the
+ * outcome and, on failure, sets the caller's sticky error (*err, *err_off,
+ * through gw_error_set) in this one place:
+ *
+ *   enough     op->ret 0, op->n = avail >= n;
+ *   clean end  op->ret 0, op->n = 0: end of stream with nothing buffered
+ *              (between units: the caller decides whether that is fine);
+ *   truncated  op->ret GW_ETRUNCATED, op->n = avail (0 < avail < n): end of
+ *              stream inside the unit, at offset gw_bufreader_offset(b) +
+ *              avail, where the input ended;
+ *   failure    op->ret the source's error or GW_ETOO_LARGE (n > cap), at
+ *              the same offset; also the bufreader's sticky error.
+ *
+ * err_off may be NULL.  If *err is already set, the operation finishes at
+ * once with it.  A cancel while it waits sets *err to GW_ECANCELLED.  May
+ * suspend.
+ */
+gw_io_op *gw_bufreader_need(gw_bufreader *b, size_t n, int *err, uint64_t *err_off);
+
+/* Internal: the start of GW_NEED. */
+static inline gw_io_op *gw__need_if(gw_bufreader *b, size_t n, int *err, uint64_t *err_off)
+{
+    return gw_bufreader_avail(b) >= n ? NULL : gw_bufreader_need(b, n, err, err_off);
+}
+
+/*
+ * GW_NEED(s, field, b, n, err, err_off): gw_bufreader_need only if fewer than
+ * n bytes are buffered, so the fast path makes no call.  Afterwards:
+ *
+ *     if (gw_bufreader_avail(b) < n) {      not enough:
+ *         if (*err != 0) fail with *err;    truncated or failed, already sticky
+ *         else clean end;
+ *     }
+ *
+ * Evaluates each argument once.  May suspend.
+ */
+#define GW_NEED(s, field, b, n, err, err_off)                                                      \
+    do {                                                                                           \
+        if (((s)->field = gw__need_if((b), (n), (err), (err_off))) != NULL)                        \
+            GW_YIELD_FROM(s, (s)->field);                                                          \
+    } while (0)
+
+/*
+ * gw_bufreader_line: waits until a whole line is buffered, scanning with
+ * gw_line_scan (parse.h) so that each byte is looked at once however the
+ * bytes arrive.  The line starts at gw_bufreader_peek(b); the buffer must
+ * hold it whole, terminator included (cap >= ls->max + 2).  Results:
+ *
+ *   a line     op->ret 0, op->n = its length with the terminator (consume
+ *              that much), ls->len = its content length;
+ *   clean end  op->ret 0, op->n = 0: end of stream, nothing buffered;
+ *   last line  with GW_LINE_LAST (lenient mode), end of stream after a line
+ *              without LF: op->n = ls->len = avail (over ls->max: an error);
+ *   errors     GW_ELINE_TOO_LONG, GW_EBARE_CR, GW_EBARE_LF (at the line
+ *              start + ls->bad), GW_ETRUNCATED (end of stream inside the
+ *              line, at its end), GW_ETOO_LARGE (the line fits the limit but
+ *              not the buffer) or the source's error; each is set in *err /
+ *              *err_off as by gw_bufreader_need.
+ *
+ * A decoder's fast path calls gw_line_scan on the buffered bytes itself and
+ * comes here only when it returned GW_INCOMPLETE; the scan resumes where it
+ * stopped.  May suspend.
+ */
+gw_io_op *gw_bufreader_line(gw_bufreader *b, gw_linescan *ls, int *err, uint64_t *err_off);
+
+/* ---- Bounded reader ------------------------------------------------------ */
+
+/*
+ * An AsyncRead of exactly the next `n` bytes of a bufreader (a Content-Length
+ * body, a RESP bulk string): it reads them through the bufreader, never asks
+ * it for more, and leaves whatever follows buffered there for the next
+ * message.  After n bytes it reports end of stream (r.eof), in the read that
+ * delivers the last of them, so a layer on top (inflate, decrypt: give them
+ * a gw_bufreader over this reader) sees the end without waiting for more
+ * input.  End of stream beneath before n bytes is GW_ETRUNCATED, sticky, at
+ * the bufreader offset where the input ended, and the read that finds it
+ * returns the bytes it got first in op->n.  Errors of the bufreader are
+ * passed on, sticky.
+ */
+typedef struct gw_bounded {
+    gw_reader r;       /* the bounded reader as an AsyncRead */
+    gw_bufreader *src; /* the bufreader beneath, not owned */
+    uint64_t left;     /* bytes still to deliver */
+} gw_bounded;
+
+/* gw_bounded_init: a reader of the next n bytes of src, which must outlive
+ * it.  Nothing to free; init again for the next message.  Never suspends. */
+void gw_bounded_init(gw_bounded *br, gw_bufreader *src, uint64_t n);
 
 /* ---- Buffered writer ---------------------------------------------------- */
 

@@ -1,0 +1,243 @@
+/*
+ * Tests of the contracts every transport keeps (include/genwire/io.h), each
+ * first written against the defect of issue 9 it names: errors stick
+ * (gw_read's short read, gw_try_read's bad arguments, the fill's request
+ * larger than the buffer: defect 8), a cancelled operation leaves its
+ * object with a sticky GW_ECANCELLED (defect 7's bufwriter part, and every
+ * transport), and starting an operation while the last one is suspended is
+ * caught.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <genwire/io.h>
+
+#include "gwt.h"
+
+/* ---- sticky errors (defect 8) ---------------------------------------------- */
+
+static void test_read_short_sticks(void **state)
+{
+    gw_mempipe p;
+    uint8_t buf[8];
+    gw_io_op *op;
+
+    (void)state;
+    assert_int_equal(gw_mempipe_init(&p, 16), 0);
+    gw_mempipe_feed(&p, "abcdef", 6);
+    gw_mempipe_finish(&p);
+    op = gw_read(&p.r, buf, 8, 8);
+    assert_int_equal(gwt_run_op(op), GW_EUNEXPECTED_EOF);
+    assert_int_equal(op->n, 6);
+    /* It once returned 0 bytes here, as if at a clean end of stream. */
+    op = gw_try_read(&p.r, buf, 8, 1);
+    assert_int_equal(gwt_run_op(op), GW_EUNEXPECTED_EOF);
+    assert_int_equal(op->n, 0);
+    assert_int_equal(p.r.err, GW_EUNEXPECTED_EOF);
+    gw_mempipe_fini(&p);
+}
+
+static void test_try_read_einval_sticks(void **state)
+{
+    gw_mempipe p;
+    uint8_t buf[8];
+    gw_io_op *op;
+
+    (void)state;
+    assert_int_equal(gw_mempipe_init(&p, 16), 0);
+    gw_mempipe_feed(&p, "abc", 3);
+    op = gw_try_read(&p.r, buf, 2, 3); /* min > cap */
+    assert_int_equal(gwt_run_op(op), GW_EINVAL);
+    op = gw_try_read(&p.r, buf, 8, 1);
+    assert_int_equal(gwt_run_op(op), GW_EINVAL);
+    gw_mempipe_fini(&p);
+}
+
+static void test_fill_too_large_sticks(void **state)
+{
+    gw_mempipe pipe;
+    gw_bufreader br;
+    uint8_t buf[4];
+    gw_io_op *op;
+
+    (void)state;
+    assert_int_equal(gw_mempipe_init(&pipe, 64), 0);
+    assert_int_equal(gw_bufreader_init(&br, &pipe.r, 8), 0);
+    gw_mempipe_feed(&pipe, "abcdefghij", 10);
+    op = gw_bufreader_fill(&br, 9);
+    assert_int_equal(gwt_run_op(op), GW_ETOO_LARGE);
+    op = gw_bufreader_fill(&br, 1);
+    assert_int_equal(gwt_run_op(op), GW_ETOO_LARGE);
+    op = gw_try_read(&br.r, buf, 4, 1);
+    assert_int_equal(gwt_run_op(op), GW_ETOO_LARGE);
+    gw_bufreader_fini(&br);
+    gw_mempipe_fini(&pipe);
+}
+
+/* The setter keeps the first error and its offset. */
+static void test_error_set_first_wins(void **state)
+{
+    int err = 0;
+    uint64_t off = 0;
+
+    (void)state;
+    assert_int_equal(gw_error_set(&err, &off, GW_EIO, 7), GW_EIO);
+    assert_int_equal(gw_error_set(&err, &off, GW_ECANCELLED, 9), GW_EIO);
+    assert_int_equal(off, 7);
+    assert_int_equal(gw_error_set(&err, NULL, 0, 1), GW_EIO);
+    err = 0;
+    assert_int_equal(gw_error_set(&err, NULL, 0, 1), 0); /* 0 is not an error */
+}
+
+/* ---- cancel sticks (defect 7) ------------------------------------------------ */
+
+/* Starts op on a fresh stack, checks that it suspends, and closes the stack
+ * as a cancelled task would be. */
+static void cancel_suspended(gw_io_op *op)
+{
+    gw_wait w;
+    gw_stack st;
+
+    GW_START(&st, op, &w);
+    assert_int_equal(gw_next(&st), GW_YIELDED);
+    gw_stack_close(&st);
+}
+
+static void test_cancel_bufwriter_sticks(void **state)
+{
+    gw_mempipe pipe;
+    gw_bufwriter bw;
+    gw_io_op *op;
+
+    (void)state;
+    assert_int_equal(gw_mempipe_init(&pipe, 4), 0);
+    assert_int_equal(gw_bufwriter_init(&bw, &pipe.w, 4), 0);
+    /* 10 bytes through a 4-byte buffer into a 4-byte pipe: suspends. */
+    cancel_suspended(gw_write(&bw.w, "0123456789", 10));
+    assert_int_equal(bw.w.err, GW_ECANCELLED);
+    assert_int_equal(pipe.w.err, GW_ECANCELLED);
+    op = gw_close(&bw.w); /* a close once reported success over a torn stream */
+    assert_int_equal(gwt_run_op(op), GW_ECANCELLED);
+    op = gw_write(&bw.w, "x", 1);
+    assert_int_equal(gwt_run_op(op), GW_ECANCELLED);
+    gw_bufwriter_fini(&bw);
+
+    /* Cancelled in its flush. */
+    gw_mempipe_fini(&pipe);
+    assert_int_equal(gw_mempipe_init(&pipe, 2), 0);
+    assert_int_equal(gw_bufwriter_init(&bw, &pipe.w, 4), 0);
+    assert_int_equal(gwt_run_op(gw_write(&bw.w, "abc", 3)), 0);
+    cancel_suspended(gw_flush(&bw.w));
+    assert_int_equal(gwt_run_op(gw_flush(&bw.w)), GW_ECANCELLED);
+    gw_bufwriter_fini(&bw);
+    gw_mempipe_fini(&pipe);
+}
+
+static void test_cancel_readers_stick(void **state)
+{
+    gw_mempipe pipe;
+    gw_bufreader br;
+    gw_bounded body;
+    uint8_t buf[16];
+    int err = 0;
+
+    (void)state;
+    /* A bufreader's fill, with a need's slot: all three objects stick. */
+    assert_int_equal(gw_mempipe_init(&pipe, 16), 0);
+    assert_int_equal(gw_bufreader_init(&br, &pipe.r, 8), 0);
+    gw_mempipe_feed(&pipe, "ab", 2);
+    cancel_suspended(gw_bufreader_need(&br, 4, &err, NULL));
+    assert_int_equal(err, GW_ECANCELLED);
+    assert_int_equal(br.r.err, GW_ECANCELLED);
+    assert_int_equal(pipe.r.err, GW_ECANCELLED);
+    assert_int_equal(gwt_run_op(gw_bufreader_fill(&br, 1)), GW_ECANCELLED);
+    gw_bufreader_fini(&br);
+    gw_mempipe_fini(&pipe);
+
+    /* gw_read over a bounded reader over a bufreader. */
+    assert_int_equal(gw_mempipe_init(&pipe, 16), 0);
+    assert_int_equal(gw_bufreader_init(&br, &pipe.r, 8), 0);
+    gw_bounded_init(&body, &br, 10);
+    cancel_suspended(gw_read(&body.r, buf, sizeof(buf), 10));
+    assert_int_equal(body.r.err, GW_ECANCELLED);
+    assert_int_equal(br.r.err, GW_ECANCELLED);
+    assert_int_equal(gwt_run_op(gw_try_read(&body.r, buf, 4, 0)), GW_ECANCELLED);
+    gw_bufreader_fini(&br);
+    gw_mempipe_fini(&pipe);
+}
+
+/* ---- one operation at a time ---------------------------------------------- */
+
+/* In a child: starts a read that suspends, then a second one on the same
+ * reader (or the same for a write); the child must die of the assertion. */
+static void second_op_child(int write)
+{
+    gw_mempipe p;
+    uint8_t buf[4];
+    gw_wait w;
+    gw_stack st;
+    gw_io_op *op;
+
+    if (gw_mempipe_init(&p, 2) != 0)
+        _exit(3);
+    op = write ? gw_write(&p.w, "abcd", 4) : gw_try_read(&p.r, buf, 4, 4);
+    GW_START(&st, op, &w);
+    if (gw_next(&st) != GW_YIELDED)
+        _exit(4);
+    if (write)
+        gw_write(&p.w, "x", 1);
+    else
+        gw_try_read(&p.r, buf, 4, 1);
+    _exit(0); /* not caught */
+}
+
+static void test_second_op_is_caught(void **state)
+{
+    int write, status;
+
+    (void)state;
+#ifdef NDEBUG
+    skip();
+#endif
+    for (write = 0; write < 2; write++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            /* The assertion's message is expected: keep it off the TAP. */
+            if (freopen("/dev/null", "w", stderr) == NULL)
+                _exit(5);
+            second_op_child(write);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status));
+        assert_int_equal(WTERMSIG(status), SIGABRT);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_read_short_sticks),
+        cmocka_unit_test(test_try_read_einval_sticks),
+        cmocka_unit_test(test_fill_too_large_sticks),
+        cmocka_unit_test(test_error_set_first_wins),
+        cmocka_unit_test(test_cancel_bufwriter_sticks),
+        cmocka_unit_test(test_cancel_readers_stick),
+        cmocka_unit_test(test_second_op_is_caught),
+    };
+
+    return cmocka_run_group_tests_name("contracts", tests, NULL, NULL);
+}
