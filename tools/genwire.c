@@ -12,6 +12,8 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +29,14 @@
 
 const char *progname = "genwire";
 
-void usage_error(const char *fmt, const char *arg)
+void usage_error(const char *fmt, ...)
 {
+    va_list ap;
+
     fprintf(stderr, "%s: ", progname);
-    fprintf(stderr, fmt, arg);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
     fprintf(stderr, "\nTry '%s --help' for more information.\n", progname);
 }
 
@@ -98,13 +104,16 @@ static const char decode_help[] =
     "                     (JSON Lines: {\"offset\": N, \"length\": N, \"text\": \"...\"}\n"
     "                     or \"base64\" instead of \"text\" when not UTF-8)\n"
     "  --key FILE         the key file for secretstream (64 hex digits, mode 0600)\n"
-    "  --max-record N     largest record in bytes (default 8388608)\n"
-    "  --max-output N     largest decompressed size per compression layer\n"
-    "                     (default 4294967296)\n"
+    "  --max-record N     the largest record in bytes, a line's included (1 to\n"
+    "                     1073741824; default 8388608)\n"
+    "  --max-output N     the most bytes each compression layer may produce (1\n"
+    "                     to 18446744073709551615; default 4294967296)\n"
     "  --progress         show progress on standard error\n"
     "  --no-progress      do not (default: show it when standard error is a\n"
     "                     terminal)\n"
     "  -h, --help         show this help\n"
+    "A value may also follow '=' (--format=json); '--' ends the options.  An\n"
+    "option no layer of STACK takes is refused.\n"
     "\n"
     "An error names the layer and the byte offset in that layer's input, e.g.\n"
     "  genwire: gzip: invalid distance too far back at byte 1234\n"
@@ -123,64 +132,51 @@ static const char encode_help[] =
     "                     \"base64\" member the record; other members ignored,\n"
     "                     so the output of 'decode --format json' encodes back)\n"
     "  --key FILE         the key file for secretstream\n"
-    "  --level N          compression level 0-9 (default 6)\n"
-    "  --max-record N     largest record in bytes (default 8388608)\n"
+    "  --level N          compression level, 0 to 9 (default 6)\n"
+    "  --max-record N     the largest record in bytes, a line's included (1 to\n"
+    "                     1073741824; default 8388608)\n"
     "  --progress, --no-progress   as for decode\n"
-    "  -h, --help         show this help\n";
-
-/* Parses a non-negative decimal number. */
-static int parse_u64(const char *s, uint64_t *out)
-{
-    uint64_t v = 0;
-
-    if (*s == '\0')
-        return -1;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9' || v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-            return -1;
-        v = v * 10 + (uint64_t)(*s - '0');
-    }
-    *out = v;
-    return 0;
-}
+    "  -h, --help         show this help\n"
+    "A value may also follow '=' (--level=9); '--' ends the options.  An\n"
+    "option no layer of STACK takes is refused.\n";
 
 /* Parses STACK into layers; returns the count, or -1 after a usage error. */
 static int parse_stack(const char *stack, layer *ls)
 {
-    char buf[256];
-    char *save = NULL, *tok;
+    const char *p = stack;
     int n = 0;
 
-    if (strlen(stack) >= sizeof(buf) || stack[0] == '\0') {
-        usage_error("bad STACK '%s'", stack);
-        return -1;
-    }
-    strcpy(buf, stack);
-    for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        char name[64];
         const layer_row *row;
 
+        if (len == 0) {
+            usage_error("STACK '%s' has an empty layer name at position %d", stack, n + 1);
+            return -1;
+        }
         if (n == MAX_LAYERS) {
-            usage_error("STACK '%s' has too many layers", stack);
+            usage_error("STACK '%s' has more than %d layers", stack, MAX_LAYERS);
             return -1;
         }
         if (n > 0 && ls[n - 1].row->kind != LAYER_BYTES) {
-            usage_error("the record layer must be the last in STACK '%s'", stack);
+            usage_error("the %s layer must be the last in STACK '%s'",
+                        ls[n - 1].row->kind == LAYER_RECORDS ? "record" : "message", stack);
             return -1;
         }
-        if ((row = layer_find(tok)) == NULL) {
-            usage_error("unknown layer '%s' (see --help for the list)", tok);
+        snprintf(name, sizeof(name), "%.*s", (int)len, p);
+        if ((row = layer_find(name)) == NULL || len >= sizeof(name)) {
+            usage_error("unknown layer '%.*s' (see --help for the list)", (int)len, p);
             return -1;
         }
         memset(&ls[n], 0, sizeof(ls[n]));
         ls[n].row = row;
         ls[n].pos = n + 1;
         n++;
+        if (p[len] == '\0')
+            return n;
+        p += len + 1;
     }
-    if (n == 0) {
-        usage_error("bad STACK '%s'", stack);
-        return -1;
-    }
-    return n;
 }
 
 /* Loads the key if a layer of the stack needs one. */
@@ -227,89 +223,191 @@ static int do_keygen(int argc, char **argv)
     return 0;
 }
 
-/* Parses the options of decode or encode; returns 0, or an exit status + 1. */
+/* The options of decode and encode. */
+typedef struct option_def {
+    const char *name; /* "--format" */
+    unsigned opt;     /* its OPT_* bit, or 0 */
+    int value;        /* it takes a value */
+    int commands;     /* 1 decode, 2 encode, 3 both */
+} option_def;
+
+static const option_def option_defs[] = {
+    {"--format", OPT_FORMAT, 1, 1},
+    {"--input", OPT_INPUT, 1, 2},
+    {"--key", OPT_KEY, 1, 3},
+    {"--max-record", OPT_MAX_RECORD, 1, 3},
+    {"--max-output", OPT_MAX_OUTPUT, 1, 1},
+    {"--level", OPT_LEVEL, 1, 2},
+    {"--progress", 0, 0, 3},
+    {"--no-progress", 0, 0, 3},
+    {"--help", 0, 0, 3},
+    {"-h", 0, 0, 3},
+};
+
+/* The bounds of the numeric options: what the buffers they size can take. */
+#define MAX_RECORD_BOUND (1ull << 30)
+
+/* Parses v as a decimal number from lo to hi for option `name` into *out;
+ * returns 0, or -1 after a usage error that says the bounds. */
+static int parse_number(const char *name, const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    uint64_t x = 0;
+    const char *p = v;
+
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (x > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+            break;
+        x = x * 10 + (uint64_t)(*p - '0');
+    }
+    if (*v == '\0' || *p != '\0' || x < lo || x > hi) {
+        usage_error("%s takes a number from %" PRIu64 " to %" PRIu64 ", not '%s'", name, lo, hi, v);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+/* Picks v out of the names in `names` (NULL-ended) for option `name`;
+ * returns its index, or -1 after a usage error. */
+static int parse_choice(const char *name, const char *v, const char *const *names, const char *list)
+{
+    int k;
+
+    for (k = 0; names[k] != NULL; k++)
+        if (strcmp(v, names[k]) == 0)
+            return k;
+    usage_error("unknown %s '%s' (%s)", name, v, list);
+    return -1;
+}
+
+/* Sets the option d to v; returns 0 or -1 after a usage error. */
+static int set_option(options *o, const option_def *d, const char *v)
+{
+    static const char *const formats[] = {"raw", "lines", "hex", "json", NULL};
+    static const char *const inputs[] = {"lines", "json", NULL};
+    uint64_t x;
+    int k;
+
+    switch (d->opt) {
+    case OPT_FORMAT:
+        if ((k = parse_choice(d->name, v, formats, "raw, lines, hex, json")) < 0)
+            return -1;
+        o->format = (enum out_format)k;
+        break;
+    case OPT_INPUT:
+        if ((k = parse_choice(d->name, v, inputs, "lines, json")) < 0)
+            return -1;
+        o->input = (enum in_format)k;
+        break;
+    case OPT_KEY:
+        o->key = v;
+        break;
+    case OPT_MAX_RECORD:
+        if (parse_number(d->name, v, 1, MAX_RECORD_BOUND, &o->max_record) != 0)
+            return -1;
+        break;
+    case OPT_MAX_OUTPUT:
+        if (parse_number(d->name, v, 1, UINT64_MAX, &o->max_output) != 0)
+            return -1;
+        break;
+    case OPT_LEVEL:
+        if (parse_number(d->name, v, 0, 9, &x) != 0)
+            return -1;
+        o->level = (int)x;
+        break;
+    default:
+        o->progress = strcmp(d->name, "--progress") == 0;
+        break;
+    }
+    o->given |= d->opt;
+    return 0;
+}
+
+/* Parses the options of decode or encode; returns 0, or an exit status + 1.
+ * A value follows its option as the next argument or after '='; '--' ends
+ * the options. */
 static int parse_options(int argc, char **argv, options *o)
 {
-    int i;
+    const char *cmd = o->encode ? "encode" : "decode";
+    int i, k, options_end = 0;
 
     for (i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes = strcmp(a, "--format") == 0 || strcmp(a, "--input") == 0 ||
-                    strcmp(a, "--key") == 0 || strcmp(a, "--max-record") == 0 ||
-                    strcmp(a, "--max-output") == 0 || strcmp(a, "--level") == 0;
+        const char *a = argv[i], *v = NULL, *eq;
+        const option_def *d = NULL;
+        size_t len;
 
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+        if (!options_end && strcmp(a, "--") == 0) {
+            options_end = 1;
+            continue;
+        }
+        if (options_end || a[0] != '-' || a[1] == '\0') {
+            if (o->stack != NULL) {
+                usage_error("unexpected argument '%s'", a);
+                return 1 + EXIT_USAGE;
+            }
+            o->stack = a;
+            continue;
+        }
+        eq = strncmp(a, "--", 2) == 0 ? strchr(a, '=') : NULL;
+        len = eq != NULL ? (size_t)(eq - a) : strlen(a);
+        for (k = 0; k < (int)(sizeof(option_defs) / sizeof(option_defs[0])); k++)
+            if (strlen(option_defs[k].name) == len && strncmp(a, option_defs[k].name, len) == 0)
+                d = &option_defs[k];
+        if (d == NULL) {
+            usage_error("unknown option '%s'", a);
+            return 1 + EXIT_USAGE;
+        }
+        if (!(d->commands & (o->encode ? 2 : 1))) {
+            usage_error("option '%.*s' is for %s only", (int)len, a,
+                        o->encode ? "decode" : "encode");
+            return 1 + EXIT_USAGE;
+        }
+        if (strcmp(d->name, "--help") == 0 || strcmp(d->name, "-h") == 0) {
             fputs(o->encode ? encode_help : decode_help, stdout);
             return 1;
         }
-        if (takes && v == NULL) {
-            usage_error("option '%s' needs a value", a);
+        if (d->value) {
+            v = eq != NULL ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
+            if (v == NULL) {
+                usage_error("option '%s' needs a value", a);
+                return 1 + EXIT_USAGE;
+            }
+        } else if (eq != NULL) {
+            usage_error("option '%.*s' takes no value", (int)len, a);
             return 1 + EXIT_USAGE;
         }
-        if (strcmp(a, "--format") == 0 && !o->encode) {
-            if (strcmp(v, "raw") == 0)
-                o->format = OUT_RAW;
-            else if (strcmp(v, "lines") == 0)
-                o->format = OUT_LINES;
-            else if (strcmp(v, "hex") == 0)
-                o->format = OUT_HEX;
-            else if (strcmp(v, "json") == 0)
-                o->format = OUT_JSON;
-            else {
-                usage_error("unknown --format '%s' (raw, lines, hex, json)", v);
-                return 1 + EXIT_USAGE;
-            }
-            i++;
-        } else if (strcmp(a, "--input") == 0 && o->encode) {
-            if (strcmp(v, "lines") == 0)
-                o->input = IN_LINES;
-            else if (strcmp(v, "json") == 0)
-                o->input = IN_JSON;
-            else {
-                usage_error("unknown --input '%s' (lines, json)", v);
-                return 1 + EXIT_USAGE;
-            }
-            i++;
-        } else if (strcmp(a, "--key") == 0) {
-            o->key = v;
-            i++;
-        } else if (strcmp(a, "--max-record") == 0 ||
-                   (strcmp(a, "--max-output") == 0 && !o->encode)) {
-            uint64_t x;
-            if (parse_u64(v, &x) != 0 || x == 0) {
-                usage_error("'%s' is not a positive number", v);
-                return 1 + EXIT_USAGE;
-            }
-            if (strcmp(a, "--max-record") == 0)
-                o->max_record = x;
-            else
-                o->max_output = x;
-            i++;
-        } else if (strcmp(a, "--level") == 0 && o->encode) {
-            if (strlen(v) != 1 || v[0] < '0' || v[0] > '9') {
-                usage_error("--level takes 0 to 9, not '%s'", v);
-                return 1 + EXIT_USAGE;
-            }
-            o->level = v[0] - '0';
-            i++;
-        } else if (strcmp(a, "--progress") == 0) {
-            o->progress = 1;
-        } else if (strcmp(a, "--no-progress") == 0) {
-            o->progress = 0;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            usage_error("unknown option '%s'", a);
+        if (set_option(o, d, v) != 0)
             return 1 + EXIT_USAGE;
-        } else if (o->stack == NULL) {
-            o->stack = a;
-        } else {
-            usage_error("unexpected argument '%s'", a);
-            return 1 + EXIT_USAGE;
-        }
     }
     if (o->stack == NULL) {
-        usage_error("%s needs a STACK, e.g. gzip,u32be", o->encode ? "encode" : "decode");
+        usage_error("%s needs a STACK, e.g. gzip,u32be", cmd);
         return 1 + EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* Refuses an option that no layer of the stack takes; returns 0 or -1 after
+ * a usage error that says which layers take it. */
+static int check_options(const options *o, const layer *ls, int n)
+{
+    size_t k;
+
+    for (k = 0; k < sizeof(option_defs) / sizeof(option_defs[0]); k++) {
+        const option_def *d = &option_defs[k];
+        char users[256];
+        int i;
+
+        if (!(o->given & d->opt))
+            continue;
+        for (i = 0; i < n; i++)
+            if (ls[i].row->opts & d->opt)
+                break;
+        if (i < n)
+            continue;
+        layer_users(d->opt, users, sizeof(users));
+        usage_error("%s has no effect: no layer of STACK '%s' takes it (it is for %s)", d->name,
+                    o->stack, users);
+        return -1;
     }
     return 0;
 }
@@ -349,7 +447,7 @@ int main(int argc, char **argv)
         return r - 1;
     if (o.progress < 0)
         o.progress = isatty(2);
-    if ((n = parse_stack(o.stack, ls)) < 0)
+    if ((n = parse_stack(o.stack, ls)) < 0 || check_options(&o, ls, n) != 0)
         return EXIT_USAGE;
     if ((r = need_key(&o, ls, n, &key)) != 0)
         return r;

@@ -86,6 +86,34 @@ void layer_names(enum layer_kind kind, char *buf, size_t len)
     }
 }
 
+void layer_users(unsigned opt, char *buf, size_t len)
+{
+    const layer_row *row;
+    size_t k = 0;
+    int all_records = 1, said_records = 0;
+
+    for (row = layer_table; row->name != NULL; row++)
+        if (row->kind == LAYER_RECORDS && !(row->opts & opt))
+            all_records = 0;
+    buf[0] = '\0';
+    for (row = layer_table; row->name != NULL; row++) {
+        const char *name = row->name;
+        int w;
+        if (!(row->opts & opt))
+            continue;
+        if (all_records && row->kind == LAYER_RECORDS) {
+            if (said_records)
+                continue;
+            name = "every record layer";
+            said_records = 1;
+        }
+        w = snprintf(buf + k, len - k, "%s%s", k ? ", " : "", name);
+        if (w < 0 || (size_t)w >= len - k)
+            return;
+        k += (size_t)w;
+    }
+}
+
 int layer_open_input(layer *l, gw_reader *src)
 {
     return gw_bufreader_init(&l->in, src, IO_BUFFER);

@@ -20,8 +20,11 @@ typedef struct rec_state {
     gw_record_reader rr; /* decode: the records; encode: the input lines */
     int rr_live;         /* rr is initialised */
     /* Decode. */
-    uint8_t *buf;  /* one formatted record (hex, JSON) */
+    uint8_t *buf;  /* hex, JSON: a formatted record, or a piece of a long one */
     size_t bufcap; /* its size */
+    int text;      /* JSON: the current record is UTF-8, written as "text" */
+    size_t done;   /* payload bytes of a long record formatted so far */
+    size_t slice;  /* payload bytes of the piece being written */
     /* Encode. */
     gw_bufwriter bw;     /* in front of the layer below, for the record writer */
     gw_record_writer rw; /* the records */
@@ -34,6 +37,20 @@ typedef struct rec_state {
 
 /* ---- decode ---------------------------------------------------------------------- */
 
+/* Payload bytes formatted per piece: a multiple of 3 for base64. */
+#define SLICE 6144u
+/* The formatting buffer: a piece at 6 bytes a byte, and a JSON head. */
+#define FORMAT_BUFFER (TX_JSON_ESCAPED_MAX(SLICE) + 128)
+
+/* A bufreader over src in which a whole line of max_record bytes, and its
+ * CR LF, fits (lines are handed out in place), and at least IO_BUFFER. */
+static int open_lines_input(gw_bufreader *b, gw_reader *src, uint64_t max_record)
+{
+    uint64_t cap = max_record + 2 > IO_BUFFER ? max_record + 2 : IO_BUFFER;
+
+    return cap > SIZE_MAX / 2 ? GW_ENOMEM : gw_bufreader_init(b, src, (size_t)cap);
+}
+
 static int rec_open_decode(layer *l, gw_reader *src, job *j)
 {
     const options *o = j->opt;
@@ -41,63 +58,66 @@ static int rec_open_decode(layer *l, gw_reader *src, job *j)
     gw_frame_limits lim;
     int err;
 
-    if ((err = layer_open_input(l, src)) != 0)
-        return err;
     if ((st = l->state = calloc(1, sizeof(*st))) == NULL)
         return GW_ENOMEM;
+    if (l->row->param == GW_FRAME_LINES)
+        err = open_lines_input(&l->in, src, o->max_record);
+    else
+        err = layer_open_input(l, src);
+    if (err != 0)
+        return err;
+    /* One limit, --max-record, for every record, lines included; an empty
+     * record costs its header bytes like any other, so runs of them are not
+     * limited. */
     gw_frame_limits_default(&lim);
     lim.max_record = o->max_record;
-    /* Lines are handed out in place: the buffer holds the longest. */
-    if (l->row->param == GW_FRAME_LINES) {
-        lim.max_line = IO_BUFFER - 2;
-        if (o->max_record < lim.max_line)
-            lim.max_line = (size_t)o->max_record;
-    }
+    lim.max_line = (size_t)o->max_record;
+    lim.max_empty = GW_UNLIMITED;
     err = gw_record_reader_init(&st->rr, &l->in, (gw_frame_format)l->row->param, &lim,
                                 GW_RECORD_ASSEMBLE);
     if (err != 0)
         return err;
     st->rr_live = 1;
-    /* One formatted record: hex takes 2 bytes a byte, JSON escapes up to 6
-     * (base64 fewer); raw and lines need no buffer. */
-    if (o->format == OUT_HEX)
-        st->bufcap = 2 * (size_t)o->max_record + 1;
-    else if (o->format == OUT_JSON)
-        st->bufcap = 6 * (size_t)o->max_record + 128;
-    else
-        st->bufcap = 1;
-    if ((st->buf = malloc(st->bufcap)) == NULL)
-        return GW_ENOMEM;
+    if (o->format == OUT_HEX || o->format == OUT_JSON) {
+        st->bufcap = FORMAT_BUFFER;
+        if ((st->buf = malloc(st->bufcap)) == NULL)
+            return GW_ENOMEM;
+    }
     return 0;
 }
 
-/* Formats the current record into st->buf per --format; returns its length,
- * or 0 when it is written straight from the record (raw, lines). */
-static size_t format_record(rec_state *st, enum out_format format)
+/* Formats the head of the current record into st->buf: the JSON members
+ * before the payload; returns its length. */
+static size_t format_head(rec_state *st, enum out_format format)
 {
     const gw_record_reader *rr = &st->rr;
-    char *o = (char *)st->buf;
-    size_t k;
 
-    if (format == OUT_HEX) {
-        tx_hex(rr->data, rr->len, o);
-        o[2 * rr->len] = '\n';
-        return 2 * rr->len + 1;
-    }
+    st->text = format == OUT_JSON && tx_utf8_valid(rr->data, rr->len);
     if (format != OUT_JSON)
         return 0;
-    k = (size_t)sprintf(o, "{\"offset\": %" PRIu64 ", \"length\": %zu, ", rr->offset, rr->len);
-    if (tx_utf8_valid(rr->data, rr->len)) {
-        memcpy(o + k, "\"text\": \"", 9);
-        k += 9;
-        k += tx_json_escape(rr->data, rr->len, o + k);
-    } else {
-        memcpy(o + k, "\"base64\": \"", 11);
-        k += 11;
-        k += tx_base64(rr->data, rr->len, o + k);
+    return (size_t)sprintf((char *)st->buf, "{\"offset\": %" PRIu64 ", \"length\": %zu, \"%s\": \"",
+                           rr->offset, rr->len, st->text ? "text" : "base64");
+}
+
+/* Formats payload bytes p[0..n) into st->buf + k (hex, JSON text or
+ * base64); returns the new length. */
+static size_t format_body(rec_state *st, enum out_format format, const uint8_t *p, size_t n,
+                          size_t k)
+{
+    char *o = (char *)st->buf + k;
+
+    if (format == OUT_HEX) {
+        tx_hex(p, n, o);
+        return k + 2 * n;
     }
-    memcpy(o + k, "\"}\n", 3);
-    return k + 3;
+    return k + (st->text ? tx_json_escape(p, n, o) : tx_base64(p, n, o));
+}
+
+/* Formats the end of a record at st->buf + k; returns the new length. */
+static size_t format_tail(rec_state *st, enum out_format format, size_t k)
+{
+    memcpy(st->buf + k, format == OUT_JSON ? "\"}\n" : "\n", format == OUT_JSON ? 3 : 1);
+    return k + (format == OUT_JSON ? 3 : 1);
 }
 
 typedef stage rec_decode;
@@ -106,6 +126,7 @@ GW_BODY(rec_decode, s)
 {
     rec_state *st = s->l->state;
     gw_writer *out = &s->job->bout.w;
+    enum out_format format = s->job->opt->format;
     size_t n;
 
     GW_BEGIN(s);
@@ -113,13 +134,25 @@ GW_BODY(rec_decode, s)
         GW_RECORD_NEXT(s, op, &st->rr, s->res);
         if (s->res <= 0)
             GW_RETURN(s, s->res);
-        n = format_record(st, s->job->opt->format);
-        if (n > 0) {
-            GW_AWAIT(s, op, gw_write(out, st->buf, n));
-        } else {
+        if (format == OUT_RAW || format == OUT_LINES) {
             GW_AWAIT(s, op, gw_write(out, st->rr.data, st->rr.len));
-            if (s->op->ret == 0 && s->job->opt->format == OUT_LINES)
+            if (s->op->ret == 0 && format == OUT_LINES)
                 GW_AWAIT(s, op, gw_write(out, "\n", 1));
+        } else if (st->rr.len <= SLICE) {
+            /* The common case: the whole record formatted in one piece. */
+            n = format_head(st, format);
+            n = format_body(st, format, st->rr.data, st->rr.len, n);
+            GW_AWAIT(s, op, gw_write(out, st->buf, format_tail(st, format, n)));
+        } else {
+            /* A long one, a slice at a time: no buffer sized from the limit. */
+            GW_AWAIT(s, op, gw_write(out, st->buf, format_head(st, format)));
+            for (st->done = 0; s->op->ret == 0 && st->done < st->rr.len; st->done += st->slice) {
+                st->slice = st->rr.len - st->done < SLICE ? st->rr.len - st->done : SLICE;
+                n = format_body(st, format, st->rr.data + st->done, st->slice, 0);
+                GW_AWAIT(s, op, gw_write(out, st->buf, n));
+            }
+            if (s->op->ret == 0)
+                GW_AWAIT(s, op, gw_write(out, st->buf, format_tail(st, format, 0)));
         }
         if (s->op->ret < 0)
             GW_RETURN(s, s->op->ret);
@@ -148,18 +181,13 @@ static int rec_open_encode(layer *l, gw_writer *dst, job *j)
     if ((st = l->state = calloc(1, sizeof(*st))) == NULL)
         return GW_ENOMEM;
     /* An input line is a record: the buffer holds the longest line allowed
-     * (a JSON one may spend 6 bytes per payload byte).  Only the part that
-     * lines actually use becomes resident. */
-    cap = o->input == IN_JSON ? 6 * o->max_record + 256 : o->max_record + 2;
-    if (cap < IO_BUFFER)
-        cap = IO_BUFFER;
-    if (cap > SIZE_MAX / 2)
-        return GW_EINVAL;
-    if ((err = gw_bufreader_init(&l->in, &j->in.r, (size_t)cap)) != 0)
+     * (a JSON one may spend 6 bytes per payload byte). */
+    cap = o->input == IN_JSON ? 6 * o->max_record + 256 : o->max_record;
+    if ((err = open_lines_input(&l->in, &j->in.r, cap)) != 0)
         return err;
     gw_frame_limits_default(&lim);
     lim.max_line = l->in.cap - 2;
-    lim.max_empty = UINT64_MAX;
+    lim.max_empty = GW_UNLIMITED;
     if ((err = gw_record_reader_init(&st->rr, &l->in, GW_FRAME_LINES, &lim, GW_RECORD_ASSEMBLE)) !=
         0)
         return err;
@@ -215,17 +243,32 @@ static stage *rec_encode_start(layer *l, job *j)
 
 /* ---- both ------------------------------------------------------------------------- */
 
+/* What a decode error of the record reader says: its words, the option
+ * that changes a limit, and the offset. */
+static void decode_error(const rec_state *st, const job *j, char *buf, size_t len)
+{
+    int err = st->rr.err;
+    const char *what = gw_strerror(err);
+    char hint[64] = "";
+
+    if (err == GW_ERECORD_TOO_LARGE || err == GW_ELINE_TOO_LONG) {
+        what = err == GW_ELINE_TOO_LONG ? "line longer than the limit"
+                                        : "record longer than the limit";
+        snprintf(hint, sizeof(hint), " (--max-record %" PRIu64 ")", j->opt->max_record);
+    }
+    snprintf(buf, len, "%s%s at byte %" PRIu64, what, hint, st->rr.err_off);
+}
+
 static int rec_error(const layer *l, const job *j, char *buf, size_t len)
 {
     const rec_state *st = l->state;
 
-    (void)j;
     if (st == NULL)
         return 0;
     if (!l->encoding) {
         if (st->rr.err == 0)
             return 0;
-        snprintf(buf, len, "%s at byte %" PRIu64, gw_strerror(st->rr.err), st->rr.err_off);
+        decode_error(st, j, buf, len);
     } else if (st->why != NULL) {
         snprintf(buf, len, "input line %" PRIu64 ": %s", st->line_no, st->why);
     } else if (st->rr.err != 0) {

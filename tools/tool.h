@@ -60,8 +60,13 @@ typedef struct options {
 
 extern const char *progname;
 
-/* Prints "genwire: " fmt (with arg) and the --help hint to standard error. */
-void usage_error(const char *fmt, const char *arg);
+/* Prints "genwire: ", the printf-style message and the --help hint to
+ * standard error. */
+void usage_error(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
 
 /* ---- the layer table ---------------------------------------------------------- */
 
@@ -160,6 +165,10 @@ const layer_row *layer_find(const char *name);
 
 /* Writes the names of the rows of one kind, ", "-separated, into buf. */
 void layer_names(enum layer_kind kind, char *buf, size_t len);
+
+/* Writes the names of the rows that take option opt (an OPT_* bit),
+ * ", "-separated, into buf; "every record layer" stands for all of those. */
+void layer_users(unsigned opt, char *buf, size_t len);
 
 /* For adapters: initialises l->in over src with the usual capacity. */
 int layer_open_input(layer *l, gw_reader *src);
