@@ -125,7 +125,7 @@ static int map_error(const z_stream *zs, int zr)
 
 /*
  * The reference: zlib's inflate() over the whole input with one large output
- * buffer, members and trailing data handled as DESIGN.md says.  Stops once
+ * buffer, members and trailing data handled as compress.h says.  Stops once
  * the output passes `stop` bytes (over = 1).
  */
 static void reference(const uint8_t *in, size_t len, gw_zformat fmt, size_t stop, fz_result *out,

@@ -129,12 +129,16 @@ typedef struct infl_cfg {
     gw_inflate_opts opts; /* the layer's options */
     size_t bufcap;        /* the bufreader's capacity */
     size_t readsize;      /* bytes asked per read */
-    size_t min;           /* minimum per read (gw_try_read's min) */
+    size_t min;           /* minimum per read (gw_try_read's min); 0 is allowed */
     size_t pipecap;       /* the memory pipe's capacity; 0: 64 */
+    int noend;            /* feed everything but never end the input: a wait after that fails */
+    int src_fails;        /* the source fails (GW_EIO) where its input would end */
     const char *msg;      /* out: gw_inflate_msg after the last decode */
 } infl_cfg;
 
-/* Reads a reader to its end or error, appending what it delivers. */
+/* Reads a reader to its end or error, appending what it delivers.  With
+ * min 0, a read that brings nothing is followed by one with min 1, which
+ * waits. */
 typedef struct drain {
     GW_FRAME(gw_wait);
     gw_reader *r;    /* what to read */
@@ -142,6 +146,7 @@ typedef struct drain {
     uint8_t *buf;    /* readsize bytes */
     size_t readsize; /* bytes asked per read */
     size_t min;      /* min per read */
+    size_t want;     /* min of the read in progress */
     gw_io_op *op;    /* the read in progress */
     int ret;         /* 0 at a clean end, else the error */
 } drain;
@@ -151,12 +156,17 @@ GW_BODY(drain, s)
 {
     GW_BEGIN(s);
     for (;;) {
-        GW_AWAIT(s, op, gw_try_read(s->r, s->buf, s->readsize, s->min));
+        s->want = s->min;
+        GW_AWAIT(s, op, gw_try_read(s->r, s->buf, s->readsize, s->want));
+        if (s->op->ret == 0 && s->op->n == 0 && s->want == 0 && !s->r->eof) {
+            s->want = 1;
+            GW_AWAIT(s, op, gw_try_read(s->r, s->buf, s->readsize, s->want));
+        }
         gwt_result_bytes(s->out, s->buf, s->op->n);
         if (s->op->ret < 0)
             GW_RETURN(s, s->op->ret);
         assert_true(s->op->n <= s->readsize);
-        if (s->op->n < s->min || (s->op->n == 0 && s->r->eof)) {
+        if (s->op->n < s->want || (s->op->n == 0 && s->r->eof)) {
             assert_true(s->r->eof);
             GW_RETURN(s, 0);
         }
@@ -176,10 +186,76 @@ static void drain_init(drain *d, gw_reader *r, gwt_result *out, uint8_t *buf, si
     d->ret = 0;
 }
 
+/* gwt_drive without the end: feeds every piece but never finishes the pipe,
+ * so a decoder that waits once everything was fed fails the test. */
+static void drive_no_end(gw_stack *st, gw_wait *slot, gw_mempipe *pipe, gwt_feed *feed)
+{
+    while (gw_next(st) == GW_YIELDED) {
+        size_t end, took;
+
+        assert_ptr_equal(slot->event, &pipe->readable);
+        if (feed->pos == feed->len)
+            fail_msg("the decoder waits for more input after all %zu bytes came", feed->len);
+        end = feed->next < feed->ncuts ? feed->cuts[feed->next] : feed->len;
+        took = gw_mempipe_feed(pipe, feed->in + feed->pos, end - feed->pos);
+        assert_true(took > 0);
+        feed->pos += took;
+        if (feed->pos == end && feed->next < feed->ncuts)
+            feed->next++;
+    }
+}
+
+/* A reader over another that fails with GW_EIO in the read that hands over
+ * the last of `left` bytes: a source error that comes with data. */
+typedef struct failsrc {
+    gw_reader r;      /* base */
+    gw_reader *below; /* the reader it passes on */
+    size_t left;      /* bytes until the failure */
+} failsrc;
+
+typedef gw_io_op failsrc_op;
+GW_GENERATOR(failsrc_op, NULL);
+GW_BODY(failsrc_op, s)
+{
+    failsrc *f = s->obj;
+
+    GW_BEGIN(s);
+    GW_AWAIT(s, sub, gw_try_read(f->below, s->buf, s->len, s->min));
+    s->n = s->sub->n;
+    f->left -= s->n;
+    if (s->sub->ret < 0)
+        GW_RETURN(s, s->sub->ret);
+    if (f->left == 0) {
+        f->r.err = GW_EIO;
+        GW_RETURN(s, GW_EIO);
+    }
+    GW_RETURN(s, 0);
+    GW_END(s);
+}
+
+static gw_io_op *failsrc_read(gw_reader *r, uint8_t *buf, size_t cap, size_t min)
+{
+    gw_io_op *op = &r->op;
+
+    GW_INIT(op, failsrc_op);
+    op->obj = r;
+    op->buf = buf;
+    op->src = NULL;
+    op->len = cap;
+    op->min = min;
+    op->sub = NULL;
+    op->ret = 0;
+    op->n = 0;
+    return op;
+}
+
+static const gw_reader_ops failsrc_ops = {"failsrc", failsrc_read};
+
 static void decode_inflate(gwt_feed *feed, gwt_result *out, void *ud)
 {
     infl_cfg *cfg = ud;
     gw_mempipe pipe;
+    failsrc fs;
     gw_bufreader br;
     gw_inflate z;
     uint8_t *buf = malloc(cfg->readsize);
@@ -189,11 +265,17 @@ static void decode_inflate(gwt_feed *feed, gwt_result *out, void *ud)
 
     assert_non_null(buf);
     assert_int_equal(gw_mempipe_init(&pipe, cfg->pipecap ? cfg->pipecap : 64), 0);
-    assert_int_equal(gw_bufreader_init(&br, &pipe.r, cfg->bufcap), 0);
+    gw_reader_init(&fs.r, &failsrc_ops);
+    fs.below = &pipe.r;
+    fs.left = feed->len;
+    assert_int_equal(gw_bufreader_init(&br, cfg->src_fails ? &fs.r : &pipe.r, cfg->bufcap), 0);
     assert_int_equal(gw_inflate_init(&z, &br, &cfg->opts), 0);
     drain_init(&d, &z.r, out, buf, cfg->readsize, cfg->min);
     GW_START(&st, &d, &w);
-    gwt_drive(&st, &w, &pipe, feed);
+    if (cfg->noend)
+        drive_no_end(&st, &w, &pipe, feed);
+    else
+        gwt_drive(&st, &w, &pipe, feed);
     out->err = d.ret;
     assert_int_equal(d.ret, z.r.err);
     out->off = z.r.err_off;
@@ -827,6 +909,223 @@ static void test_stop_at_end(void **state)
     free(plain);
 }
 
+/* Issue 9, defect 4: with STOP_AT_END the end of the member is reported as
+ * soon as its last byte came, with nothing after it and the input not ended
+ * (a keep-alive peer that sends nothing more), whatever the split and the
+ * read sizes; bytes that follow are left unread. */
+static void test_stop_at_end_no_wait(void **state)
+{
+    static const char next[] = "GET /next HTTP/1.1\r\n";
+    static const size_t reads[][2] = {{7, 1}, {5, 0}, {4096, 4096}, {65536, 1}};
+    size_t n = 3000, clen, i;
+    uint8_t *plain = make_text(n, 21), *comp, *in;
+    gwt_result res;
+    infl_cfg cfg;
+    int fmt, tail;
+
+    (void)state;
+    for (fmt = GW_ZFORMAT_GZIP; fmt < GW_ZFORMAT_NFORMATS; fmt++) {
+        comp = deflate_layer(plain, n, fmt == GW_ZFORMAT_AUTO ? GW_ZFORMAT_ZLIB : (gw_zformat)fmt,
+                             6, 4096, n, &clen);
+        in = malloc(clen + sizeof(next));
+        assert_non_null(in);
+        memcpy(in, comp, clen);
+        memcpy(in + clen, next, sizeof(next) - 1);
+        for (tail = 0; tail < 2; tail++) {
+            for (i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+                cfg_init(&cfg, (gw_zformat)fmt, 16, reads[i][0], reads[i][1]);
+                cfg.opts.flags = GW_INFLATE_STOP_AT_END;
+                cfg.noend = 1;
+                gwt_check_splits(in, clen + (tail ? sizeof(next) - 1 : 0), decode_inflate, &cfg,
+                                 &res);
+                assert_int_equal(res.err, 0);
+                assert_int_equal(res.len, n);
+                assert_memory_equal(res.data, plain, n);
+                gwt_result_free(&res);
+            }
+        }
+        free(in);
+        free(comp);
+    }
+    free(plain);
+}
+
+/* Decodes `in` at every split point under several read sizes (min 0
+ * included), each time expecting exactly the valid prefix `want` and then
+ * the error err at offset off. */
+static void check_prefix(const uint8_t *in, size_t len, const gw_inflate_opts *o, int src_fails,
+                         const uint8_t *want, size_t wlen, int err, uint64_t off)
+{
+    static const size_t reads[][2] = {{7, 1}, {3, 0}, {1000, 1000}, {65536, 1}};
+    gwt_result res;
+    infl_cfg cfg;
+    size_t i;
+
+    for (i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+        cfg_init(&cfg, o->format, 16, reads[i][0], reads[i][1]);
+        cfg.opts = *o;
+        cfg.src_fails = src_fails;
+        gwt_check_splits(in, len, decode_inflate, &cfg, &res);
+        if (res.err != err || res.off != off || res.len != wlen)
+            fail_msg("read %zu/%zu: %s at %llu after %zu bytes, expected %s at %llu after %zu",
+                     reads[i][0], reads[i][1], gw_errname(res.err), (unsigned long long)res.off,
+                     res.len, gw_errname(err), (unsigned long long)off, wlen);
+        if (wlen > 0)
+            assert_memory_equal(res.data, want, wlen);
+        gwt_result_free(&res);
+    }
+}
+
+/* Issue 9, defect 13: a read that fails delivers every byte decoded before
+ * the error, whatever the split: trailing garbage after a gzip member, a
+ * second zlib stream, the output cap, a bad checksum at the end, and an
+ * error of the reader below that comes with the last bytes. */
+static void test_error_after_good_data(void **state)
+{
+    char line[16];
+    uint8_t *seq = NULL, *gz, *in, *z1, *zeros, *text;
+    size_t seqlen = 0, gzlen, z1len, i, n;
+    gw_inflate_opts o;
+    int fmt;
+
+    (void)state;
+    /* (seq 1 1000 | gzip; printf x): the 1000 lines, then trailing data. */
+    for (i = 1; i <= 1000; i++) {
+        n = (size_t)snprintf(line, sizeof(line), "%zu\n", i);
+        seq = realloc(seq, seqlen + n);
+        assert_non_null(seq);
+        memcpy(seq + seqlen, line, n);
+        seqlen += n;
+    }
+    write_file(tmp_path("seq.txt"), seq, seqlen);
+    run_cmd("gzip -c -n < %s > %s", tmp_path("seq.txt"), tmp_path("seq.gz"));
+    gz = read_file(tmp_path("seq.gz"), &gzlen);
+    in = malloc(gzlen + 1);
+    assert_non_null(in);
+    memcpy(in, gz, gzlen);
+    in[gzlen] = 'x';
+    gw_inflate_opts_default(&o);
+    check_prefix(in, gzlen + 1, &o, 0, seq, seqlen, GW_ETRAILING_DATA, gzlen);
+    o.format = GW_ZFORMAT_AUTO;
+    check_prefix(in, gzlen + 1, &o, 0, seq, seqlen, GW_ETRAILING_DATA, gzlen);
+    free(in);
+
+    /* Two zlib streams: the first one's bytes, then trailing data. */
+    z1 = deflate_layer(seq, seqlen, GW_ZFORMAT_ZLIB, 6, 4096, seqlen, &z1len);
+    in = malloc(2 * z1len);
+    assert_non_null(in);
+    memcpy(in, z1, z1len);
+    memcpy(in + z1len, z1, z1len);
+    for (fmt = GW_ZFORMAT_ZLIB; fmt <= GW_ZFORMAT_AUTO; fmt += GW_ZFORMAT_AUTO - GW_ZFORMAT_ZLIB) {
+        gw_inflate_opts_default(&o);
+        o.format = (gw_zformat)fmt;
+        check_prefix(in, 2 * z1len, &o, 0, seq, seqlen, GW_ETRAILING_DATA, z1len);
+    }
+    free(in);
+    free(z1);
+
+    /* --max-output 100000 over 1 MB of zeros: 100000 bytes, then the cap. */
+    n = 1u << 20;
+    zeros = calloc(n, 1);
+    assert_non_null(zeros);
+    z1 = deflate_layer(zeros, n, GW_ZFORMAT_GZIP, 6, 65536, n, &z1len);
+    gw_inflate_opts_default(&o);
+    o.max_output = 100000;
+    {
+        gwt_result res;
+        infl_cfg cfg;
+
+        cfg_init(&cfg, GW_ZFORMAT_GZIP, 16, 65536, 1);
+        cfg.opts = o;
+        gwt_check_splits(z1, z1len, decode_inflate, &cfg, &res);
+        assert_int_equal(res.err, GW_EOUTPUT_LIMIT);
+        assert_int_equal(res.len, 100000);
+        assert_memory_equal(res.data, zeros, 100000);
+        gwt_result_free(&res);
+    }
+    free(z1);
+    free(zeros);
+
+    /* A bad CRC at the end: every byte, then the checksum error. */
+    n = 20000;
+    text = make_text(n, 23);
+    for (fmt = GW_ZFORMAT_GZIP; fmt <= GW_ZFORMAT_ZLIB; fmt++) {
+        z1 = deflate_layer(text, n, (gw_zformat)fmt, 6, 4096, n, &z1len);
+        z1[z1len - (fmt == GW_ZFORMAT_GZIP ? 8 : 4)] ^= 1;
+        gw_inflate_opts_default(&o);
+        o.format = (gw_zformat)fmt;
+        check_prefix(z1, z1len, &o, 0, text, n, GW_EZ_CHECKSUM,
+                     z1len - (fmt == GW_ZFORMAT_GZIP ? 5 : 1));
+        free(z1);
+    }
+
+    /* The reader below fails right after the last byte, in the same read:
+     * a whole stream is still all delivered (STOP_AT_END then needs nothing
+     * more), and a cut one delivers what its bytes decode to. */
+    for (fmt = GW_ZFORMAT_GZIP; fmt <= GW_ZFORMAT_DEFLATE; fmt++) {
+        gwt_result half;
+        infl_cfg cfg;
+
+        z1 = deflate_layer(seq, seqlen, (gw_zformat)fmt, 6, 4096, seqlen, &z1len);
+        gw_inflate_opts_default(&o);
+        o.format = (gw_zformat)fmt;
+        check_prefix(z1, z1len, &o, 1, seq, seqlen, GW_EIO, z1len);
+        o.flags = GW_INFLATE_STOP_AT_END;
+        check_prefix(z1, z1len, &o, 1, seq, seqlen, 0, 0);
+        o.flags = 0;
+        cfg_init(&cfg, (gw_zformat)fmt, 4096, 65536, 1);
+        decode_mem(z1, z1len / 2, &cfg, &half);
+        assert_int_equal(half.err, GW_ETRUNCATED);
+        assert_true(half.len > 0);
+        check_prefix(z1, z1len / 2, &o, 1, half.data, half.len, GW_EIO, z1len / 2);
+        gwt_result_free(&half);
+        free(z1);
+    }
+    free(text);
+    free(gz);
+    free(seq);
+}
+
+/* The same at the scale of the report (a bad CRC after megabytes held back
+ * the last 55 KB): fed whole and in random pieces, every byte comes out. */
+static void test_error_after_good_data_large(void **state)
+{
+    size_t n = 4u << 20, clen, ncuts, pos, k;
+    uint8_t *text = make_text(n, 29), *comp;
+    size_t *cuts = malloc(sizeof(size_t) * 8192);
+    uint64_t seed = 5;
+    infl_cfg cfg;
+
+    (void)state;
+    assert_non_null(cuts);
+    comp = deflate_layer(text, n, GW_ZFORMAT_GZIP, 1, 65536, n, &clen);
+    comp[clen - 8] ^= 0x80;
+    for (k = 0; k < 3; k++) {
+        gwt_feed feed = {comp, clen, cuts, 0, 0, 0, 0};
+        gwt_result res;
+
+        memset(&res, 0, sizeof(res));
+        ncuts = 0;
+        for (pos = 0; k > 0 && ncuts < 8192;) {
+            pos += 1 + gwt_rand(&seed) % (k == 1 ? 70000 : 3000);
+            if (pos >= clen)
+                break;
+            cuts[ncuts++] = pos;
+        }
+        feed.ncuts = ncuts;
+        cfg_init(&cfg, GW_ZFORMAT_GZIP, 65536, 131072, 1);
+        cfg.pipecap = 65536;
+        decode_inflate(&feed, &res, &cfg);
+        assert_int_equal(res.err, GW_EZ_CHECKSUM);
+        assert_int_equal(res.len, n);
+        assert_memory_equal(res.data, text, n);
+        gwt_result_free(&res);
+    }
+    free(cuts);
+    free(comp);
+    free(text);
+}
+
 /* ---- decompression bombs ------------------------------------------------- */
 
 static void test_bomb(void **state)
@@ -1181,7 +1480,7 @@ static void test_names_and_args(void **state)
     assert_string_equal(gw_zformat_name(GW_ZFORMAT_NFORMATS), "?");
     gw_inflate_opts_default(&io);
     assert_int_equal(io.format, GW_ZFORMAT_GZIP);
-    assert_int_equal(io.max_output, 0);
+    assert_int_equal(io.max_output, GW_INFLATE_DEFAULT_MAX_OUTPUT);
     assert_int_equal(io.max_ratio, 1032);
 
     gw_bufreader_init_mem(&br, "", 0);
@@ -1215,6 +1514,9 @@ int main(void)
         cmocka_unit_test(test_deflate_dst_error),
         cmocka_unit_test(test_truncation_every_offset),
         cmocka_unit_test(test_stop_at_end),
+        cmocka_unit_test(test_stop_at_end_no_wait),
+        cmocka_unit_test(test_error_after_good_data),
+        cmocka_unit_test(test_error_after_good_data_large),
         cmocka_unit_test(test_bomb),
         cmocka_unit_test(test_alloc_failure_inflate),
         cmocka_unit_test(test_alloc_failure_deflate),

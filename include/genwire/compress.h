@@ -54,24 +54,35 @@ const char *gw_zformat_name(gw_zformat fmt);
 
 /* The most one deflate pass can expand: 258 bytes from 2 bits. */
 #define GW_INFLATE_DEFAULT_MAX_RATIO 1032u
+/* The default cap on the decompressed bytes of one layer: 1 GiB. */
+#define GW_INFLATE_DEFAULT_MAX_OUTPUT (1ull << 30)
 
 /* gw_inflate_opts.flags: stop at the end of the first stream or gzip member
  * and leave whatever follows unread in the bufreader, instead of reading
- * further members (gzip) or failing with GW_ETRAILING_DATA. */
+ * further members (gzip) or failing with GW_ETRAILING_DATA.  The end is
+ * reported as soon as the stream's last byte (for gzip, its trailer) has
+ * been read: the layer does not wait for a byte after it, nor for the end of
+ * input, so it can sit on a keep-alive connection. */
 #define GW_INFLATE_STOP_AT_END 1u
 
-/* Options of an inflate layer. */
+/* Options of an inflate layer.  A field left 0 is the default (a zeroed
+ * struct is gzip with both limits at their defaults); GW_UNLIMITED (io.h)
+ * switches a limit off. */
 typedef struct gw_inflate_opts {
-    gw_zformat format;   /* GW_ZFORMAT_GZIP, _ZLIB, _DEFLATE or _AUTO */
-    uint64_t max_output; /* total decompressed bytes allowed (GW_EOUTPUT_LIMIT); 0: no cap */
+    gw_zformat format; /* GW_ZFORMAT_GZIP (0, the default), _ZLIB, _DEFLATE or _AUTO */
+    /* Total decompressed bytes allowed (GW_EOUTPUT_LIMIT); 0:
+     * GW_INFLATE_DEFAULT_MAX_OUTPUT; GW_UNLIMITED: no cap. */
+    uint64_t max_output;
     /* Decompressed bytes allowed per compressed byte read, counted from the
-     * start of the layer's input (GW_ERATIO_LIMIT); 0: no limit. */
+     * start of the layer's input (GW_ERATIO_LIMIT); 0:
+     * GW_INFLATE_DEFAULT_MAX_RATIO; (uint32_t)GW_UNLIMITED: no limit. */
     uint32_t max_ratio;
-    unsigned flags; /* GW_INFLATE_* */
+    unsigned flags; /* GW_INFLATE_*; 0: none */
 } gw_inflate_opts;
 
-/* gw_inflate_opts_default: gzip, no output cap, ratio GW_INFLATE_DEFAULT_MAX_RATIO,
- * no flags. */
+/* gw_inflate_opts_default: gzip, output cap GW_INFLATE_DEFAULT_MAX_OUTPUT,
+ * ratio GW_INFLATE_DEFAULT_MAX_RATIO, no flags: the same as a zeroed struct,
+ * with the defaults written out. */
 void gw_inflate_opts_default(gw_inflate_opts *o);
 
 /*
@@ -96,14 +107,19 @@ void gw_inflate_opts_default(gw_inflate_opts *o);
  *     the first byte refused (the ratio counts input up to there too);
  *   GW_ENOMEM: an allocation failed; GW_ELIBRARY: zlib misbehaved;
  *   GW_ECANCELLED: a read was abandoned mid-operation (its task cancelled);
- *   otherwise the error of the reader below.
- * The output delivered and the error (code and offset) do not depend on how
- * the input was split into pieces as it arrived.
+ *   otherwise the error of the reader below, reported once every byte it
+ *     had delivered has been decoded; err_off is then the offset of the end
+ *     of what it delivered.
+ * A read that fails returns every byte decoded before the error: they are
+ * in buf, op->n says how many (as io.h has it), and none is held back for a
+ * later read.  The output delivered and the error (code and offset) do not
+ * depend on how the input was split into pieces as it arrived, nor on the
+ * sizes asked for.
  */
 typedef struct gw_inflate {
     gw_reader r;          /* the decompressed stream */
     gw_bufreader *src;    /* the compressed input, not owned */
-    gw_inflate_opts opts; /* the options */
+    gw_inflate_opts opts; /* the options in force (zeros replaced by the defaults) */
     uint64_t in_total;    /* compressed bytes read so far */
     uint64_t out_total;   /* decompressed bytes delivered so far */
     uint64_t members;     /* gzip members (or zlib / deflate streams) finished */
@@ -114,6 +130,7 @@ typedef struct gw_inflate {
     uint64_t _start;        /* bufreader offset where the current stream or member began */
     int _state;             /* where the layer is: see parsers/compress/inflate.c */
     int _gzip;              /* nonzero if the stream is gzip (auto: its first byte is 0x1f) */
+    int _src_err;           /* an error of the fill below, reported once what it buffered is decoded */
     uint8_t _probe;         /* one byte of output taken to see whether more is due */
 } gw_inflate;
 

@@ -111,9 +111,9 @@ static int zlib_error(gw_inflate *z, int zr)
 /* Hands out the byte a probe produced, if the limits allow it. */
 static int take_probe(gw_inflate *z, uint8_t *out)
 {
-    if (z->opts.max_output != 0 && z->out_total >= z->opts.max_output)
+    if (z->opts.max_output != GW_UNLIMITED && z->out_total >= z->opts.max_output)
         return fail(z, GW_EOUTPUT_LIMIT, gw_bufreader_offset(z->src), NULL);
-    if (z->opts.max_ratio != 0 && z->out_total >= ratio_budget(z))
+    if (z->opts.max_ratio != (uint32_t)GW_UNLIMITED && z->out_total >= ratio_budget(z))
         return fail(z, GW_ERATIO_LIMIT, gw_bufreader_offset(z->src), NULL);
     out[0] = z->_probe;
     z->out_total++;
@@ -186,12 +186,12 @@ static int step(gw_inflate *z, uint8_t *out, size_t room, size_t *got)
     int zr;
 
     *got = 0;
-    if (z->opts.max_output != 0) {
+    if (z->opts.max_output != GW_UNLIMITED) {
         left = z->opts.max_output - z->out_total;
         if (left < allow)
             allow = (size_t)left;
     }
-    if (z->opts.max_ratio != 0) {
+    if (z->opts.max_ratio != (uint32_t)GW_UNLIMITED) {
         left = ratio_budget(z);
         left = left > z->out_total ? left - z->out_total : 0;
         if (left < allow)
@@ -232,15 +232,18 @@ static int step(gw_inflate *z, uint8_t *out, size_t room, size_t *got)
 }
 
 /*
- * After a stream or member ended, with at least one byte buffered or the
- * input at its end: decides between a clean end, another gzip member and
- * trailing data.  Returns 0 or a negative error.  Never suspends.
+ * After a stream or member ended: decides between a clean end, another gzip
+ * member and trailing data.  With GW_INFLATE_STOP_AT_END the end is clean at
+ * once, whatever follows (nothing after it is read, so a peer that sends
+ * nothing more does not keep the reader waiting); otherwise it needs at
+ * least one byte buffered or the input at its end.  Returns 0 or a negative
+ * error.  Never suspends.
  */
 static int after_stream(gw_inflate *z)
 {
     gw_bufreader *src = z->src;
 
-    if (gw_bufreader_avail(src) == 0 || (z->opts.flags & GW_INFLATE_STOP_AT_END)) {
+    if ((z->opts.flags & GW_INFLATE_STOP_AT_END) || gw_bufreader_avail(src) == 0) {
         z->_state = ST_DONE;
         return 0;
     }
@@ -252,6 +255,13 @@ static int after_stream(gw_inflate *z)
     z->_start = gw_bufreader_offset(src);
     z->_state = ST_STREAM;
     return 0;
+}
+
+/* Whether the layer must wait for input before after_stream can decide. */
+static int after_needs_input(const gw_inflate *z)
+{
+    return !(z->opts.flags & GW_INFLATE_STOP_AT_END) && gw_bufreader_avail(z->src) == 0 &&
+           !gw_bufreader_eof(z->src);
 }
 
 /* Releases zlib's state. */
@@ -275,8 +285,12 @@ static void infl_cleanup(gw_frame *f)
         fail(z, GW_ECANCELLED, gw_bufreader_offset(z->src), NULL);
 }
 
-/* The layer's try_read: decompresses into s->buf until s->min bytes came,
- * s->buf is full, or the input runs dry with s->min reached. */
+/*
+ * The layer's try_read: decompresses into s->buf until s->min bytes came,
+ * s->buf is full, or the input runs dry with s->min reached.  An error of
+ * the fill below is held in z->_src_err until the bytes that fill buffered
+ * have been decoded: what was decoded before an error is always delivered.
+ */
 typedef gw_io_op infl_read;
 GW_GENERATOR(infl_read, infl_cleanup);
 GW_BODY(infl_read, s)
@@ -292,12 +306,14 @@ GW_BODY(infl_read, s)
             break;
         }
         if (z->_state == ST_AFTER) {
-            if (gw_bufreader_avail(z->src) == 0 && !gw_bufreader_eof(z->src)) {
+            if (after_needs_input(z)) {
+                if (z->_src_err != 0)
+                    GW_RETURN(s, fail(z, z->_src_err, gw_bufreader_offset(z->src), NULL));
                 if (s->n >= s->min)
                     break;
                 GW_AWAIT(s, sub, gw_bufreader_fill(z->src, 1));
                 if (s->sub->ret < 0)
-                    GW_RETURN(s, fail(z, s->sub->ret, gw_bufreader_offset(z->src), NULL));
+                    z->_src_err = s->sub->ret;
                 continue;
             }
             rc = after_stream(z);
@@ -314,13 +330,15 @@ GW_BODY(infl_read, s)
             GW_RETURN(s, rc);
         if (rc != STEP_STARVED)
             continue;
+        if (z->_src_err != 0)
+            GW_RETURN(s, fail(z, z->_src_err, gw_bufreader_offset(z->src), NULL));
         if (gw_bufreader_eof(z->src))
             GW_RETURN(s, fail(z, GW_ETRUNCATED, gw_bufreader_offset(z->src), NULL));
         if (s->n >= s->min)
             break;
         GW_AWAIT(s, sub, gw_bufreader_fill(z->src, 1));
         if (s->sub->ret < 0)
-            GW_RETURN(s, fail(z, s->sub->ret, gw_bufreader_offset(z->src), NULL));
+            z->_src_err = s->sub->ret;
     }
     GW_RETURN(s, 0);
     GW_END(s);
@@ -339,7 +357,7 @@ void gw_inflate_opts_default(gw_inflate_opts *o)
 {
     memset(o, 0, sizeof(*o));
     o->format = GW_ZFORMAT_GZIP;
-    o->max_output = 0;
+    o->max_output = GW_INFLATE_DEFAULT_MAX_OUTPUT;
     o->max_ratio = GW_INFLATE_DEFAULT_MAX_RATIO;
     o->flags = 0;
 }
@@ -356,6 +374,12 @@ int gw_inflate_init(gw_inflate *z, gw_bufreader *src, const gw_inflate_opts *o)
         z->opts = *o;
     else
         gw_inflate_opts_default(&z->opts);
+    /* Zero is the default; GW_UNLIMITED stays as it is and switches the
+     * limit off. */
+    if (z->opts.max_output == 0)
+        z->opts.max_output = GW_INFLATE_DEFAULT_MAX_OUTPUT;
+    if (z->opts.max_ratio == 0)
+        z->opts.max_ratio = GW_INFLATE_DEFAULT_MAX_RATIO;
     if (src == NULL || (unsigned)z->opts.format >= GW_ZFORMAT_NFORMATS)
         return fail(z, GW_EINVAL, 0, NULL);
     z->src = src;
