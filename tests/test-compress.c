@@ -233,20 +233,26 @@ GW_BODY(failsrc_op, s)
     GW_END(s);
 }
 
-static gw_io_op *failsrc_read(gw_reader *r, uint8_t *buf, size_t cap, size_t min)
+/* Sets the arguments of an operation frame just initialised with GW_INIT
+ * and clears its results; returns it. */
+static gw_io_op *op_args(gw_io_op *op, void *obj, uint8_t *buf, const uint8_t *src, size_t len,
+                         size_t min)
 {
-    gw_io_op *op = &r->op;
-
-    GW_INIT(op, failsrc_op);
-    op->obj = r;
+    op->obj = obj;
     op->buf = buf;
-    op->src = NULL;
-    op->len = cap;
+    op->src = src;
+    op->len = len;
     op->min = min;
     op->sub = NULL;
     op->ret = 0;
     op->n = 0;
     return op;
+}
+
+static gw_io_op *failsrc_read(gw_reader *r, uint8_t *buf, size_t cap, size_t min)
+{
+    GW_INIT(&r->op, failsrc_op);
+    return op_args(&r->op, r, buf, NULL, cap, min);
 }
 
 static const gw_reader_ops failsrc_ops = {"failsrc", failsrc_read};
@@ -545,18 +551,8 @@ GW_BODY(sink_op, s)
 
 static gw_io_op *sink_start(gw_writer *w, const uint8_t *buf, size_t len, size_t mode)
 {
-    gw_io_op *op = &w->op;
-
-    GW_INIT(op, sink_op);
-    op->obj = w;
-    op->buf = NULL;
-    op->src = buf;
-    op->len = len;
-    op->min = mode;
-    op->sub = NULL;
-    op->ret = 0;
-    op->n = 0;
-    return op;
+    GW_INIT(&w->op, sink_op);
+    return op_args(&w->op, w, NULL, buf, len, mode);
 }
 
 static gw_io_op *sink_write(gw_writer *w, const uint8_t *buf, size_t len)
