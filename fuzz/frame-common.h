@@ -9,9 +9,12 @@
  *
  * Properties: (1) the stream fed in pieces gives the same records, error and
  * error offset as fed whole, in assemble mode and in stream mode (records
- * joined from their pieces); (2) where the whole stream decoded cleanly and
- * the format's encoding of it is canonical, re-encoding the records with the
- * record writer reproduces the input byte for byte.
+ * joined from their pieces), and as read straight from memory; (2) no record
+ * is longer than max_record (max_line for lines), however it arrived; (3)
+ * where the whole stream decoded cleanly and the format's encoding of it is
+ * canonical, re-encoding the records with the record writer reproduces the
+ * input byte for byte.  Lines may be longer than the buffer (up to four
+ * times), so the assembled and streamed line paths are reached too.
  */
 #ifndef GW_FRAME_COMMON_H
 #define GW_FRAME_COMMON_H
@@ -35,6 +38,7 @@ typedef struct frame_consumer {
     gw_record_reader *rr;
     fz_result *out;
     fz_result piece; /* the record being joined from pieces */
+    uint64_t limit;  /* the longest record the limits allow */
     gw_io_op *op;
     int res;
     int ret;
@@ -49,6 +53,7 @@ GW_BODY(frame_consumer, s)
         if (s->res <= 0)
             GW_RETURN(s, s->res);
         fz_result_bytes(&s->piece, s->rr->data, s->rr->len);
+        fz_check(s->piece.len <= s->limit, "a record within its limit");
         if (s->rr->last) {
             fz_result_record(s->out, s->piece.data, s->piece.len);
             s->piece.len = 0;
@@ -57,6 +62,16 @@ GW_BODY(frame_consumer, s)
     GW_END(s);
 }
 
+/* The longest record the limits of cfg allow. */
+static uint64_t frame_limit(const frame_cfg *cfg)
+{
+    if (cfg->fmt == GW_FRAME_LINES)
+        return cfg->lim.max_line ? cfg->lim.max_line : GW_FRAME_DEFAULT_MAX_LINE;
+    return cfg->lim.max_record ? cfg->lim.max_record : GW_FRAME_DEFAULT_MAX_RECORD;
+}
+
+/* Decodes in[0..len) fed in pieces (seed, maxpiece) through a pipe, or
+ * straight from memory when maxpiece is 0. */
 static void frame_decode(const frame_cfg *cfg, const uint8_t *in, size_t len, uint64_t seed,
                          unsigned maxpiece, fz_result *out)
 {
@@ -69,19 +84,30 @@ static void frame_decode(const frame_cfg *cfg, const uint8_t *in, size_t len, ui
     gw_stack st;
 
     fz_check(gw_mempipe_init(&pipe, 61) == 0, "pipe");
-    fz_check(gw_bufreader_init(&br, &pipe.r, cfg->bufcap) == 0, "bufreader");
+    if (maxpiece == 0)
+        gw_bufreader_init_mem(&br, in, len);
+    else
+        fz_check(gw_bufreader_init(&br, &pipe.r, cfg->bufcap) == 0, "bufreader");
     fz_check(gw_record_reader_init(&rr, &br, cfg->fmt, &cfg->lim, cfg->mode) == 0, "reader");
     GW_INIT(&c, frame_consumer);
     c.rr = &rr;
     c.out = out;
     memset(&c.piece, 0, sizeof(c.piece));
+    c.limit = frame_limit(cfg);
     c.ret = 0;
     GW_START(&st, &c, &w);
-    fz_drive(&st, &w, &pipe, &feed);
+    if (maxpiece == 0)
+        fz_check(gw_next(&st) == GW_RETURNED, "over memory nothing waits");
+    else
+        fz_drive(&st, &w, &pipe, &feed);
     out->err = c.ret;
     if (c.ret < 0) {
+        gw_io_op *op = gw_record_next(&rr);
         out->off = rr.err_off;
         fz_check(gw_record_try_next(&rr) == 0, "error sticks (fast path)");
+        GW_START(&st, op, &w);
+        fz_check(gw_next(&st) == GW_RETURNED && op->ret == c.ret && rr.err_off == out->off,
+                 "error sticks (gw_record_next)");
     }
     fz_result_free(&c.piece);
     gw_record_reader_fini(&rr);
@@ -139,7 +165,7 @@ static int frame_canonical(gw_frame_format fmt, const uint8_t *in, size_t len, s
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const gw_frame_format formats[] = {FRAME_FORMATS};
-    fz_result whole, split, stream;
+    fz_result whole, split, stream, mem;
     frame_cfg cfg;
     const uint8_t *in;
     size_t len;
@@ -152,13 +178,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (data[1] & 1)
         cfg.lim.max_record = data[1] >> 1;
     if (data[1] & 2)
-        cfg.lim.max_empty = data[1] >> 4;
-    cfg.lim.max_line = data[1] & 4 ? cfg.bufcap - 2 - (data[1] >> 3) % 16 : cfg.bufcap - 2;
+        cfg.lim.max_empty = data[1] >> 4; /* 0: no limit */
+    /* Lines: within the buffer, or up to four times longer than it. */
+    cfg.lim.max_line = data[1] & 4 ? cfg.bufcap - 2 - (data[1] >> 3) % 16
+                                   : (cfg.bufcap - 2) * (1 + (data[1] >> 3) % 4);
     in = data + 5;
     len = size - 5;
     memset(&whole, 0, sizeof(whole));
     memset(&split, 0, sizeof(split));
     memset(&stream, 0, sizeof(stream));
+    memset(&mem, 0, sizeof(mem));
 
     cfg.mode = GW_RECORD_ASSEMBLE;
     frame_decode(&cfg, in, len, 0, 1, &whole);
@@ -167,6 +196,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.mode = GW_RECORD_STREAM;
     frame_decode(&cfg, in, len, data[3] | 0x200u, 1 + data[4] % 7, &stream);
     fz_result_same(&whole, &stream, "assemble vs stream mode");
+    frame_decode(&cfg, in, len, 0, 0, &mem);
+    fz_result_same(&whole, &mem, "a pipe vs memory");
 
     if (whole.err == 0 && (cfg.fmt != GW_FRAME_LINES || frame_canonical(cfg.fmt, in, len, 0))) {
         fz_result enc;
@@ -180,6 +211,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_result_free(&whole);
     fz_result_free(&split);
     fz_result_free(&stream);
+    fz_result_free(&mem);
     return 0;
 }
 

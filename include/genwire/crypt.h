@@ -1,10 +1,10 @@
 /*
  * genwire encryption: libsodium's crypto_secretstream_xchacha20poly1305 as a
- * pair of byte layers, and the keys they use.  Wire format as in DESIGN.md
- * section 4: the 24-byte secretstream header, then messages, each a u32be
- * ciphertext length L (17 <= L <= 17 + max message) followed by L bytes of
- * ciphertext (no additional data); the last message carries TAG_FINAL and
- * nothing may follow it.
+ * pair of byte layers, and the keys they use.  The wire format: the 24-byte
+ * secretstream header, then messages, each a u32be ciphertext length L
+ * (17 <= L <= 17 + max message) followed by L bytes of ciphertext (no
+ * additional data); the last message carries TAG_FINAL and nothing may
+ * follow it.  A key file holds 64 hex digits and a newline, mode 0600.
  *
  * The decrypt layer is an AsyncRead over a gw_bufreader: it releases the
  * plaintext of a message only after its MAC has verified, decrypting

@@ -1,7 +1,7 @@
 /*
  * genwire framing: record decoders and encoders (length prefix, varint,
  * lines, netstring) and the HTTP/1.1 chunked transfer coding as a byte layer
- * in both directions.  Wire formats as in DESIGN.md section 4.
+ * in both directions.
  *
  * A record reader parses records straight out of a gw_bufreader.  A record
  * that fits the buffer is handed out zero-copy (valid until the next call);
@@ -26,6 +26,24 @@ extern "C" {
 
 /* ---- record formats and limits ----------------------------------------- */
 
+/*
+ * The record formats on the wire:
+ *   - length prefix (u8, u16be, u16le, u32be, u32le, u64be, u64le): an
+ *     unsigned integer of that width and byte order holding the payload's
+ *     length only, then the payload;
+ *   - varint: the length as unsigned LEB128 (protobuf's delimited format),
+ *     7 bits per byte, least significant first, high bit set on every byte
+ *     but the last; at most 10 bytes, the 10th at most 0x01; anything
+ *     longer is GW_EVARINT;
+ *   - lines: a record ends at LF; a CR right before the LF is dropped (a CR
+ *     anywhere else is data); a last line without LF at end of input is a
+ *     record;
+ *   - netstring: "<decimal length>:<payload>,": 1 to 20 digits, no leading
+ *     zero (but "0:"), no sign or space (GW_ENETSTRING), and the ','
+ *     (GW_ENETSTRING_COMMA).
+ * End of input inside a header or a payload is GW_ETRUNCATED; at a record
+ * boundary it is a clean end.
+ */
 typedef enum gw_frame_format {
     GW_FRAME_U8 = 0,    /* 1-byte length, then the payload */
     GW_FRAME_U16BE,     /* 2-byte big-endian length */
@@ -49,17 +67,39 @@ const char *gw_frame_format_name(gw_frame_format fmt);
 
 #define GW_FRAME_DEFAULT_MAX_RECORD (8u << 20)  /* 8 MiB */
 #define GW_FRAME_DEFAULT_MAX_LINE   (64u << 10) /* 64 KiB */
-#define GW_FRAME_DEFAULT_MAX_EMPTY  (1u << 20)  /* 1 Mi consecutive empty records */
 
-/* Limits of a record reader; each breach has its own error. */
+/*
+ * Limits of a record reader; each breach has its own error.  As everywhere
+ * in genwire (io.h), a field left 0 takes its default, and GW_UNLIMITED
+ * switches a limit off (memory still grows only with bytes that arrived).
+ */
 typedef struct gw_frame_limits {
-    uint64_t max_record; /* payload bytes (GW_ERECORD_TOO_LARGE) */
-    size_t max_line;     /* lines: bytes before the CR LF (GW_ELINE_TOO_LONG) */
-    uint64_t max_empty;  /* consecutive empty records (GW_ETOO_MANY_EMPTY) */
+    uint64_t max_record; /* payload bytes (GW_ERECORD_TOO_LARGE); 0: 8 MiB */
+    size_t max_line;     /* lines: bytes of a line, the CR before its LF not counted, with or
+                            without its LF (GW_ELINE_TOO_LONG); 0: 64 KiB */
+    uint64_t max_empty;  /* consecutive empty records (GW_ETOO_MANY_EMPTY); 0 (the default)
+                            or GW_UNLIMITED: no limit.  An empty record costs its header
+                            bytes like any other, so this is off unless asked for. */
 } gw_frame_limits;
 
-/* gw_frame_limits_default: fills *l with the defaults above. */
+/* gw_frame_limits_default: fills *l with the defaults above (the same as
+ * leaving every field 0). */
 void gw_frame_limits_default(gw_frame_limits *l);
+
+/*
+ * gw_frame_header_parse: the pure core of a record header, for use without
+ * a reader: parses the header of a `fmt` record (a length prefix, a varint,
+ * or a netstring's "<digits>:") at the start of the len bytes at buf.
+ * Returns the header's length (> 0) with *plen the payload length (for a
+ * netstring the ',' after the payload is not part of the header); 0 if the
+ * bytes are the start of a header that is not complete yet; or a negative
+ * error: GW_EVARINT, GW_ENETSTRING, GW_ERECORD_TOO_LARGE (a netstring
+ * length over 2^64 - 1), GW_EINVAL (GW_FRAME_LINES has no header, or an
+ * unknown format), with *bad (if not NULL) the index of the offending byte.
+ * Limits are not checked.  Never suspends, never allocates.
+ */
+int gw_frame_header_parse(gw_frame_format fmt, const void *buf, size_t len, uint64_t *plen,
+                          size_t *bad);
 
 /* ---- record reader ------------------------------------------------------- */
 
@@ -67,9 +107,13 @@ void gw_frame_limits_default(gw_frame_limits *l);
 #define GW_RECORD_ASSEMBLE 0 /* every record whole (copied once if larger than the buffer) */
 #define GW_RECORD_STREAM   1 /* records larger than the buffer come in pieces */
 
+/* Internal: which inline fast path applies (gw_record_reader._fast). */
+#define GW__RECORD_FAST_U32BE  1
+#define GW__RECORD_FAST_VARINT 2
+
 typedef struct gw_record_reader {
     /* The current record (or piece), set when a next call returns 1. */
-    const uint8_t *data; /* payload bytes; valid until the next call */
+    const uint8_t *data; /* payload bytes; valid until the next call on the reader */
     size_t len;          /* payload length */
     uint64_t offset;     /* stream offset of the record's first byte (its header) */
     int last;            /* 1 if this is the record's last (or only) piece */
@@ -80,14 +124,17 @@ typedef struct gw_record_reader {
 
     /* Private. */
     gw_bufreader *_src;   /* the input */
+    int _fast;            /* GW__RECORD_FAST_* when the inline fast path applies, else 0 */
+    int _state;           /* where the reader is (the states in records.c) */
     gw_frame_format _fmt; /* the format */
-    gw_frame_limits _lim; /* the limits */
+    gw_frame_limits _lim; /* the limits, defaults filled in */
     int _mode;            /* GW_RECORD_ASSEMBLE or GW_RECORD_STREAM */
-    size_t _consume;      /* bytes of the current record still to consume */
-    uint64_t _left;       /* stream mode: payload bytes not yet handed out */
-    size_t _trail;        /* stream mode: bytes after the payload (',' or LF) */
-    size_t _scan;         /* lines: bytes already searched for LF */
-    uint64_t _nempty;     /* consecutive empty records so far */
+    uint64_t _start;      /* stream offset of the record larger than the buffer */
+    uint64_t _left;       /* its payload bytes still to come */
+    size_t _trail;        /* bytes after that payload (a netstring's ',') */
+    size_t _scan;         /* lines: bytes of the buffered line already searched for LF */
+    size_t _lseen;        /* lines: bytes of a line longer than the buffer moved out */
+    uint64_t _nempty;     /* consecutive empty records so far (when max_empty is on) */
     uint8_t *_big;        /* assembly buffer for records larger than the buffer */
     size_t _bigcap;       /* its capacity */
     size_t _biglen;       /* bytes assembled so far */
@@ -96,8 +143,12 @@ typedef struct gw_record_reader {
 
 /*
  * gw_record_reader_init: a reader of `fmt` records from src (not owned),
- * with limits *lim (NULL: the defaults) and `mode`.  Allocates nothing.
- * Returns 0 or GW_EINVAL.
+ * with limits *lim (NULL: the defaults) and `mode`.  Over memory
+ * (gw_bufreader_init_mem) any size works; over a stream src must hold at
+ * least 32 bytes (the longest header).  Records and lines longer than src's
+ * buffer are assembled or streamed (mode), up to the limits.  Allocates
+ * nothing.  Returns 0 or GW_EINVAL; a failure is also the reader's sticky
+ * error (every later call fails with it).  Never suspends.
  */
 int gw_record_reader_init(gw_record_reader *rr, gw_bufreader *src, gw_frame_format fmt,
                           const gw_frame_limits *lim, int mode);
@@ -116,7 +167,8 @@ int gw__record_try_next(gw_record_reader *rr);
  * buffered bytes alone (call gw_record_next), or after an error.  Inline for
  * u32be and one-byte varints, the common case of small records, which the
  * benchmark measures; everything else takes the out-of-line path, one direct
- * call more per record.
+ * call more per record.  The record's bytes are consumed from src at once
+ * (they stay in its buffer, valid, until the next call on the reader).
  */
 static inline int gw_record_try_next(gw_record_reader *rr)
 {
@@ -125,45 +177,43 @@ static inline int gw_record_try_next(gw_record_reader *rr)
     uint64_t plen;
     size_t n, h;
 
-    if (rr->err != 0 || rr->_left != 0)
-        return 0;
-    b->pos += rr->_consume;
-    p = b->buf + b->pos;
-    n = b->end - b->pos;
-    if (rr->_fmt == GW_FRAME_U32BE) {
-        if (n < 4)
-            goto general;
-        plen = (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3];
-        h = 4;
-    } else if (rr->_fmt == GW_FRAME_VARINT) {
+    if (rr->_fast == GW__RECORD_FAST_VARINT) {
+        p = b->buf + b->pos;
+        n = b->end - b->pos;
         if (n < 1 || p[0] >= 0x80)
             goto general;
         plen = p[0];
         h = 1;
+    } else if (rr->_fast == GW__RECORD_FAST_U32BE) {
+        p = b->buf + b->pos;
+        n = b->end - b->pos;
+        if (n < 4)
+            goto general;
+        plen = (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3];
+        h = 4;
     } else {
         goto general;
     }
-    if (plen == 0 || plen > rr->_lim.max_record || plen > n - h)
+    if (plen > rr->_lim.max_record || plen > n - h)
         goto general;
     rr->data = p + h;
     rr->len = (size_t)plen;
     rr->offset = b->base + b->pos;
-    rr->last = 1;
-    rr->_consume = h + (size_t)plen;
-    if (rr->_nempty != 0)
-        rr->_nempty = 0;
+    b->pos += h + (size_t)plen;
     return 1;
 general:
-    rr->_consume = 0;
     return gw__record_try_next(rr);
 }
 
 /*
  * gw_record_next: the next record (or piece, in stream mode).  Result in
- * op->ret: 1 a record is set; 0 clean end of input at a record boundary;
- * < 0 an error, also left in rr->err with its offset in rr->err_off (end of
- * input inside a record is GW_ETRUNCATED).  After an error every call fails
- * the same way.  May suspend.
+ * op->ret: 1 a record is set (op->n its length, the bytes handed out); 0
+ * clean end of input at a record boundary; < 0 an error, also left in
+ * rr->err with its offset in rr->err_off (end of input inside a record is
+ * GW_ETRUNCATED; a call abandoned mid-way, its task cancelled, leaves
+ * GW_ECANCELLED).  The records before an error are all handed out, whatever
+ * the split of the input.  After an error every call fails the same way.
+ * May suspend.
  */
 gw_io_op *gw_record_next(gw_record_reader *rr);
 
@@ -195,10 +245,10 @@ gw_io_op *gw_record_next(gw_record_reader *rr);
  *     GW_RECORD_NEXT(...)                 (then as usual, for the rest)
  *
  * gw_record_scan_next returns 0 at the first record it cannot take whole
- * from the buffer (or one that is empty, over a limit, or of a format other
- * than u32be and varint): gw_record_next handles that one.  The payloads
- * stay valid until the next call on rr after gw_record_scan_end.  Never
- * suspends, never allocates.
+ * from the buffer (or one over a limit, or of a format other than u32be and
+ * varint, or when the empty-record limit is on): gw_record_next handles
+ * that one.  The payloads stay valid until the next call on rr after
+ * gw_record_scan_end.  Never suspends, never allocates.
  */
 typedef struct gw_record_scan {
     const uint8_t *data; /* the record's payload */
@@ -206,8 +256,7 @@ typedef struct gw_record_scan {
     size_t start;        /* buffer index of the record's header (see gw_record_scan_offset) */
     const uint8_t *_buf; /* the bufreader's buffer */
     size_t _pos, _end;   /* where parsing goes on, and the end of the buffered bytes */
-    int _ok;             /* the reader is in a state to scan */
-    int _any;            /* a record was taken */
+    int _fast;           /* the reader's GW__RECORD_FAST_*, or 0: nothing to scan */
 } gw_record_scan;
 
 /* gw_record_scan_begin: starts a scan after the current record. */
@@ -215,14 +264,10 @@ static inline void gw_record_scan_begin(gw_record_reader *rr, gw_record_scan *sc
 {
     gw_bufreader *b = rr->_src;
 
-    b->pos += rr->_consume;
-    rr->_consume = 0;
-    sc->_buf = b->buf;
-    sc->_pos = b->pos;
-    sc->_end = b->end;
-    sc->_ok = rr->err == 0 && rr->_left == 0 &&
-              (rr->_fmt == GW_FRAME_U32BE || rr->_fmt == GW_FRAME_VARINT);
-    sc->_any = 0;
+    sc->_fast = rr->_fast;
+    sc->_buf = sc->_fast ? b->buf : NULL;
+    sc->_pos = sc->_fast ? b->pos : 0;
+    sc->_end = sc->_fast ? b->end : 0;
 }
 
 /* gw_record_scan_next: 1 and the next record in sc->data / sc->len, or 0. */
@@ -232,26 +277,25 @@ static inline int gw_record_scan_next(const gw_record_reader *rr, gw_record_scan
     size_t n = sc->_end - sc->_pos, h;
     uint64_t plen;
 
-    if (!sc->_ok)
-        return 0;
-    if (rr->_fmt == GW_FRAME_U32BE) {
+    if (sc->_fast == GW__RECORD_FAST_U32BE) {
         if (n < 4)
             return 0;
         plen = (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3];
         h = 4;
-    } else {
+    } else if (sc->_fast == GW__RECORD_FAST_VARINT) {
         if (n < 1 || p[0] >= 0x80)
             return 0;
         plen = p[0];
         h = 1;
+    } else {
+        return 0;
     }
-    if (plen == 0 || plen > rr->_lim.max_record || plen > n - h)
+    if (plen > rr->_lim.max_record || plen > n - h)
         return 0;
     sc->data = p + h;
     sc->len = (size_t)plen;
     sc->start = sc->_pos;
     sc->_pos += h + (size_t)plen;
-    sc->_any = 1;
     return 1;
 }
 
@@ -264,9 +308,8 @@ static inline uint64_t gw_record_scan_offset(const gw_record_reader *rr, const g
 /* gw_record_scan_end: consumes what the scan took. */
 static inline void gw_record_scan_end(gw_record_reader *rr, gw_record_scan *sc)
 {
-    rr->_src->pos = sc->_pos;
-    if (sc->_any)
-        rr->_nempty = 0;
+    if (sc->_fast)
+        rr->_src->pos = sc->_pos;
 }
 
 /* ---- record writer ------------------------------------------------------- */
@@ -286,7 +329,9 @@ typedef struct gw_record_writer {
 } gw_record_writer;
 
 /* gw_record_writer_init: an encoder of fmt records into dst; max_record 0
- * means the default.  Returns 0 or GW_EINVAL. */
+ * means the default (GW_FRAME_DEFAULT_MAX_RECORD), GW_UNLIMITED no limit
+ * but the format's own (255 bytes for u8 ...).  Returns 0 or GW_EINVAL.
+ * Never suspends. */
 int gw_record_writer_init(gw_record_writer *rw, gw_bufwriter *dst, gw_frame_format fmt,
                           uint64_t max_record);
 
@@ -294,7 +339,9 @@ int gw_record_writer_init(gw_record_writer *rw, gw_bufwriter *dst, gw_frame_form
  * gw_record_write: writes one record.  Lines refuse a payload containing LF
  * (GW_EINVAL), since it would decode as two records; netstrings and prefixes
  * take any bytes.  The bytes must stay valid until the operation finishes.
- * op->ret 0 or < 0.  May suspend.
+ * op->ret 0 (op->n = len) or < 0.  A write abandoned mid-way (its task
+ * cancelled) leaves a torn record in dst, so it makes GW_ECANCELLED dst's
+ * sticky error.  May suspend.
  */
 gw_io_op *gw_record_write(gw_record_writer *rw, const void *data, size_t len);
 
