@@ -12,8 +12,9 @@
  *    least as fast as a memcpy of the same bytes.
  * Each figure is the best of several rounds.
  *
- * Usage: bench-frame [MILLIONS [FORMAT]]   (default 10 million records, both
- * formats; FORMAT u32be or varint runs one, e.g. under callgrind)
+ * Usage: bench-frame [MILLIONS [FORMAT [PATH]]]   (default 10 million
+ * records, both formats, both paths; FORMAT u32be or varint runs one, PATH
+ * next or scan one genwire path, e.g. under callgrind)
  */
 #include <genwire/alloc.h>
 #include <genwire/exec.h>
@@ -27,6 +28,9 @@
 #include <string.h>
 
 #define ROUNDS 5
+
+/* The genwire paths to run: 0 GW_RECORD_NEXT, 1 gw_record_scan. */
+static int first_path = 0, last_path = 1;
 
 /* ---- counting allocator ------------------------------------------------- */
 
@@ -222,7 +226,7 @@ static void small_records(gw_frame_format fmt, size_t n)
         t = now_s() - t0;
         if (t < hand)
             hand = t;
-        for (scan = 0; scan < 2; scan++) {
+        for (scan = first_path; scan <= last_path; scan++) {
             nallocs = 0;
             t0 = now_s();
             gs = gw_decode(fmt, scan, p, len, &gn);
@@ -236,7 +240,7 @@ static void small_records(gw_frame_format fmt, size_t n)
             }
         }
     }
-    for (scan = 0; scan < 2; scan++)
+    for (scan = first_path; scan <= last_path; scan++)
         printf("%-7s %zu x 16 B, %s: hand loop %6.1f Mrec/s, genwire %6.1f Mrec/s, ratio "
                "%.3f (goal >= 0.9), allocations %llu (%.6f per record)\n",
                gw_frame_format_name(fmt), n, scan ? "gw_record_scan" : "GW_RECORD_NEXT",
@@ -289,6 +293,10 @@ int main(int argc, char **argv)
     gw_allocator counting = {count_malloc, count_realloc, count_free, NULL};
 
     const char *only = argc > 2 ? argv[2] : NULL;
+
+    if (argc > 3) {
+        first_path = last_path = strcmp(argv[3], "scan") == 0;
+    }
 
     gw_set_allocator(&counting);
     printf("record decoding vs a hand-written loop, best of %d rounds\n", ROUNDS);
