@@ -6,6 +6,7 @@
  * EAGAIN as a wait, EPIPE without SIGPIPE, flags restored.
  */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* syscall() */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <genwire/io.h>
@@ -375,6 +377,68 @@ static void test_bufwriter(void **state)
 
 /* ---- fd transport -------------------------------------------------------- */
 
+/* write(2) as the library sees it in this program: the real one, except
+ * that while zero_writes is positive, a write to zero_fd accepts nothing
+ * (returns 0) and counts down.  The executable's definition wins over
+ * libc's for the static library linked into it. */
+static int zero_fd = -1;
+static long zero_writes;
+
+ssize_t write(int fd, const void *buf, size_t len)
+{
+    if (fd == zero_fd && zero_writes > 0) {
+        zero_writes--;
+        return 0;
+    }
+    return syscall(SYS_write, fd, buf, len);
+}
+
+/* A write() that returns 0 once looped forever (issue 9, defect 9); the
+ * test bounds the zeros so that the old code finished, with success. */
+static void test_fd_write_returns_zero(void **state)
+{
+    int fds[2];
+    gw_fdio out;
+    gw_io_op *op;
+
+    (void)state;
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(gw_fdio_init(&out, fds[1], GW_FDIO_OWN), 0);
+    zero_fd = fds[1];
+    zero_writes = 1000;
+    op = gw_write(&out.w, "data", 4);
+    assert_int_equal(gwt_run_op(op), GW_EIO);
+    assert_int_equal(op->n, 0);
+    assert_int_equal(out.sys_errno, 0);
+    assert_int_equal(out.w.err, GW_EIO);
+    zero_fd = -1;
+    gw_fdio_fini(&out);
+    close(fds[0]);
+}
+
+/* gw_close of an owned fd with GW_FDIO_NONBLOCK restores the flags before
+ * closing: they belong to the open file description, which every dup of
+ * the fd shares (issue 9, defect 6). */
+static void test_fd_close_restores_flags(void **state)
+{
+    int fds[2], keep;
+    gw_fdio out;
+
+    (void)state;
+    assert_int_equal(pipe(fds), 0);
+    keep = dup(fds[1]);
+    assert_true(keep >= 0);
+    assert_int_equal(gw_fdio_init(&out, fds[1], GW_FDIO_OWN | GW_FDIO_NONBLOCK), 0);
+    assert_true(fcntl(keep, F_GETFL) & O_NONBLOCK);
+    assert_int_equal(gwt_run_op(gw_close(&out.w)), 0);
+    assert_false(fcntl(keep, F_GETFL) & O_NONBLOCK);
+    assert_int_equal(out.fd, -1);
+    gw_fdio_fini(&out); /* closes nothing twice */
+    assert_int_equal(fcntl(keep, F_GETFD) >= 0, 1);
+    close(keep);
+    close(fds[0]);
+}
+
 static void test_fd_pipe_wait_and_eof(void **state)
 {
     int fds[2], fl;
@@ -487,6 +551,8 @@ int main(void)
         cmocka_unit_test(test_fd_pipe_wait_and_eof),
         cmocka_unit_test(test_fd_epipe_without_sigpipe),
         cmocka_unit_test(test_fd_regular_file),
+        cmocka_unit_test(test_fd_write_returns_zero),
+        cmocka_unit_test(test_fd_close_restores_flags),
     };
 
     return cmocka_run_group_tests_name("transport", tests, NULL, NULL);

@@ -126,9 +126,13 @@ GW_BODY(fd_write, s)
             k = send(io->fd, s->src + s->n, s->len - s->n, MSG_NOSIGNAL);
         else
             k = write_nosigpipe(io->fd, s->src + s->n, s->len - s->n);
-        if (k >= 0) {
+        if (k > 0) {
             s->n += (size_t)k;
             io->w.nwritten += (size_t)k;
+        } else if (k == 0) {
+            /* Nothing accepted and no error to wait on: retrying would
+             * spin, so it is an I/O error (sys_errno 0). */
+            GW_RETURN(s, fail(io, &io->w.err, 0));
         } else if (errno == EINTR) {
             continue;
         } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -154,6 +158,15 @@ static gw_io_op *fd_flush(gw_writer *w)
     return gw_io_finished(&w->op, w, 0);
 }
 
+/* Puts back the flags GW_FDIO_NONBLOCK changed, once: they belong to the
+ * open file description, shared with every dup of the fd. */
+static void restore_flags(gw_fdio *io)
+{
+    if (io->saved_flags >= 0)
+        fcntl(io->fd, F_SETFL, io->saved_flags);
+    io->saved_flags = -1;
+}
+
 static gw_io_op *fd_close(gw_writer *w)
 {
     gw_fdio *io = GW__CONTAINER_OF(w, gw_fdio, w);
@@ -163,6 +176,7 @@ static gw_io_op *fd_close(gw_writer *w)
         if (shutdown(io->fd, SHUT_WR) != 0 && errno != ENOTCONN)
             op->ret = fail(io, &w->err, errno);
     } else if (io->flags & GW_FDIO_OWN) {
+        restore_flags(io);
         gw_exec_forget_fd(io->fd);
         close(io->fd);
         io->fd = -1;
@@ -200,8 +214,7 @@ void gw_fdio_fini(gw_fdio *io)
 {
     if (io->fd < 0)
         return;
-    if (io->saved_flags >= 0)
-        fcntl(io->fd, F_SETFL, io->saved_flags);
+    restore_flags(io);
     if (io->flags & GW_FDIO_OWN) {
         gw_exec_forget_fd(io->fd);
         close(io->fd);

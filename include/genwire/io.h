@@ -243,15 +243,18 @@ gw_io_op *gw_flush_or_close(gw_writer *w, int close);
 
 /* gw_fdio_init flags. */
 #define GW_FDIO_OWN      1u /* gw_fdio_fini closes the fd */
-#define GW_FDIO_NONBLOCK 2u /* set O_NONBLOCK now, restore the old flags in gw_fdio_fini */
+#define GW_FDIO_NONBLOCK 2u /* set O_NONBLOCK now, restore the old flags in gw_fdio_fini (or in
+                               gw_close, if that closes the fd first) */
 
 /*
  * A file descriptor as both an AsyncRead (io->r) and an AsyncWrite (io->w).
  * EAGAIN becomes a wait on the fd, EINTR is retried, a write to a closed
  * pipe or socket is GW_EPIPE (SIGPIPE never reaches the process), a reset
  * connection is GW_ECONNRESET, distinct from a clean end of stream.  Other
- * failures are GW_EIO with the errno in io->sys_errno.  close() shuts a
- * socket down for writing; for other fds it closes the fd if owned.
+ * failures are GW_EIO with the errno in io->sys_errno (0 when write()
+ * accepted no bytes without an error, which would otherwise spin).  close()
+ * shuts a socket down for writing; for other fds, if owned, it restores the
+ * flags GW_FDIO_NONBLOCK changed and closes the fd.
  */
 typedef struct gw_fdio {
     gw_reader r;     /* the read side */
