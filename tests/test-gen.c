@@ -351,6 +351,76 @@ static void test_errors(void **state)
     assert_string_equal(gw_errname(-12345), "GW_EUNKNOWN");
 }
 
+/* ---- what the macros evaluate, and when ------------------------------------ */
+
+/* A parent whose child argument and whose prologue are counted: each
+ * argument of a macro is evaluated once, and the code before GW_BEGIN runs
+ * on every resume (gen.h says both). */
+typedef struct counted {
+    GW_FRAME(uint64_t);
+    sub_gen sub;        /* the child */
+    unsigned child_evals; /* how many times the child expression ran */
+    unsigned prologues;   /* how many times the code before GW_BEGIN ran */
+    unsigned yields;      /* how many values the child's yield argument computed */
+    uint64_t ret;
+} counted;
+
+static sub_gen *child_of(counted *s)
+{
+    s->child_evals++;
+    return &s->sub;
+}
+
+static uint64_t counted_value(counted *s, uint64_t v)
+{
+    s->yields++;
+    return v;
+}
+
+GW_GENERATOR(counted, NULL);
+GW_BODY(counted, s)
+{
+    s->prologues++;
+    GW_BEGIN(s);
+    sub_gen_init(&s->sub, 3);
+    GW_YIELD_FROM(s, child_of(s));
+    GW_YIELD(s, counted_value(s, 9));
+    GW_RETURN(s, s->sub.ret);
+    GW_END(s);
+}
+
+static counted *frame_evals(counted *c, unsigned *n)
+{
+    ++*n;
+    return c;
+}
+
+static void test_macro_arguments_once(void **state)
+{
+    counted c;
+    uint64_t v, *slot = &v;
+    unsigned frames = 0, k = 0;
+    gw_stack st;
+
+    (void)state;
+    GW_INIT(&c, counted);
+    c.child_evals = c.prologues = c.yields = 0;
+    GW_START(&st, frame_evals(&c, &frames), slot++);
+    assert_int_equal(frames, 1);
+    assert_ptr_equal(slot, &v + 1); /* the slot argument too */
+    while (gw_next(&st) == GW_YIELDED)
+        k++;
+    assert_int_equal(k, 4); /* 0 1 2 from the child, then 9 */
+    assert_int_equal(v, 9);
+    assert_int_equal(c.ret, 1);
+    assert_int_equal(c.child_evals, 1);
+    assert_int_equal(c.yields, 1);
+    /* Entered at the start and after each of the 4 yields; the child's
+     * resumes go straight to the child (O(1)), except the one after which
+     * it finished, which the driver hands back to the parent. */
+    assert_int_equal(c.prologues, 3);
+}
+
 /* ---- the explicit stack for nested grammars ----------------------------- */
 
 /* One open aggregate of a RESP-like grammar: its type and what is left. */
@@ -439,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_backtrace),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_nest),
+        cmocka_unit_test(test_macro_arguments_once),
     };
 
     return cmocka_run_group_tests_name("gen", tests, NULL, NULL);

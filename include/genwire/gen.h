@@ -30,18 +30,26 @@
  * style):
  *   1. Locals of the body function do not survive a suspension: keep state
  *      in the frame (`s->i`, not `int i`).
- *   2. At most one GW_YIELD / GW_YIELD_FROM per source line (the line number
+ *   2. Code before GW_BEGIN runs on every resume, not once: the body
+ *      function is entered afresh each time and jumps to its resume point
+ *      from GW_BEGIN.  Put there only what may run again, such as locals
+ *      recomputed from the frame (`gw_bufreader *b = s->obj;`); anything to
+ *      do once goes after GW_BEGIN.
+ *   3. At most one GW_YIELD / GW_YIELD_FROM per source line (the line number
  *      is the resume point; the compiler rejects a duplicate).
- *   3. No `switch` statement of your own may contain a GW_YIELD or
+ *   4. No `switch` statement of your own may contain a GW_YIELD or
  *      GW_YIELD_FROM: its case labels would capture the resume points.
- *   4. The `child` argument of GW_YIELD_FROM is evaluated more than once:
- *      pass a frame address such as `&s->sub` or a stored pointer `s->op`.
- *   5. A frame must not move in memory while it is suspended.
+ *   5. `s` is the body's frame name (the GW_BODY parameter) and is used
+ *      many times; every other argument of these macros and of the helpers
+ *      built on them (GW_AWAIT, GW_FILL, GW_NEED in io.h) is evaluated
+ *      exactly once, before the macro can suspend.
+ *   6. A frame must not move in memory while it is suspended.
  */
 #ifndef GENWIRE_GEN_H
 #define GENWIRE_GEN_H
 
 #include <stddef.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -171,13 +179,16 @@ enum gw_next_result {
  * pointer) until it finishes; every value it yields goes to the driver.
  * Afterwards child->ret holds its return value.  The child runs at once, in
  * the caller's C call, so a child that never yields costs one direct call and
- * never reaches the driver.  May suspend (as often as the child does).
+ * never reaches the driver.  `child` is evaluated once; the compiler checks,
+ * without evaluating anything, that the child yields the caller's value type.
+ * May suspend (as often as the child does).
  */
 #define GW_YIELD_FROM(s, child)                                                                    \
     do {                                                                                           \
-        (child)->_out = (s)->_out;                                                                 \
+        (void)sizeof((child)->_out == (s)->_out); /* same value type: not evaluated */            \
         gw__self->_pc = __LINE__;                                                                  \
-        if (gw__call(gw__st, gw__self, &(child)->_gw) != GW__DONE)                                 \
+        if (gw__call(gw__st, gw__self, gw__with_out(&(child)->_gw, (void *)(s)->_out)) !=          \
+            GW__DONE)                                                                              \
             return GW__YIELD;                                                                      \
         goto GW__CAT(gw__resumed_, __LINE__);                                                      \
     case __LINE__:                                                                                 \
@@ -187,9 +198,28 @@ enum gw_next_result {
 /*
  * GW_START(st, frame, slot): makes the initialised generator `frame` the root
  * of driver `st`; each yielded value will be stored in *slot, whose type must
- * be the frame's value type.  Does not run the generator.
+ * be the frame's value type (checked by the compiler).  Does not run the
+ * generator.  Each argument is evaluated once.
  */
-#define GW_START(st, frame, slot) ((frame)->_out = (slot), gw_stack_start((st), &(frame)->_gw))
+#define GW_START(st, frame, slot)                                                                  \
+    ((void)sizeof((frame)->_out == (slot)),                                                        \
+     gw_stack_start((st), gw__with_out(&(frame)->_gw, (void *)(slot))))
+
+/* Internal: the layout GW_FRAME gives every frame, whatever its value type
+ * (genwire assumes, as POSIX platforms give, that object pointers of every
+ * type share one representation). */
+struct gw__frame_layout {
+    gw_frame _gw;
+    void *_out;
+};
+
+/* Internal: sets the driver's slot of frame f (its `_out`) and returns f, so
+ * that the macros above evaluate their frame argument once. */
+static inline gw_frame *gw__with_out(gw_frame *f, void *slot)
+{
+    memcpy((char *)f + offsetof(struct gw__frame_layout, _out), &slot, sizeof(slot));
+    return f;
+}
 
 /* Internal: used by GW_INIT. */
 static inline void gw__frame_init(gw_frame *f, gw_resume_fn resume, const gw_gen_type *type)
