@@ -990,6 +990,56 @@ static void test_round_trip_pipe(void **state)
     free(out);
 }
 
+/* The pure core of a chunk-size line: the same answers as the decoder, every
+ * proper prefix of a line incomplete, and the index of a bad byte. */
+static void test_size_line_core(void **state)
+{
+    static const struct {
+        const char *in;
+        size_t max;
+        ptrdiff_t ret;
+        uint64_t size;
+        size_t bad;
+    } v[] = {
+        {"5\r\n", 0, 3, 5, 0},
+        {"0\r\n", 0, 3, 0, 0},
+        {"00\r\nT: v\r\n", 0, 4, 0, 0},
+        {"1a;x=\"y\\\"\" ; b\r\nDATA", 0, 16, 26, 0},
+        {"FFFFFFFFFFFFFFFF\r\n", 0, 18, UINT64_MAX, 0},
+        {"FFFFFFFFFFFFFFFF0\r\n", 0, GW_ECHUNK_SIZE, 0, 16},
+        {"g\r\n", 0, GW_ECHUNK_SIZE, 0, 0},
+        {"5\n", 0, GW_ECHUNK_CRLF, 0, 1},
+        {"5\rx", 0, GW_ECHUNK_CRLF, 0, 2},
+        {"5;a=\x01\r\n", 0, GW_ECHUNK_EXT, 0, 4},
+        {"5;abcdef\r\n", 4, GW_ECHUNK_EXT, 0, 4},
+        {"5;abc\r\n", 5, 7, 5, 0},
+    };
+    size_t i, k;
+
+    (void)state;
+    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        size_t len = strlen(v[i].in), bad = 99;
+        uint64_t size = 12345;
+        ptrdiff_t r = gw_chunk_size_parse(v[i].in, len, v[i].max, &size, &bad);
+
+        assert_int_equal(r, v[i].ret);
+        if (r > 0) {
+            assert_int_equal(size, v[i].size);
+            for (k = 0; k < (size_t)r; k++) {
+                size = 12345;
+                assert_int_equal(gw_chunk_size_parse(v[i].in, k, v[i].max, &size, NULL),
+                                 GW_INCOMPLETE);
+                assert_int_equal(size, 12345); /* written only on success */
+            }
+        } else {
+            assert_int_equal(bad, v[i].bad);
+            for (k = 0; k <= v[i].bad; k++)
+                assert_int_equal(gw_chunk_size_parse(v[i].in, k, v[i].max, &size, NULL),
+                                 GW_INCOMPLETE);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest chunked[] = {
@@ -1006,6 +1056,7 @@ int main(void)
         cmocka_unit_test(test_error_after_data), cmocka_unit_test(test_source_error),
         cmocka_unit_test(test_reader_cancel_sticks), cmocka_unit_test(test_writer_cancel_sticks),
         cmocka_unit_test(test_writer_failed_init_sticks), cmocka_unit_test(test_unlimited),
+        cmocka_unit_test(test_size_line_core),
         cmocka_unit_test(test_encode_exact),   cmocka_unit_test(test_encode_errors),
         cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_round_trip_pipe),
     };

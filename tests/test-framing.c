@@ -540,6 +540,53 @@ static void test_reader_cancel_sticks(void **state)
     assert_true(suspended > 500);
 }
 
+/* The pure header core: lengths, incomplete prefixes, errors with the
+ * index of the bad byte, the same answer however much has arrived. */
+static void test_header_core(void **state)
+{
+    static const struct {
+        gw_frame_format fmt;
+        const char *in;
+        size_t len;
+        int ret;
+        uint64_t plen;
+        size_t bad;
+    } v[] = {
+        {GW_FRAME_NETSTRING, "12:abc", 6, 3, 12, 0},
+        {GW_FRAME_NETSTRING, "0:,", 3, 2, 0, 0},
+        {GW_FRAME_NETSTRING, "18446744073709551615:", 21, 21, UINT64_MAX, 0},
+        {GW_FRAME_NETSTRING, "18446744073709551616:", 21, GW_ERECORD_TOO_LARGE, 0, 0},
+        {GW_FRAME_NETSTRING, "012:", 4, GW_ENETSTRING, 0, 1},
+        {GW_FRAME_NETSTRING, "100000000000000000000:", 22, GW_ENETSTRING, 0, 20},
+        {GW_FRAME_NETSTRING, "1x:", 3, GW_ENETSTRING, 0, 1},
+        {GW_FRAME_NETSTRING, ":", 1, GW_ENETSTRING, 0, 0},
+        {GW_FRAME_VARINT, "\xac\x02", 2, 2, 300, 0},
+        {GW_FRAME_VARINT, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 10, 10, UINT64_MAX, 0},
+        {GW_FRAME_VARINT, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02", 10, GW_EVARINT, 0, 9},
+        {GW_FRAME_U32BE, "\0\0\1\0", 4, 4, 256, 0},
+        {GW_FRAME_U16LE, "\1\2", 2, 2, 0x201, 0},
+        {GW_FRAME_U64BE, "\0\0\0\0\0\0\0\7", 8, 8, 7, 0},
+        {GW_FRAME_LINES, "abc\n", 4, GW_EINVAL, 0, 0},
+    };
+    size_t i, k;
+
+    (void)state;
+    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        uint64_t plen = 77;
+        size_t bad = 99;
+        int r = gw_frame_header_parse(v[i].fmt, v[i].in, v[i].len, &plen, &bad);
+
+        assert_int_equal(r, v[i].ret);
+        if (r > 0) {
+            assert_int_equal(plen, v[i].plen);
+            for (k = 0; k < (size_t)r; k++)
+                assert_int_equal(gw_frame_header_parse(v[i].fmt, v[i].in, k, &plen, NULL), 0);
+        } else {
+            assert_int_equal(bad, v[i].bad);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -558,6 +605,7 @@ int main(void)
         cmocka_unit_test(test_zero_means_default),
         cmocka_unit_test(test_next_n_is_length),
         cmocka_unit_test(test_reader_cancel_sticks),
+        cmocka_unit_test(test_header_core),
     };
 
     return cmocka_run_group_tests_name("framing", tests, NULL, NULL);

@@ -168,6 +168,7 @@ typedef struct gw_decrypt {
     size_t _ccap;        /* its capacity */
     size_t _cgot;        /* ciphertext bytes gathered */
     int _gather;         /* a message larger than the bufreader is being gathered */
+    int _need_err;       /* gw_bufreader_need's verdict when the input ran short */
     uint8_t *_pbuf;      /* plaintext that did not fit the caller's buffer */
     size_t _pcap;        /* its capacity */
     size_t _ppos, _pend; /* the undelivered plaintext is _pbuf[_ppos.._pend) */

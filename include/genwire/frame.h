@@ -189,7 +189,7 @@ static inline int gw_record_try_next(gw_record_reader *rr)
         n = b->end - b->pos;
         if (n < 4)
             goto general;
-        plen = (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3];
+        plen = gw_load_u32be(p);
         h = 4;
     } else {
         goto general;
@@ -280,7 +280,7 @@ static inline int gw_record_scan_next(const gw_record_reader *rr, gw_record_scan
     if (sc->_fast == GW__RECORD_FAST_U32BE) {
         if (n < 4)
             return 0;
-        plen = (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3];
+        plen = gw_load_u32be(p);
         h = 4;
     } else if (sc->_fast == GW__RECORD_FAST_VARINT) {
         if (n < 1 || p[0] >= 0x80)
@@ -357,6 +357,20 @@ typedef struct gw_chunked_limits {
     size_t max_trailer; /* bytes of the trailer field lines, their CRLFs included and the
                            final empty line not (GW_ETRAILER) */
 } gw_chunked_limits;
+
+/*
+ * gw_chunk_size_parse: the pure core of a chunk-size line, for use without a
+ * reader: parses "chunk-size [ chunk-ext ] CRLF" at the start of the len
+ * bytes at buf, by the rules of the decoder below, with at most max_line
+ * bytes before the CRLF (0: GW_CHUNKED_DEFAULT_MAX_LINE).  Returns the
+ * line's length with its CRLF (> 0) and *size the chunk size (0: the
+ * last-chunk, trailers follow); GW_INCOMPLETE (0) if the bytes are a valid
+ * start of a line; or a negative error (GW_ECHUNK_SIZE, GW_ECHUNK_EXT,
+ * GW_ECHUNK_CRLF), with *bad (if not NULL) the index of the byte that broke
+ * the rule.  Never suspends, never allocates.
+ */
+ptrdiff_t gw_chunk_size_parse(const void *buf, size_t len, size_t max_line, uint64_t *size,
+                              size_t *bad);
 
 /*
  * The chunked decoder: an AsyncRead (c->r) of the decoded body, reading the

@@ -39,25 +39,22 @@ typedef struct dec_secret {
     uint8_t key[GW_KEY_BYTES];                      /* wiped once the header is read */
 } dec_secret;
 
-static uint32_t load_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
-/* Records the sticky error and returns it. */
+/* Makes err the layer's sticky error (unless one is set), found at input
+ * offset off; returns the sticky error. */
 static int fail(gw_decrypt *d, int err, uint64_t off)
 {
-    d->r.err = err;
-    d->r.err_off = off;
-    return err;
+    return gw_reader_fail(&d->r, err, off);
 }
 
-/* The input ran short of a unit starting at `off`: the bufreader's own
- * error if it has one, else end of input inside the unit. */
+/* The input ran short of a unit starting at `off` (gw_bufreader_need left
+ * its verdict in d->_need_err): an error of the input, with the offset it
+ * reached, or else end of input inside the unit, at the unit's start. */
 static int short_input(gw_decrypt *d, uint64_t off)
 {
-    if (d->_src->r.err != 0)
-        return fail(d, d->_src->r.err, gw_bufreader_offset(d->_src));
+    int err = d->_need_err;
+
+    if (err != 0 && err != GW_ETRUNCATED)
+        return fail(d, err, gw_bufreader_offset(d->_src));
     return fail(d, GW_ETRUNCATED, off);
 }
 
@@ -130,18 +127,18 @@ static void dec_cleanup(gw_frame *f)
 }
 
 /*
- * DEC_NEED(s, b, k): makes sure k bytes are buffered, or that no more will
- * come (end of input, or an error of the input).  A read that already holds
- * its min bytes (min 0 included) does not wait for them: it returns what it
- * has, and the next read starts again where this one stopped.  Inside the
- * read loop only (it breaks out of it); one per line (it may suspend).
+ * DEC_NEED(s, d, b, k): makes sure k bytes are buffered, or that no more
+ * will come (gw_bufreader_need: end of input, or an error of the input, its
+ * verdict in d->_need_err).  A read that already holds its min bytes (min 0
+ * included) does not wait for them: it returns what it has, and the next
+ * read starts again where this one stopped.  Inside the read loop only (it
+ * breaks out of it); one per line (it may suspend).
  */
-#define DEC_NEED(s, b, k)                                                                          \
-    if (gw_bufreader_avail(b) < (k) && !gw_bufreader_eof(b) && (b)->r.err == 0) {                  \
-        if ((s)->n >= (s)->min)                                                                    \
-            break;                                                                                 \
-        GW_AWAIT(s, sub, gw_bufreader_fill((b), (k)));                                             \
-    }
+#define DEC_NEED(s, d, b, k)                                                                       \
+    if (gw_bufreader_avail(b) < (k) && (s)->n >= (s)->min && !gw_bufreader_eof(b) &&              \
+        (b)->r.err == 0)                                                                           \
+        break;                                                                                     \
+    GW_NEED(s, sub, b, k, &(d)->_need_err, NULL)
 
 typedef gw_io_op dec_read;
 GW_GENERATOR(dec_read, dec_cleanup);
@@ -171,11 +168,11 @@ GW_BODY(dec_read, s)
 
         /* After the final message the input must end. */
         if (d->_final) {
-            DEC_NEED(s, b, 1);
+            DEC_NEED(s, d, b, 1);
             if (gw_bufreader_avail(b) > 0)
                 GW_RETURN(s, fail(d, GW_ECRYPT_AFTER_FINAL, gw_bufreader_offset(b)));
-            if (b->r.err != 0)
-                GW_RETURN(s, fail(d, b->r.err, gw_bufreader_offset(b)));
+            if (d->_need_err != 0)
+                GW_RETURN(s, fail(d, d->_need_err, gw_bufreader_offset(b)));
             d->r.eof = 1;
             break;
         }
@@ -183,7 +180,7 @@ GW_BODY(dec_read, s)
         /* The header, once. */
         if (!d->_header_in) {
             d->_msg_off = gw_bufreader_offset(b);
-            DEC_NEED(s, b, GW_CRYPT_HEADER_BYTES);
+            DEC_NEED(s, d, b, GW_CRYPT_HEADER_BYTES);
             if (gw_bufreader_avail(b) < GW_CRYPT_HEADER_BYTES)
                 GW_RETURN(s, short_input(d, d->_msg_off));
             if (crypto_secretstream_xchacha20poly1305_init_pull(&sec->st, gw_bufreader_peek(b),
@@ -198,16 +195,16 @@ GW_BODY(dec_read, s)
         if (!d->_gather) {
             /* A message: the length prefix, checked before anything else. */
             d->_msg_off = gw_bufreader_offset(b);
-            DEC_NEED(s, b, GW_CRYPT_PREFIX_BYTES);
+            DEC_NEED(s, d, b, GW_CRYPT_PREFIX_BYTES);
             if (gw_bufreader_avail(b) < GW_CRYPT_PREFIX_BYTES)
                 GW_RETURN(s, short_input(d, d->_msg_off));
-            d->_clen = load_be32(gw_bufreader_peek(b));
+            d->_clen = gw_load_u32be(gw_bufreader_peek(b));
             if (d->_clen < GW_CRYPT_ABYTES || d->_clen - GW_CRYPT_ABYTES > d->_max)
                 GW_RETURN(s, fail(d, GW_ECRYPT_LENGTH, d->_msg_off));
 
             if (GW_CRYPT_PREFIX_BYTES + d->_clen <= b->cap) {
                 /* It fits the bufreader: decrypt it where it lies. */
-                DEC_NEED(s, b, GW_CRYPT_PREFIX_BYTES + d->_clen);
+                DEC_NEED(s, d, b, GW_CRYPT_PREFIX_BYTES + d->_clen);
                 if (gw_bufreader_avail(b) < GW_CRYPT_PREFIX_BYTES + d->_clen)
                     GW_RETURN(s, short_input(d, d->_msg_off));
                 if (open_message(d, s, gw_bufreader_peek(b) + GW_CRYPT_PREFIX_BYTES) != 0)
@@ -222,7 +219,7 @@ GW_BODY(dec_read, s)
             d->_gather = 1;
         }
 
-        DEC_NEED(s, b, 1);
+        DEC_NEED(s, d, b, 1);
         take = gw_bufreader_avail(b);
         if (take == 0)
             GW_RETURN(s, short_input(d, d->_msg_off));

@@ -23,14 +23,6 @@ typedef struct enc_secret {
     crypto_secretstream_xchacha20poly1305_state st; /* the push state */
 } enc_secret;
 
-static void store_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 /*
  * Seals len (<= message size) bytes at m as one message with `tag` into
  * e->_out, after the header if that has not gone out yet, and sets
@@ -42,7 +34,7 @@ static void seal(gw_encrypt *e, const uint8_t *m, size_t len, int tag)
     uint8_t *o = e->_out + GW_CRYPT_HEADER_BYTES;
     size_t clen = len + GW_CRYPT_ABYTES;
 
-    store_be32(o, (uint32_t)clen);
+    gw_store_u32be(o, (uint32_t)clen);
     crypto_secretstream_xchacha20poly1305_push(&sec->st, o + GW_CRYPT_PREFIX_BYTES, NULL, m, len,
                                                NULL, 0, (unsigned char)tag);
     e->_out_start = e->_header_out ? GW_CRYPT_HEADER_BYTES : 0;
@@ -51,26 +43,12 @@ static void seal(gw_encrypt *e, const uint8_t *m, size_t len, int tag)
     e->messages++;
 }
 
-/* Makes err the layer's sticky error; returns it. */
-static int fail(gw_encrypt *e, int err)
-{
-    e->w.err = err;
-    return err;
-}
-
-/* A write or flush abandoned mid-way (its task cancelled): a message may be
- * half written below, so the stream cannot go on; a later close must not
- * end it as if it were whole. */
-static void enc_cleanup(gw_frame *f)
-{
-    gw_encrypt *e = ((gw_io_op *)(void *)f)->obj;
-
-    if (e->w.err == 0)
-        e->w.err = GW_ECANCELLED;
-}
-
+/* Both operations live in e->w.op.  One abandoned mid-way (its task
+ * cancelled) may leave a message half written below, so its cleanup,
+ * gw_writer_cancelled, makes GW_ECANCELLED sticky: a later close must not
+ * end the torn stream as if it were whole. */
 typedef gw_io_op enc_write;
-GW_GENERATOR(enc_write, enc_cleanup);
+GW_GENERATOR(enc_write, gw_writer_cancelled);
 GW_BODY(enc_write, s)
 {
     gw_encrypt *e = s->obj;
@@ -98,7 +76,7 @@ GW_BODY(enc_write, s)
         }
         GW_AWAIT(s, sub, gw_write(e->_dst, e->_out + e->_out_start, e->_out_len));
         if (s->sub->ret < 0)
-            GW_RETURN(s, fail(e, s->sub->ret));
+            GW_RETURN(s, gw_writer_fail(&e->w, s->sub->ret));
     }
     GW_RETURN(s, 0);
     GW_END(s);
@@ -108,7 +86,7 @@ GW_BODY(enc_write, s)
  * when nothing is, if e->_force), then flush dst, or close it when op->min
  * is set. */
 typedef gw_io_op enc_flush;
-GW_GENERATOR(enc_flush, enc_cleanup);
+GW_GENERATOR(enc_flush, gw_writer_cancelled);
 GW_BODY(enc_flush, s)
 {
     gw_encrypt *e = s->obj;
@@ -125,24 +103,12 @@ GW_BODY(enc_flush, s)
         }
         GW_AWAIT(s, sub, gw_write(e->_dst, e->_out + e->_out_start, e->_out_len));
         if (s->sub->ret < 0)
-            GW_RETURN(s, fail(e, s->sub->ret));
+            GW_RETURN(s, gw_writer_fail(&e->w, s->sub->ret));
     }
-    if (s->min)
-        GW_AWAIT(s, sub, gw_close(e->_dst));
-    else
-        GW_AWAIT(s, sub, gw_flush(e->_dst));
+    GW_AWAIT(s, sub, gw_flush_or_close(e->_dst, s->min != 0));
     if (s->sub->ret < 0)
-        GW_RETURN(s, fail(e, s->sub->ret));
+        GW_RETURN(s, gw_writer_fail(&e->w, s->sub->ret));
     GW_RETURN(s, 0);
-    GW_END(s);
-}
-
-/* An operation that finishes at once with the result set in op->ret. */
-typedef gw_io_op enc_done;
-GW_GENERATOR(enc_done, NULL);
-GW_BODY(enc_done, s)
-{
-    GW_BEGIN(s);
     GW_END(s);
 }
 
@@ -175,13 +141,8 @@ static gw_io_op *enc_close_start(gw_writer *w)
  * gw_flush makes on every writer. */
 static gw_io_op *tagged_flush(gw_encrypt *e, int tag)
 {
-    gw_io_op *op;
-
-    if (e->w.err != 0 || e->w.closed) {
-        op = GW__IO_START(&e->w.op, enc_done, e);
-        op->ret = e->w.err != 0 ? e->w.err : GW_ECLOSED;
-        return op;
-    }
+    if (e->w.err != 0 || e->w.closed)
+        return gw_io_finished(&e->w.op, e, e->w.err != 0 ? e->w.err : GW_ECLOSED);
     return start_flush(e, tag, 1, 0);
 }
 
@@ -205,24 +166,24 @@ int gw_encrypt_init(gw_encrypt *e, gw_writer *dst, const gw_key *key, const gw_c
     memset(e, 0, sizeof(*e));
     gw_writer_init(&e->w, &encrypt_ops);
     if (dst == NULL || key == NULL)
-        return fail(e, GW_EINVAL);
+        return gw_writer_fail(&e->w, GW_EINVAL);
     e->_msize =
         opt != NULL && opt->message_size != 0 ? opt->message_size : GW_CRYPT_DEFAULT_MESSAGE;
     if (e->_msize > GW_CRYPT_MAX_MESSAGE)
-        return fail(e, GW_EINVAL);
+        return gw_writer_fail(&e->w, GW_EINVAL);
     if (sodium_init() < 0)
-        return fail(e, GW_ELIBRARY);
+        return gw_writer_fail(&e->w, GW_ELIBRARY);
     if ((sec = gw_malloc(sizeof(*sec))) == NULL)
-        return fail(e, GW_ENOMEM);
+        return gw_writer_fail(&e->w, GW_ENOMEM);
     e->_secret = sec;
     e->_pbuf = gw_malloc(e->_msize);
     e->_out =
         gw_malloc(GW_CRYPT_HEADER_BYTES + GW_CRYPT_PREFIX_BYTES + GW_CRYPT_ABYTES + e->_msize);
     if (e->_pbuf == NULL || e->_out == NULL)
-        return fail(e, GW_ENOMEM);
+        return gw_writer_fail(&e->w, GW_ENOMEM);
     /* The header waits at the front of _out for the first write. */
     if (crypto_secretstream_xchacha20poly1305_init_push(&sec->st, e->_out, gw__key_bytes(key)) != 0)
-        return fail(e, GW_ELIBRARY);
+        return gw_writer_fail(&e->w, GW_ELIBRARY);
     e->_dst = dst;
     return 0;
 }

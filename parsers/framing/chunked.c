@@ -119,14 +119,11 @@ static size_t ck_span(const uint8_t *p, size_t n, unsigned cls)
  */
 static size_t ck_simple_size(gw_chunked_reader *c, const uint8_t *q, size_t n)
 {
-    uint64_t v = 0;
-    size_t k = 0;
+    uint64_t v;
+    size_t k = gw_digits(q, n < 17 ? n : 17, 16);
 
-    while (k < n && k < 16 && CK_IS(q[k], CK_HEX)) {
-        v = v << 4 | ck_hexval(q[k]);
-        k++;
-    }
-    if (k == 0 || k > c->lim.max_line || n - k < 2 || q[k] != '\r' || q[k + 1] != '\n')
+    if (k == 0 || k > 16 || k > c->lim.max_line || n - k < 2 || q[k] != '\r' ||
+        q[k + 1] != '\n' || gw_parse_u64(q, k, 16, UINT64_MAX, &v) != 0)
         return 0;
     c->left = v;
     c->ndigits = (unsigned)k;
@@ -141,11 +138,12 @@ static int ck_lf_state(int st)
 
 /*
  * Runs the framing machine over p[0..avail) from c->state until it reaches
- * CK_DATA or CK_DONE, runs out of bytes, or finds an error.  Sets *used to
- * the bytes accepted (a bad byte is not among them).  Returns 0 or a
- * negative error.  Never suspends.
+ * CK_DATA or CK_DONE (or, if line_only, the end of a chunk-size line), runs
+ * out of bytes, or finds an error.  Sets *used to the bytes accepted (a bad
+ * byte is not among them).  Returns 0 or a negative error.  Never suspends.
  */
-static int ck_frame(gw_chunked_reader *c, const uint8_t *p, size_t avail, size_t *used)
+static int ck_frame(gw_chunked_reader *c, const uint8_t *p, size_t avail, size_t *used,
+                    int line_only)
 {
     int st = c->state;
     int err = 0;
@@ -171,6 +169,8 @@ static int ck_frame(gw_chunked_reader *c, const uint8_t *p, size_t avail, size_t
             }
             c->trailer_len = 0;
             st = CK_TR_LINE;
+            if (line_only)
+                break;
             continue;
         }
 
@@ -376,12 +376,37 @@ static int ck_frame(gw_chunked_reader *c, const uint8_t *p, size_t avail, size_t
             break;
         }
         i++;
-        if (st == CK_DATA || st == CK_DONE)
+        if (st == CK_DATA || st == CK_DONE || (line_only && st == CK_TR_LINE))
             break;
     }
     c->state = st;
     *used = i;
     return err;
+}
+
+ptrdiff_t gw_chunk_size_parse(const void *buf, size_t len, size_t max_line, uint64_t *size,
+                              size_t *bad)
+{
+    gw_chunked_reader c;
+    size_t used;
+    int rc;
+
+    /* The decoder's own machine, run from a fresh state over these bytes
+     * only, stopping at the end of the line. */
+    memset(&c, 0, sizeof(c));
+    c.lim.max_line = max_line != 0 ? max_line : GW_CHUNKED_DEFAULT_MAX_LINE;
+    c.lim.max_trailer = GW_CHUNKED_DEFAULT_MAX_TRAILER;
+    c.state = CK_SIZE0;
+    rc = ck_frame(&c, buf, len, &used, 1);
+    if (rc < 0) {
+        if (bad != NULL)
+            *bad = used;
+        return rc;
+    }
+    if (c.state != CK_DATA && c.state != CK_TR_LINE)
+        return GW_INCOMPLETE;
+    *size = c.left;
+    return (ptrdiff_t)used;
 }
 
 /*
@@ -416,7 +441,7 @@ static int ck_scan(gw_chunked_reader *c, uint8_t *out, size_t cap, size_t *n)
         }
         if (c->state == CK_DONE || avail == 0)
             return 0;
-        rc = ck_frame(c, gw_bufreader_peek(b), avail, &take);
+        rc = ck_frame(c, gw_bufreader_peek(b), avail, &take, 0);
         gw_bufreader_consume(b, take);
         if (rc < 0) {
             c->r.err_off = gw_bufreader_offset(b);
@@ -425,25 +450,25 @@ static int ck_scan(gw_chunked_reader *c, uint8_t *out, size_t cap, size_t *n)
     }
 }
 
-/* Makes err the reader's sticky error, found at offset off; returns err. */
+/* Makes err the reader's sticky error (unless one is set), found at offset
+ * off; returns the sticky error. */
 static int ck_fail(gw_chunked_reader *c, int err, uint64_t off)
 {
-    c->r.err = err;
-    c->r.err_off = off;
-    return err;
+    return gw_reader_fail(&c->r, err, off);
 }
 
 /* A read abandoned mid-way (its task cancelled): the caller never saw the
- * bytes it had taken, so the body cannot go on. */
+ * bytes it had taken, so the body cannot go on.  The offset is where the
+ * decoder had got to in the coded input. */
 static void ck_read_cleanup(gw_frame *f)
 {
     gw_chunked_reader *c = ((gw_io_op *)(void *)f)->obj;
 
-    if (c->r.err == 0)
-        ck_fail(c, GW_ECANCELLED, gw_bufreader_offset(c->src));
+    ck_fail(c, GW_ECANCELLED, gw_bufreader_offset(c->src));
 }
 
-/* A read of the decoded body: op->buf, op->len (cap), op->min. */
+/* A read of the decoded body: op->buf, op->len (cap), op->min.  Whatever
+ * ends it, the bytes decoded so far are in op->n and counted in r.nread. */
 typedef gw_io_op ck_read;
 GW_GENERATOR(ck_read, ck_read_cleanup);
 GW_BODY(ck_read, s)
@@ -451,14 +476,13 @@ GW_BODY(ck_read, s)
     gw_chunked_reader *c = s->obj;
     gw_bufreader *b = c->src;
     size_t room;
-    int rc;
+    int rc = 0;
 
     GW_BEGIN(s);
     for (;;) {
-        rc = ck_scan(c, s->buf, s->len, &s->n);
-        if (rc < 0) {
-            c->r.nread += s->n;
-            GW_RETURN(s, ck_fail(c, rc, c->r.err_off));
+        if ((rc = ck_scan(c, s->buf, s->len, &s->n)) < 0) {
+            rc = ck_fail(c, rc, c->r.err_off);
+            break;
         }
         if (c->state == CK_DONE) {
             c->r.eof = 1;
@@ -480,34 +504,23 @@ GW_BODY(ck_read, s)
             c->left -= s->sub->n;
             if (c->left == 0)
                 c->state = CK_DATA_CR;
-            if (s->sub->ret < 0) {
-                c->r.nread += s->n;
-                GW_RETURN(s, ck_fail(c, s->sub->ret, gw_bufreader_offset(b)));
+            if (s->sub->ret < 0 || s->sub->n < s->sub->min) {
+                rc = ck_fail(c, s->sub->ret < 0 ? s->sub->ret : GW_ETRUNCATED,
+                             gw_bufreader_offset(b));
+                break;
             }
-            if (s->sub->n < s->sub->min) {
-                c->r.nread += s->n;
-                GW_RETURN(s, ck_fail(c, GW_ETRUNCATED, gw_bufreader_offset(b)));
-            }
-        } else {
-            if (gw_bufreader_eof(b)) {
-                /* Checked first: a bufreader over empty memory has no room
-                 * to fill. */
-                c->r.nread += s->n;
-                GW_RETURN(s, ck_fail(c, GW_ETRUNCATED, gw_bufreader_offset(b)));
-            }
-            GW_AWAIT(s, sub, gw_bufreader_fill(b, 1));
-            if (s->sub->ret < 0) {
-                c->r.nread += s->n;
-                GW_RETURN(s, ck_fail(c, s->sub->ret, gw_bufreader_offset(b)));
-            }
-            if (gw_bufreader_avail(b) == 0) {
-                c->r.nread += s->n;
-                GW_RETURN(s, ck_fail(c, GW_ETRUNCATED, gw_bufreader_offset(b)));
-            }
+            continue;
+        }
+        /* Framing or a small piece of data: more coded bytes, any number.
+         * Nothing buffered at end of input is a truncation here. */
+        GW_NEED(s, sub, b, 1, &c->r.err, &c->r.err_off);
+        if (gw_bufreader_avail(b) == 0) {
+            rc = ck_fail(c, GW_ETRUNCATED, gw_bufreader_offset(b));
+            break;
         }
     }
     c->r.nread += s->n;
-    GW_RETURN(s, 0);
+    GW_RETURN(s, rc);
     GW_END(s);
 }
 
@@ -566,26 +579,19 @@ static gw_io_op *ck_emit(gw_chunked_writer *c)
     return gw_write(c->dst, c->buf - hl, hl + c->len + 2);
 }
 
-/* Makes err the writer's sticky error; returns it. */
+/* Makes err the writer's sticky error (unless one is set); returns the
+ * sticky error. */
 static int ck_wfail(gw_chunked_writer *c, int err)
 {
-    c->w.err = err;
-    return err;
+    return gw_writer_fail(&c->w, err);
 }
 
-/* A write or flush abandoned mid-way (its task cancelled): a chunk may be
- * half written below, so a later close must not end the body as if it were
- * whole. */
-static void ck_write_cleanup(gw_frame *f)
-{
-    gw_chunked_writer *c = ((gw_io_op *)(void *)f)->obj;
-
-    if (c->w.err == 0)
-        ck_wfail(c, GW_ECANCELLED);
-}
-
+/* Both operations live in c->w.op.  One abandoned mid-way (its task
+ * cancelled) may leave a chunk half written below, so its cleanup,
+ * gw_writer_cancelled, makes GW_ECANCELLED sticky: a later close must not
+ * end the body as if it were whole. */
 typedef gw_io_op ck_write;
-GW_GENERATOR(ck_write, ck_write_cleanup);
+GW_GENERATOR(ck_write, gw_writer_cancelled);
 GW_BODY(ck_write, s)
 {
     gw_chunked_writer *c = s->obj;
@@ -629,7 +635,7 @@ GW_BODY(ck_write, s)
 
 /* Flush, and for close (op->min set) the last-chunk and a close of dst. */
 typedef gw_io_op ck_flush;
-GW_GENERATOR(ck_flush, ck_write_cleanup);
+GW_GENERATOR(ck_flush, gw_writer_cancelled);
 GW_BODY(ck_flush, s)
 {
     gw_chunked_writer *c = s->obj;
@@ -645,10 +651,8 @@ GW_BODY(ck_flush, s)
         GW_AWAIT(s, sub, gw_write(c->dst, "0\r\n\r\n", 5));
         if (s->sub->ret < 0)
             GW_RETURN(s, ck_wfail(c, s->sub->ret));
-        GW_AWAIT(s, sub, gw_close(c->dst));
-    } else {
-        GW_AWAIT(s, sub, gw_flush(c->dst));
     }
+    GW_AWAIT(s, sub, gw_flush_or_close(c->dst, s->min != 0));
     if (s->sub->ret < 0)
         GW_RETURN(s, ck_wfail(c, s->sub->ret));
     GW_RETURN(s, 0);

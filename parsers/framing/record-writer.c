@@ -89,8 +89,7 @@ static void record_write_cleanup(gw_frame *f)
 {
     gw_record_writer *rw = ((gw_io_op *)(void *)f)->obj;
 
-    if (rw->dst->w.err == 0)
-        rw->dst->w.err = GW_ECANCELLED;
+    gw_writer_fail(&rw->dst->w, GW_ECANCELLED);
 }
 
 /* Slow path: header, payload and trailer through gw_write.  `min` holds the
@@ -119,15 +118,6 @@ GW_BODY(record_write, s)
     GW_END(s);
 }
 
-/* An operation that has already finished with op->ret. */
-typedef gw_io_op record_done;
-GW_GENERATOR(record_done, NULL);
-GW_BODY(record_done, s)
-{
-    GW_BEGIN(s);
-    GW_END(s);
-}
-
 gw_io_op *gw_record_write(gw_record_writer *rw, const void *data, size_t len)
 {
     int h = make_header(rw, data, len, rw->hdr);
@@ -135,11 +125,8 @@ gw_io_op *gw_record_write(gw_record_writer *rw, const void *data, size_t len)
     gw_io_op *op;
     uint8_t *p;
 
-    if (h < 0) {
-        op = GW__IO_START(&rw->op, record_done, rw);
-        op->ret = h;
-        return op;
-    }
+    if (h < 0)
+        return gw_io_finished(&rw->op, rw, h);
     rw->hlen = (size_t)h;
     p = rw->dst->w.err == 0 && !rw->dst->w.closed
             ? gw_bufwriter_reserve(rw->dst, (size_t)h + len + t)
@@ -152,7 +139,7 @@ gw_io_op *gw_record_write(gw_record_writer *rw, const void *data, size_t len)
         if (t)
             p[h + len] = (uint8_t)trailer(rw->fmt);
         gw_bufwriter_commit(rw->dst, (size_t)h + len + t);
-        op = GW__IO_START(&rw->op, record_done, rw);
+        op = gw_io_finished(&rw->op, rw, 0);
         op->n = len;
         return op;
     }

@@ -94,13 +94,12 @@ static void set_state(gw_record_reader *rr, int st)
     }
 }
 
-/* Sets the sticky error and returns it. */
+/* Makes err the sticky error (unless one is set), found at offset off, and
+ * returns the sticky error; the inline fast path stops applying. */
 static int fail(gw_record_reader *rr, int err, uint64_t off)
 {
-    rr->err = err;
-    rr->err_off = off;
     rr->_fast = 0;
-    return err;
+    return gw_error_set(&rr->err, &rr->err_off, err, off);
 }
 
 int gw_record_reader_init(gw_record_reader *rr, gw_bufreader *src, gw_frame_format fmt,
@@ -180,31 +179,33 @@ int gw_frame_header_parse(gw_frame_format fmt, const void *buf, size_t len, uint
         }
         return 0;
     case GW_FRAME_NETSTRING:
-        /* 1 to 20 digits, no leading zero but "0:", then ':'. */
-        for (i = 0; i < len; i++) {
-            if (p[i] >= '0' && p[i] <= '9') {
-                uint64_t d = (uint64_t)(p[i] - '0');
-                if (i == 20 || (i == 1 && p[0] == '0')) {
-                    at = i;
-                    rc = GW_ENETSTRING;
-                    goto bad;
-                }
-                if (v > (UINT64_MAX - d) / 10) {
-                    /* A 20-digit length past 2^64 - 1: larger than any limit. */
-                    rc = GW_ERECORD_TOO_LARGE;
-                    goto bad;
-                }
-                v = v * 10 + d;
-            } else if (p[i] == ':' && i > 0) {
-                *plen = v;
-                return (int)i + 1;
-            } else {
-                at = i;
-                rc = GW_ENETSTRING;
-                goto bad;
-            }
+        /* 1 to 20 digits, no leading zero but "0:", then ':'.  The checks
+         * go in stream order, so the answer does not depend on how much of
+         * the header has arrived. */
+        w = gw_digits(p, len < 21 ? len : 21, 10);
+        rc = GW_ENETSTRING;
+        if (w >= 2 && p[0] == '0') {
+            at = 1;
+            goto bad;
         }
-        return 0;
+        if (w >= 20 && gw_parse_u64(p, 20, 10, UINT64_MAX, &v) != 0) {
+            /* A 20-digit length past 2^64 - 1: larger than any limit. */
+            rc = GW_ERECORD_TOO_LARGE;
+            goto bad;
+        }
+        if (w > 20) {
+            at = 20;
+            goto bad;
+        }
+        if (w == len)
+            return 0;
+        if (w == 0 || p[w] != ':') {
+            at = w;
+            goto bad;
+        }
+        if (gw_parse_u64(p, w, 10, UINT64_MAX, plen) != 0)
+            goto bad;
+        return (int)w + 1;
     case GW_FRAME_LINES:
     case GW_FRAME_NFORMATS:
         break;
@@ -343,23 +344,33 @@ static void record_next_cleanup(gw_frame *f)
 {
     gw_record_reader *rr = ((gw_io_op *)(void *)f)->obj;
 
-    if (rr->err == 0)
-        fail(rr, GW_ECANCELLED, gw_bufreader_offset(rr->_src));
+    fail(rr, GW_ECANCELLED, gw_bufreader_offset(rr->_src));
 }
 
 /*
- * RR_FILL(s, rr, b, k): waits until k bytes are buffered or the input has
- * ended; an error of the input fails the reader at the offset it reached.
- * One per line (it may suspend).
+ * RR_NEED(s, rr, b, k): k bytes of a unit (a header, a record, a piece):
+ * gw_bufreader_need, whose verdict on a short input (truncated at the
+ * offset where the input ended, or the input's own error) is the reader's
+ * sticky error.  Afterwards fewer than k bytes are buffered only at a clean
+ * end with nothing buffered.  One per line (it may suspend).
  */
-#define RR_FILL(s, rr, b, k)                                                                       \
+#define RR_NEED(s, rr, b, k)                                                                       \
     do {                                                                                           \
-        if (gw_bufreader_avail(b) < (k)) {                                                         \
-            GW_AWAIT(s, sub, gw_bufreader_fill((b), (k)));                                         \
-            if ((s)->sub->ret < 0)                                                                 \
-                GW_RETURN(s, fail(rr, (s)->sub->ret,                                               \
-                                  gw_bufreader_offset(b) + gw_bufreader_avail(b)));                \
-        }                                                                                          \
+        GW_NEED(s, sub, b, k, &(rr)->err, &(rr)->err_off);                                         \
+        if ((rr)->err != 0)                                                                        \
+            GW_RETURN(s, fail(rr, (rr)->err, 0));                                                  \
+    } while (0)
+
+/*
+ * RR_MORE(s, rr, b): lines: one byte more than is buffered, or the end of
+ * input (which ends a line without LF); an error of the input fails the
+ * reader at the offset it reached.  One per line (it may suspend).
+ */
+#define RR_MORE(s, rr, b)                                                                          \
+    do {                                                                                           \
+        GW_FILL(s, sub, b, gw_bufreader_avail(b) + 1);                                             \
+        if ((b)->r.err != 0)                                                                       \
+            GW_RETURN(s, fail(rr, (b)->r.err, gw_bufreader_offset(b) + gw_bufreader_avail(b)));    \
     } while (0)
 
 /* RR_RECORD(s, rr): the call's result is the record now in rr. */
@@ -430,7 +441,7 @@ GW_BODY(record_next, s)
                 set_state(rr, RR_LINE);
                 continue;
             }
-            RR_FILL(s, rr, b, n + 1);
+            RR_MORE(s, rr, b);
             continue;
         }
 
@@ -441,13 +452,11 @@ GW_BODY(record_next, s)
             if (h < 0)
                 GW_RETURN(s, fail(rr, h, gw_bufreader_offset(b) + take));
             if (h == 0) {
-                /* The header is not all there yet. */
-                if (gw_bufreader_eof(b)) {
-                    if (n == 0)
-                        GW_RETURN(s, 0);
-                    GW_RETURN(s, fail(rr, GW_ETRUNCATED, gw_bufreader_offset(b) + n));
-                }
-                RR_FILL(s, rr, b, n + 1);
+                /* The header is not all there yet: one byte more, or a
+                 * clean end if nothing at all is left. */
+                RR_NEED(s, rr, b, n + 1);
+                if (gw_bufreader_avail(b) == 0)
+                    GW_RETURN(s, 0);
                 continue;
             }
             if (plen > rr->_lim.max_record)
@@ -459,16 +468,12 @@ GW_BODY(record_next, s)
                 /* Fits the buffer: wait for all of it, then take it in place
                  * (if it is still not taken, it was cut short or its ','
                  * is missing). */
-                RR_FILL(s, rr, b, (size_t)h + (size_t)plen + t);
+                RR_NEED(s, rr, b, (size_t)h + (size_t)plen + t);
                 if (gw__record_try_next(rr))
                     RR_RECORD(s, rr);
-                /* The fill may have suspended: the locals are read again. */
-                p = gw_bufreader_peek(b);
-                n = gw_bufreader_avail(b);
-                h = gw_frame_header_parse(rr->_fmt, p, n, &plen, NULL);
-                t = trailer_len(rr);
-                if (n < (size_t)h + (size_t)plen + t)
-                    GW_RETURN(s, fail(rr, GW_ETRUNCATED, gw_bufreader_offset(b) + n));
+                /* The need may have suspended: the locals are read again. */
+                h = gw_frame_header_parse(rr->_fmt, gw_bufreader_peek(b), gw_bufreader_avail(b),
+                                          &plen, NULL);
                 GW_RETURN(s, fail(rr, GW_ENETSTRING_COMMA, gw_bufreader_offset(b) + h + plen));
             }
             /* Larger than the buffer. */
@@ -484,7 +489,7 @@ GW_BODY(record_next, s)
 
         if (rr->_state == RR_BODY && rr->_mode == GW_RECORD_ASSEMBLE) {
             /* Copy it once, growing the buffer only as bytes arrive. */
-            RR_FILL(s, rr, b, 1);
+            RR_NEED(s, rr, b, 1);
             take = gw_bufreader_avail(b);
             if (take == 0)
                 GW_RETURN(s, fail(rr, GW_ETRUNCATED, gw_bufreader_offset(b)));
@@ -508,7 +513,7 @@ GW_BODY(record_next, s)
             /* Stream mode: the next piece.  The last piece goes out only
              * with its trailer (a netstring's ',') seen, so a record marked
              * last is a whole, well-formed one. */
-            RR_FILL(s, rr, b, rr->_trail != 0 && rr->_left == 1 ? 2 : 1);
+            RR_NEED(s, rr, b, rr->_trail != 0 && rr->_left == 1 ? 2 : 1);
             hold = rr->_trail != 0 && rr->_left == 1 ? 2 : 1;
             p = gw_bufreader_peek(b);
             n = gw_bufreader_avail(b);
@@ -533,7 +538,7 @@ GW_BODY(record_next, s)
         }
 
         if (rr->_state == RR_TRAIL) {
-            RR_FILL(s, rr, b, 1);
+            RR_NEED(s, rr, b, 1);
             if (gw_bufreader_avail(b) == 0)
                 GW_RETURN(s, fail(rr, GW_ETRUNCATED, gw_bufreader_offset(b)));
             if (gw_bufreader_peek(b)[0] != ',')
@@ -589,12 +594,13 @@ GW_BODY(record_next, s)
         if (assemble(rr, take, rr->_lim.max_line) != 0)
             GW_RETURN(s, fail(rr, GW_ENOMEM, gw_bufreader_offset(b)));
         rr->_lseen += take;
-        RR_FILL(s, rr, b, gw_bufreader_avail(b) + 1);
+        RR_MORE(s, rr, b);
     }
     GW_END(s);
 }
 
-#undef RR_FILL
+#undef RR_NEED
+#undef RR_MORE
 #undef RR_RECORD
 
 gw_io_op *gw_record_next(gw_record_reader *rr)
