@@ -49,7 +49,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "genwire/compress.h"
 #include "genwire/error.h"
+#include "genwire/frame.h"
+#include "genwire/io.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -143,6 +146,7 @@ typedef struct gw_http_head {
     gw_http_field *fields; /* the field lines in order: the array given to the parser */
     size_t nfields;        /* how many */
     size_t len;            /* bytes of the head, leading empty lines and final CRLF included */
+    size_t lead;           /* bytes of the empty lines before the start line */
 } gw_http_head;
 
 /* ---- the head parser ----------------------------------------------------- */
@@ -292,6 +296,119 @@ typedef struct gw_http_framing {
  * allocates.
  */
 int gw_http_framing_of(const gw_http_head *h, int req_method, gw_http_framing *f);
+
+/* ---- reading messages from a stream -------------------------------------- */
+
+#define GW_HTTP_MAX_CODINGS       4u /* content codings decoded, at most (curl CVE-2022-32206) */
+#define GW_HTTP_DEFAULT_CODED_BUF 16384u /* bytes of each content-coding layer's input buffer */
+
+/* gw_http_reader_opts.flags, besides GW_HTTP_LENIENT_LF. */
+#define GW_HTTP_RAW_BODY 2u /* hand out bodies with their content codings, undecoded */
+
+/* Options of a message reader; a field of 0 means its default. */
+typedef struct gw_http_reader_opts {
+    gw_http_limits lim;        /* the head parser's limits (max_head is at most src's capacity) */
+    unsigned flags;            /* GW_HTTP_LENIENT_LF, GW_HTTP_RAW_BODY */
+    gw_chunked_limits chunked; /* the chunked layer's limits */
+    uint64_t max_output;       /* decoded bytes per content coding (GW_EOUTPUT_LIMIT); 0: no cap */
+    uint32_t max_ratio;        /* decoded per coded byte (GW_ERATIO_LIMIT); 0: inflate's default */
+} gw_http_reader_opts;
+
+/*
+ * A reader of HTTP/1.1 messages from a bufreader: one head after another,
+ * each followed by its body as an AsyncRead (rd->body), framed as
+ * gw_http_framing_of says (exactly N bytes through a gw_bounded, the
+ * chunked layer, or everything until end of stream) and, unless
+ * GW_HTTP_RAW_BODY, with its Content-Encoding decoded (gzip, x-gzip,
+ * deflate zlib-wrapped or raw, identity; the codings of every
+ * Content-Encoding field in order, undone last first, at most
+ * GW_HTTP_MAX_CODINGS) by inflate layers with the caps of the options.
+ *
+ * gw_http_read_head parses the next head straight out of src's buffer
+ * (the core above, resumed as bytes arrive: O(n) for a head however it is
+ * split).  The head's spans point into src's buffer and stay valid until
+ * the next fill of src: the first read of the body, or the next
+ * gw_http_read_head.  After a message, the next starts in the bytes left
+ * in src (keep-alive, pipelining); a body the caller did not read to its
+ * end is read and dropped first.
+ *
+ * Interim responses (1xx but 101) are returned like any response, with
+ * framing.interim set and no body; the final response follows.  After a
+ * message that ends the connection ("Connection: close", HTTP/1.0 without
+ * keep-alive, a body read until close), gw_http_read_head waits for the
+ * end of stream and reports the clean end, or GW_ETRAILING_DATA if any
+ * byte comes (the same whatever the timing).  After an upgrade
+ * (framing.upgrade: a 101, a 2xx to CONNECT, a CONNECT or PRI request, an
+ * Upgrade request once its body is read) it reports the clean end with
+ * rd->upgraded set; the bytes already buffered are the new protocol's, at
+ * gw_bufreader_peek(src), the rest comes from src's source.
+ *
+ * Errors stick (rd->err, rd->err_off): in a head, GW_EHTTP_* at its
+ * offset in src's stream; end of input inside a head is GW_ETRUNCATED at
+ * the offset where it ended; in a body, the error of the layer that found
+ * it (the chunked layer's offset is in src's stream, inflate's in the body
+ * after transfer decoding); a content coding genwire cannot decode is
+ * GW_EHTTP_CODING at the first body read, rd->coding naming it; more than
+ * GW_HTTP_MAX_CODINGS is GW_EHTTP_TOO_MANY_CODINGS.
+ */
+typedef struct gw_http_reader {
+    gw_http_kind kind;       /* what it reads */
+    gw_bufreader *src;       /* the stream, not owned */
+    gw_http_head head;       /* the last head read */
+    gw_http_framing framing; /* its framing */
+    uint64_t head_off;       /* stream offset of the start line (empty lines before it skipped) */
+    gw_reader *body;         /* the body of the last message; ends at its end */
+    /* Responses: the method of the request the next response answers
+     * (GW_HTTP_HEAD: no body; GW_HTTP_CONNECT: a 2xx is a tunnel); -1, the
+     * default, when unknown.  Set it before each gw_http_read_head. */
+    int req_method;
+    int upgraded;        /* the stream is no longer HTTP/1.1 after the last message */
+    int err;             /* the sticky error, or 0 */
+    uint64_t err_off;    /* its offset (see above) */
+    gw_http_span coding; /* GW_EHTTP_CODING: the coding not understood (in the head) */
+
+    /* Private. */
+    gw_http_reader_opts _o;     /* the options, defaults filled in */
+    gw_http_parser _p;          /* the head parser */
+    gw_http_field *_fields;     /* its array, allocated at init */
+    int _state;                 /* see message.c */
+    gw_reader _body;            /* the body as the caller sees it */
+    gw_reader *_frame;          /* the framing layer: one of the next three, or src */
+    gw_bounded _bounded;        /* Content-Length bodies */
+    gw_chunked_reader _chunked; /* chunked bodies */
+    unsigned _ncodings;         /* content codings to undo */
+    unsigned char _coding[GW_HTTP_MAX_CODINGS]; /* outermost first: 0 gzip, 1 deflate */
+    unsigned _ready;                            /* codings set up so far */
+    int _pending;                               /* an error the first body read reports */
+    uint64_t _pending_off;                      /* its offset */
+    gw_bufreader _zin[GW_HTTP_MAX_CODINGS];     /* each inflate layer's input */
+    gw_inflate _z[GW_HTTP_MAX_CODINGS];         /* the inflate layers (zlib state while in use) */
+    gw_io_op _op;                               /* the frame of gw_http_read_head */
+    uint8_t _scratch[256];                      /* where an unread body is dropped */
+} gw_http_reader;
+
+/*
+ * gw_http_reader_init: a reader of `kind` messages from src (not owned),
+ * with options *o (NULL: the defaults).  Allocates the field array.
+ * Returns 0, GW_EINVAL or GW_ENOMEM; call gw_http_reader_fini in every
+ * case.  Never suspends.
+ */
+int gw_http_reader_init(gw_http_reader *rd, gw_bufreader *src, gw_http_kind kind,
+                        const gw_http_reader_opts *o);
+
+/* gw_http_reader_fini: frees what the reader allocated (src stays the
+ * caller's).  Safe twice.  Never suspends. */
+void gw_http_reader_fini(gw_http_reader *rd);
+
+/*
+ * gw_http_read_head: reads the next message's head.  Result: op->ret 0
+ * and op->n the head's length, with rd->head, rd->framing, rd->head_off
+ * and rd->body set; op->ret 0 and op->n 0 at the clean end (end of stream
+ * between messages, or after a message that ends the connection or an
+ * upgrade, see above); or op->ret < 0, the sticky error.  Returns as soon
+ * as the head is complete, without waiting for body bytes.  May suspend.
+ */
+gw_io_op *gw_http_read_head(gw_http_reader *rd);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "genwire/http.h"
+#include "genwire/parse.h"
 
 /* Offset of a span inside the head. */
 static size_t off_in(const gw_http_head *h, gw_http_span s)
@@ -18,19 +19,7 @@ static size_t off_in(const gw_http_head *h, gw_http_span s)
  * Returns 0 with *v, or -1. */
 static int parse_length(gw_http_span e, uint64_t *v)
 {
-    uint64_t n = 0;
-    size_t i;
-
-    if (e.len == 0)
-        return -1;
-    for (i = 0; i < e.len; i++) {
-        unsigned d = (unsigned)(uint8_t)e.p[i] - '0';
-        if (d > 9 || n > (UINT64_MAX >> 1) / 10 || n * 10 + d > (UINT64_MAX >> 1))
-            return -1;
-        n = n * 10 + d;
-    }
-    *v = n;
-    return 0;
+    return gw_parse_u64((const uint8_t *)e.p, e.len, 10, INT64_MAX, v) == 0 ? 0 : -1;
 }
 
 /* Nonzero if the comma-separated list value v holds the token tok. */

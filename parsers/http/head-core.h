@@ -68,6 +68,7 @@ lead:
             SUSPEND(HS_LEAD);
         goto lead;
     }
+    p->_h.lead = line;
     if (p->kind == GW_HTTP_RESPONSE)
         goto sversion;
 
