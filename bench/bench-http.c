@@ -1,0 +1,391 @@
+/*
+ * bench-http: HTTP/1.1 parsing in memory, genwire beside its peers on the
+ * same bytes in one run: picohttpparser (Debian's libh2o-evloop exports
+ * phr_parse_request / phr_parse_response; their prototypes are declared
+ * here), llhttp (node-llhttp's C sources, compiled into this program at
+ * -O3) and http-parser (libhttp-parser).  Every parser records every span
+ * (method, target, status, reason, each name and value), as a user would.
+ *
+ * Three messages: a realistic browser GET (704 bytes, 12 fields), a
+ * response head (295 bytes, 10 fields), and a chunked POST parsed whole,
+ * body included (521 bytes).  Prints ns per message (the best of several
+ * rounds, thread CPU time, the parsers interleaved in each round), MB/s,
+ * each peer's time over genwire's, and allocations per message (malloc and
+ * friends are interposed and counted during the timed loops).
+ * http-parser's half is in bench-http-parser.c, since its header and
+ * llhttp's define the same names.
+ */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <genwire/frame.h>
+#include <genwire/http.h>
+#include <genwire/io.h>
+
+#include <llhttp.h>
+
+/* picohttpparser's API, as libh2o-evloop exports it. */
+struct phr_header {
+    const char *name;
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+};
+struct phr_chunked_decoder {
+    size_t bytes_left_in_chunk;
+    char consume_trailer;
+    char _hex_count;
+    char _state;
+};
+int phr_parse_request(const char *buf, size_t len, const char **method, size_t *method_len,
+                      const char **path, size_t *path_len, int *minor_version,
+                      struct phr_header *headers, size_t *num_headers, size_t last_len);
+int phr_parse_response(const char *buf, size_t len, int *minor_version, int *status,
+                       const char **msg, size_t *msg_len, struct phr_header *headers,
+                       size_t *num_headers, size_t last_len);
+ssize_t phr_decode_chunked(struct phr_chunked_decoder *decoder, char *buf, size_t *bufsz);
+
+int gw__http_isa_best(void);
+int gw__http_set_isa(int want);
+
+/* ---- counting allocations ------------------------------------------------ */
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+
+static unsigned long nallocs;
+
+void *malloc(size_t n)
+{
+    nallocs++;
+    return __libc_malloc(n);
+}
+void *calloc(size_t a, size_t b)
+{
+    nallocs++;
+    return __libc_calloc(a, b);
+}
+void *realloc(void *p, size_t n)
+{
+    nallocs++;
+    return __libc_realloc(p, n);
+}
+void free(void *p)
+{
+    __libc_free(p);
+}
+
+/* ---- the messages -------------------------------------------------------- */
+
+static const char get_msg[] =
+    "GET /wp-content/uploads/2010/03/hello-kitty-darth-vader-pink.jpg HTTP/1.1\r\n"
+    "Host: www.kittyhell.com\r\n"
+    "User-Agent: Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, "
+    "like Gecko) Chrome/120.0.0.0 Safari/537.36\r\n"
+    "Accept: image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8\r\n"
+    "Accept-Language: ja,en-US;q=0.9,en;q=0.8\r\n"
+    "Accept-Encoding: gzip, deflate, br\r\n"
+    "Referer: https://www.kittyhell.com/2010/03/\r\n"
+    "Sec-Fetch-Dest: image\r\n"
+    "Sec-Fetch-Mode: no-cors\r\n"
+    "Sec-Fetch-Site: same-origin\r\n"
+    "Connection: keep-alive\r\n"
+    "Cache-Control: no-cache\r\n"
+    "Cookie: wp_ozh_wsa_visits=2; wp_ozh_wsa_visit_lasttime=1270000000; "
+    "__utma=123456789.1234567890.1234567890.1234567890.1234567890.1; "
+    "__utmz=123456789.1234567890.1.1.utmcsr=google|utmccn=(organic)\r\n"
+    "\r\n";
+
+static const char res_msg[] = "HTTP/1.1 200 OK\r\n"
+                              "Date: Tue, 01 Dec 2026 09:00:00 GMT\r\n"
+                              "Server: nginx/1.22.1\r\n"
+                              "Content-Type: text/html; charset=utf-8\r\n"
+                              "Content-Length: 10240\r\n"
+                              "Last-Modified: Mon, 30 Nov 2026 18:00:00 GMT\r\n"
+                              "Connection: keep-alive\r\n"
+                              "ETag: \"65a1b2c3-2800\"\r\n"
+                              "Cache-Control: max-age=3600\r\n"
+                              "Vary: Accept-Encoding\r\n"
+                              "Accept-Ranges: bytes\r\n"
+                              "\r\n";
+
+static const char post_msg[] =
+    "POST /api/v1/upload HTTP/1.1\r\n"
+    "Host: api.example.com\r\n"
+    "User-Agent: curl/8.5.0\r\n"
+    "Accept: */*\r\n"
+    "Content-Type: application/json\r\n"
+    "Transfer-Encoding: chunked\r\n"
+    "\r\n"
+    "5d\r\n"
+    "{\"id\": 1, \"name\": \"first record of the upload\", \"tags\": [\"a\", \"b\", \"c\"], "
+    "\"ok\": true, \"n\": 12}\r\n"
+    "5d\r\n"
+    "{\"id\": 2, \"name\": \"second record, much the same\", \"tags\": [\"d\", \"e\"], "
+    "\"ok\": false, \"n\": 3456}\r\n"
+    "57\r\n"
+    "{\"id\": 3, \"name\": \"third and last record here\", \"tags\": [\"f\"], \"ok\": "
+    "true, \"n\": 789012}\r\n"
+    "0\r\n"
+    "\r\n";
+
+/* ---- genwire ------------------------------------------------------------- */
+
+static gw_http_field gw_fields[GW_HTTP_DEFAULT_MAX_FIELDS];
+static gw_http_parser gw_req, gw_res;
+static size_t sink;
+
+static int gw_head(gw_http_parser *p, const char *m, size_t len)
+{
+    gw_http_head h;
+    int r;
+
+    gw_http_parser_reset(p);
+    r = gw_http_parse(p, m, len, &h);
+    sink += h.nfields;
+    return r;
+}
+
+/* Runs an operation that never waits (over memory). */
+static int run_op(gw_io_op *op)
+{
+    gw_wait w;
+    gw_stack st;
+
+    GW_START(&st, op, &w);
+    if (gw_next(&st) != GW_RETURNED)
+        return -1;
+    return op->ret;
+}
+
+static int gw_post(const char *m, size_t len)
+{
+    static uint8_t body[1024];
+    gw_http_head h;
+    gw_http_framing f;
+    gw_bufreader b;
+    gw_chunked_reader c;
+    size_t n = 0;
+    int r;
+
+    gw_http_parser_reset(&gw_req);
+    r = gw_http_parse(&gw_req, m, len, &h);
+    if (r <= 0 || gw_http_framing_of(&h, -1, &f) != 0 || f.body != GW_HTTP_BODY_CHUNKED)
+        return -1;
+    gw_bufreader_init_mem(&b, m + r, len - (size_t)r);
+    gw_chunked_reader_init(&c, &b, NULL);
+    while (!c.r.eof) {
+        if (run_op(gw_try_read(&c.r, body + n, sizeof(body) - n, 1)) < 0)
+            return -1;
+        n += c.r.op.n;
+    }
+    sink += n;
+    return (int)len;
+}
+
+/* ---- picohttpparser ------------------------------------------------------ */
+
+static int phr_req(const char *m, size_t len)
+{
+    const char *method, *path;
+    size_t mlen, plen, nh = 100;
+    int minor;
+    struct phr_header hs[100];
+    int r = phr_parse_request(m, len, &method, &mlen, &path, &plen, &minor, hs, &nh, 0);
+
+    sink += nh;
+    return r;
+}
+
+static int phr_res(const char *m, size_t len)
+{
+    const char *msg;
+    size_t mlen, nh = 100;
+    int minor, status;
+    struct phr_header hs[100];
+    int r = phr_parse_response(m, len, &minor, &status, &msg, &mlen, hs, &nh, 0);
+
+    sink += nh;
+    return r;
+}
+
+static int phr_post(const char *m, size_t len)
+{
+    static char buf[1024];
+    struct phr_chunked_decoder d;
+    size_t n;
+    int r = phr_req(m, len);
+
+    if (r <= 0)
+        return -1;
+    /* phr decodes in place: the body is copied out first, as a reader
+     * that must keep the input would. */
+    n = len - (size_t)r;
+    memcpy(buf, m + r, n);
+    memset(&d, 0, sizeof(d));
+    if (phr_decode_chunked(&d, buf, &n) < 0)
+        return -1;
+    sink += n;
+    return (int)len;
+}
+
+/* ---- span recording for the callback parsers ----------------------------- */
+
+typedef struct spans {
+    const char *p[64];
+    size_t n[64];
+    size_t count;
+    size_t body;
+    int done;
+} spans;
+
+static spans rec;
+
+static void span(const char *at, size_t len)
+{
+    if (rec.count < 64) {
+        rec.p[rec.count] = at;
+        rec.n[rec.count++] = len;
+    }
+}
+
+static int ll_span(llhttp_t *p, const char *at, size_t len)
+{
+    (void)p;
+    span(at, len);
+    return 0;
+}
+static int ll_body(llhttp_t *p, const char *at, size_t len)
+{
+    (void)p;
+    (void)at;
+    rec.body += len;
+    return 0;
+}
+static int ll_done(llhttp_t *p)
+{
+    (void)p;
+    rec.done = 1;
+    return 0;
+}
+
+static llhttp_settings_t ll_settings;
+static llhttp_t ll_parser;
+
+static int ll_run(llhttp_type_t type, const char *m, size_t len)
+{
+    rec.count = 0;
+    rec.body = 0;
+    llhttp_init(&ll_parser, type, &ll_settings);
+    if (llhttp_execute(&ll_parser, m, len) != HPE_OK)
+        return -1;
+    sink += rec.count + rec.body;
+    return (int)len;
+}
+
+/* http-parser, in bench-http-parser.c (its header and llhttp's clash). */
+int bench_hp_init(void);
+int bench_hp_run(int response, const char *m, size_t len, size_t *count);
+
+/* ---- the runs ------------------------------------------------------------ */
+
+enum { P_GW, P_GW_PORTABLE, P_PHR, P_LLHTTP, P_HTTP_PARSER, NPARSERS };
+static const char *const names[NPARSERS] = {"genwire", "genwire portable C", "picohttpparser",
+                                            "llhttp 8.1 -O3", "http-parser 2.9"};
+
+static int parse(int which, int msg, const char *m, size_t len)
+{
+    switch (which) {
+    case P_GW:
+    case P_GW_PORTABLE:
+        return msg == 0   ? gw_head(&gw_req, m, len)
+               : msg == 1 ? gw_head(&gw_res, m, len)
+                          : gw_post(m, len);
+    case P_PHR:
+        return msg == 0 ? phr_req(m, len) : msg == 1 ? phr_res(m, len) : phr_post(m, len);
+    case P_LLHTTP:
+        return ll_run(msg == 1 ? HTTP_RESPONSE : HTTP_REQUEST, m, len);
+    default:
+        return bench_hp_run(msg == 1, m, len, &sink);
+    }
+}
+
+static double cpu_ns(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+int main(int argc, char **argv)
+{
+    static const char *const msgs[3] = {get_msg, res_msg, post_msg};
+    static const size_t lens[3] = {sizeof(get_msg) - 1, sizeof(res_msg) - 1, sizeof(post_msg) - 1};
+    static const char *const titles[3] = {"browser GET, head", "response head",
+                                          "chunked POST, whole"};
+    int rounds = argc > 1 ? atoi(argv[1]) : 7, iters = argc > 2 ? atoi(argv[2]) : 20000;
+    double best[3][NPARSERS];
+    unsigned long allocs[3][NPARSERS];
+    int msg, which, round, i, best_isa = gw__http_isa_best();
+
+    gw_http_parser_init(&gw_req, GW_HTTP_REQUEST, gw_fields, GW_HTTP_DEFAULT_MAX_FIELDS, NULL, 0);
+    gw_http_parser_init(&gw_res, GW_HTTP_RESPONSE, gw_fields, GW_HTTP_DEFAULT_MAX_FIELDS, NULL, 0);
+    llhttp_settings_init(&ll_settings);
+    ll_settings.on_method = ll_settings.on_url = ll_settings.on_status = ll_span;
+    ll_settings.on_version = ll_settings.on_header_field = ll_settings.on_header_value = ll_span;
+    ll_settings.on_body = ll_body;
+    ll_settings.on_message_complete = ll_done;
+    bench_hp_init();
+
+    for (msg = 0; msg < 3; msg++)
+        for (which = 0; which < NPARSERS; which++) {
+            best[msg][which] = 1e30;
+            allocs[msg][which] = 0;
+            gw__http_set_isa(which == P_GW_PORTABLE ? 1 : best_isa);
+            if (parse(which, msg, msgs[msg], lens[msg]) != (int)lens[msg]) {
+                fprintf(stderr, "bench-http: %s fails on the %s\n", names[which], titles[msg]);
+                return 1;
+            }
+        }
+    for (round = 0; round < rounds; round++)
+        for (msg = 0; msg < 3; msg++)
+            for (which = 0; which < NPARSERS; which++) {
+                unsigned long a0;
+                double t0, t;
+
+                gw__http_set_isa(which == P_GW_PORTABLE ? 1 : best_isa);
+                a0 = nallocs;
+                t0 = cpu_ns();
+                for (i = 0; i < iters; i++)
+                    parse(which, msg, msgs[msg], lens[msg]);
+                t = (cpu_ns() - t0) / iters;
+                allocs[msg][which] = nallocs - a0;
+                if (t < best[msg][which])
+                    best[msg][which] = t;
+            }
+    gw__http_set_isa(0);
+
+    printf("bench-http: best of %d rounds x %d messages, thread CPU time; genwire flavour %s\n",
+           rounds, iters,
+           best_isa == 3   ? "AVX2"
+           : best_isa == 2 ? "SSE2"
+                           : "portable C");
+    for (msg = 0; msg < 3; msg++) {
+        printf("\n%s (%zu bytes)\n", titles[msg], lens[msg]);
+        printf("  %-20s %9s %9s %9s %12s\n", "parser", "ns/msg", "MB/s", "x genwire", "allocs/msg");
+        for (which = 0; which < NPARSERS; which++) {
+            double ns = best[msg][which];
+            printf("  %-20s %9.1f %9.0f %9.2f %12.2f\n", names[which], ns, lens[msg] / ns * 1e3,
+                   ns / best[msg][P_GW], (double)allocs[msg][which] / iters);
+        }
+    }
+    printf("\n(x genwire: the peer's time over genwire's; above 1 means genwire is faster)\n");
+    return sink == 0xdeadbeef;
+}
