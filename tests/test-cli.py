@@ -338,6 +338,103 @@ def test_option_value_after_equals_and_double_dash():
     usage_fails(["decode", "--", "--format"], "unknown layer '--format'")
 
 
+def test_output_written_before_a_layer_error():
+    # Issue 9 item 13: the bytes a failing read decoded were thrown away
+    # (0 lines where gzip -dc writes 1000, then its error).
+    lines = b"".join(b"%d\n" % i for i in range(1, 1001))
+    gz = zlib.compressobj(6, zlib.DEFLATED, 31)
+    gz = gz.compress(lines) + gz.flush()
+    status, out, err = gw("decode", "gzip", data=gz + b"x")
+    assert status == 1 and out == lines, (status, len(out), err)
+    assert err.startswith(b"genwire: gzip: ") and b"after the end" in err, err
+    status, out, err = gw("decode", "zlib", data=zlib.compress(lines) * 2)
+    assert status == 1 and out == lines, (status, len(out), err)
+    co = zlib.compressobj(6, zlib.DEFLATED, 31)
+    bomb = co.compress(bytes(1000000)) + co.flush()
+    status, out, err = gw("decode", "gzip", "--max-output", "100000", data=bomb)
+    assert status == 1 and out == bytes(100000), (status, len(out), err)
+    assert b"--max-output 100000" in err, err
+    status, out, err = gw("decode", "chunked", data=b"3\r\nabc\r\n0\r\nBad Trailer\r\n\r\n")
+    assert status == 1 and out == b"abc", (status, out, err)
+    assert err.startswith(b"genwire: chunked: "), err
+
+
+def test_bytes_after_the_last_chunk_are_an_error():
+    # Issue 9 item 14: bytes after the last chunk were ignored (exit 0).
+    status, out, err = gw("decode", "chunked", data=b"3\r\nabc\r\n0\r\n\r\nSECOND BODY")
+    assert status == 1 and out == b"abc", (status, out, err)
+    assert err == b"genwire: chunked: bytes after the end of the stream at byte 13\n", err
+    status, out, err = gw("decode", "chunked", data=b"3\r\nabc\r\n0\r\nX: y\r\n\r\n")
+    assert status == 0 and out == b"abc", (status, out, err)
+    _, wire, _ = gw("encode", "chunked,u8", data=b"one\ntwo\n", check=0)
+    status, out, err = gw("decode", "chunked,u8", "--format", "lines", data=wire + b"\r\n")
+    assert status == 1 and out == b"one\ntwo\n", (status, out, err)
+    assert err.rstrip().endswith(b"at byte %d" % len(wire)), err
+    # Inside a compressed layer the offset is in that layer's input.
+    co = zlib.compressobj(6, zlib.DEFLATED, 31)
+    gz = co.compress(b"3\r\nabc\r\n0\r\n\r\nxx") + co.flush()
+    status, out, err = gw("decode", "gzip,chunked", data=gz)
+    assert status == 1 and out == b"abc" and b"chunked: " in err and b"byte 13" in err, err
+    # A stream that ends at its last chunk is fine, under another layer too.
+    _, wire, _ = gw("encode", "gzip,chunked", data=os.urandom(100000), check=0)
+    gw("decode", "gzip,chunked", data=wire, check=0)
+
+
+def first_output_within(args, first, rest, deadline=0.1):
+    """Starts genwire with args, writes `first` to its standard input and
+    pauses: returns what it wrote to standard output within `deadline`
+    seconds.  Then writes `rest`, closes its input and checks that it exits 0."""
+    import select
+    import time
+    p = subprocess.Popen([GENWIRE, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    try:
+        p.stdin.write(first)
+        p.stdin.flush()
+        got, end = b"", time.monotonic() + deadline
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            r, _, _ = select.select([p.stdout], [], [], left)
+            if not r:
+                break
+            chunk = os.read(p.stdout.fileno(), 1 << 20)
+            if not chunk:
+                break
+            got += chunk
+        p.stdin.write(rest)
+        p.stdin.close()
+        p.stdout.read()
+        assert p.wait(10) == 0, p.stderr.read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    return got
+
+
+def test_decoded_output_is_written_when_input_stalls():
+    # Issue 9 item 16: output waited for 128 KiB or the end of input, so
+    # `tail -f log | genwire decode lines` showed nothing.  Half a stream,
+    # then a pause: the decoded half is on standard output within 100 ms.
+    text = b"".join(b"log line %d\n" % i for i in range(2000))
+    half = text[:len(text) // 2]
+    half = half[:half.rindex(b"\n") + 1]
+    got = first_output_within(["decode", "lines", "--format", "lines"], half, text[len(half):])
+    assert got == half, (len(got), len(half))
+    co = zlib.compressobj(6, zlib.DEFLATED, 31)
+    first = co.compress(half) + co.flush(zlib.Z_SYNC_FLUSH)
+    rest = co.compress(text[len(half):]) + co.flush()
+    assert first_output_within(["decode", "gzip"], first, rest) == half
+    assert first_output_within(["decode", "gzip,lines", "--format", "lines"], first, rest) == half
+    chunk = b"%x\r\n%s\r\n" % (len(half), half)
+    assert first_output_within(["decode", "chunked"], chunk, b"0\r\n\r\n") == half
+    recs = b"".join(struct.pack(">I", 5) + b"rec%02d" % i for i in range(50))
+    got = first_output_within(["decode", "u32be", "--format", "json"], recs + b"\x00\x00", b"\x00\x00")
+    assert got.count(b"\n") == 50 and b'"rec49"' in got, got
+
+
 def test_output_written_before_error():
     wire = b"\x00\x00\x00\x02ok\x00\x00\x00\x09cut"
     status, out, err = gw("decode", "u32be", "--format", "lines", data=wire)
@@ -384,6 +481,94 @@ print(fcntl.fcntl(r, fcntl.F_GETFL) & os.O_NONBLOCK)
         p = subprocess.run([sys.executable, "-c", code, GENWIRE, data, stack], capture_output=True,
                            check=True)
         assert p.stdout.strip() == b"0", p.stdout
+
+
+def nonblocking(fd):
+    import fcntl
+    return bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_NONBLOCK)
+
+
+def wait_until(cond, what, seconds=5.0):
+    import time
+    end = time.monotonic() + seconds
+    while not cond():
+        if time.monotonic() > end:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.002)
+
+
+def start_on_pipes():
+    """genwire decode gzip with both standard input and output pipes;
+    returns (process, stdin's write end, stdout's read end, stdin's read end,
+    stdout's write end), once genwire has made its pipes non-blocking.  The
+    flags live on the open file descriptions, which this process shares
+    through the last two."""
+    ir, iw = os.pipe()
+    or_, ow = os.pipe()
+
+    def no_core():
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        # A group of its own, with its parent outside it, is not orphaned: the
+        # kernel discards SIGTSTP's stop in an orphaned group.
+        os.setpgid(0, 0)
+    p = subprocess.Popen([GENWIRE, "decode", "gzip"], stdin=ir, stdout=ow,
+                         stderr=subprocess.DEVNULL, preexec_fn=no_core)
+    wait_until(lambda: nonblocking(ir) and nonblocking(ow), "genwire to set O_NONBLOCK")
+    return p, iw, or_, ir, ow
+
+
+def test_flags_restored_after_every_signal():
+    # Issue 9 item 17: O_NONBLOCK stayed on standard input and output after
+    # death by SIGUSR1, SIGUSR2, SIGALRM, SIGXCPU, SIGVTALRM, SIGPROF and
+    # while stopped by SIGTSTP.  Every catchable signal whose default action
+    # ends the process, and the stop signals.
+    import signal as sg
+    names = ["SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE",
+             "SIGSEGV", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGXCPU",
+             "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGIO", "SIGPWR", "SIGSYS"]
+    sigs = [getattr(sg, n) for n in names if hasattr(sg, n)]
+    sigs += [sg.SIGRTMIN, sg.SIGRTMIN + 3, sg.SIGRTMAX]
+    for sig in sigs:
+        p, iw, or_, ir, ow = start_on_pipes()
+        try:
+            p.send_signal(sig)
+            status = p.wait(10)
+            assert not nonblocking(ir) and not nonblocking(ow), ("flags left", sig)
+            # Under a sanitizer its own handler ends the process on a fault.
+            if not (SANITIZED and sig in (sg.SIGSEGV, sg.SIGBUS, sg.SIGFPE)):
+                assert status == -sig, (sig, status)
+        finally:
+            for fd in (iw, or_, ir, ow):
+                os.close(fd)
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    # Stopped by SIGTSTP: blocking while stopped, non-blocking again once
+    # continued, and the decode goes on.
+    co = zlib.compressobj(6, zlib.DEFLATED, 31)
+    gz = co.compress(b"after the stop\n") + co.flush()
+    for sig in (sg.SIGTSTP, sg.SIGTTIN, sg.SIGTTOU):
+        p, iw, or_, ir, ow = start_on_pipes()
+        try:
+            p.send_signal(sig)
+            wait_until(lambda: open("/proc/%d/stat" % p.pid).read().split(") ")[1][0] == "T",
+                       "the stop")
+            assert not nonblocking(ir) and not nonblocking(ow), ("flags left while stopped", sig)
+            p.send_signal(sg.SIGCONT)
+            wait_until(lambda: nonblocking(ir) and nonblocking(ow), "O_NONBLOCK again")
+            os.write(iw, gz)
+            os.close(iw)
+            iw = None
+            assert p.wait(10) == 0
+            assert os.read(or_, 100) == b"after the stop\n"
+            assert not nonblocking(ir) and not nonblocking(ow)
+        finally:
+            for fd in (iw, or_, ir, ow):
+                if fd is not None:
+                    os.close(fd)
+            if p.poll() is None:
+                p.kill()
+                p.wait()
 
 
 def test_progress():

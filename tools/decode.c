@@ -5,6 +5,7 @@
  * layer, runs the rest of the task (records.c); otherwise the decoded bytes
  * are copied out.  One task on the poll() executor.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -12,38 +13,42 @@
 
 typedef struct decoder {
     GW_FRAME(gw_wait);
-    job j;          /* the run */
-    layer *sink;    /* the record or message layer, or NULL */
-    gw_reader *top; /* without one: the decoded bytes */
-    uint8_t *buf;   /* without one: the bytes being copied */
-    size_t bufcap;  /* its size */
-    stage *sub;     /* the sink's task */
-    gw_io_op *op;   /* an operation in progress */
-    int err;        /* the first error */
-    int ret;        /* 0, or the error that ended the run */
+    job j;              /* the run */
+    stall_reader stdin; /* standard input, flushing the output when it stalls */
+    layer *sink;        /* the record or message layer, or NULL */
+    gw_reader *top;     /* without one: the decoded bytes */
+    uint8_t *buf;       /* without one: the bytes being copied */
+    size_t bufcap;      /* its size */
+    stage *sub;         /* the sink's task */
+    gw_io_op *op;       /* an operation in progress */
+    int i;              /* the layer being checked for bytes after its end */
+    int err;            /* the first error */
+    int ret;            /* 0, or the error that ended the run */
 } decoder;
 
 GW_GENERATOR(decoder, NULL);
 GW_BODY(decoder, s)
 {
+    layer *l;
+
     GW_BEGIN(s);
     s->err = 0;
     if (s->sink != NULL) {
         GW_AWAIT(s, sub, s->sink->row->ops->decode(s->sink, &s->j));
         s->err = s->sub->ret;
     } else {
-        /* No record layer: copy the decoded bytes out. */
+        /* No record layer: copy the decoded bytes out, those of a read that
+         * failed too, then report its error. */
         for (;;) {
             GW_AWAIT(s, op, gw_try_read(s->top, s->buf, s->bufcap, 1));
-            if (s->op->ret < 0) {
-                s->err = s->op->ret; /* after writing out what came before */
-                break;
-            }
+            s->err = s->op->ret;
             if (s->op->n == 0)
                 break;
             GW_AWAIT(s, op, gw_write(&s->j.bout.w, s->buf, s->op->n));
             if (s->op->ret < 0)
                 GW_RETURN(s, s->op->ret);
+            if (s->err < 0)
+                break;
             if (job_pace(&s->j, s->op->n))
                 GW_YIELD(s, gw_wait_ready()); /* a turn for the progress line */
         }
@@ -51,6 +56,21 @@ GW_BODY(decoder, s)
     GW_AWAIT(s, op, gw_flush(&s->j.bout.w));
     if (s->op->ret < 0)
         GW_RETURN(s, s->op->ret);
+    /* Every layer has ended; a layer that ends before its input does (the
+     * last chunk) must find nothing after it, as gzip and secretstream do. */
+    for (s->i = s->j.n - 1; s->err == 0 && s->i >= 0; s->i--) {
+        l = &s->j.ls[s->i];
+        GW_FILL(s, op, &l->in, 1);
+        l = &s->j.ls[s->i];
+        if (gw_bufreader_avail(&l->in) > 0) {
+            s->j.why_l = l;
+            snprintf(s->j.why, sizeof(s->j.why), "%s at byte %" PRIu64,
+                     gw_strerror(GW_ETRAILING_DATA), gw_bufreader_offset(&l->in));
+            s->err = GW_ETRAILING_DATA;
+        } else if (l->in.r.err != 0) {
+            s->err = l->in.r.err;
+        }
+    }
     GW_RETURN(s, s->err);
     GW_END(s);
 }
@@ -67,7 +87,8 @@ int do_decode(const options *o, layer *ls, int n, const gw_key *key)
         return EXIT_DATA;
     }
     /* Wire first: each layer reads a bufreader over the one before. */
-    src = &j->in.r;
+    stall_reader_init(&d->stdin, &j->in, &j->bout.w);
+    src = &d->stdin.r;
     for (i = 0; i < n && err == 0; i++) {
         err = ls[i].row->ops->open_decode(&ls[i], src, j);
         src = ls[i].r;

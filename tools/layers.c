@@ -228,9 +228,22 @@ static int zlib_open_encode(layer *l, gw_writer *dst, job *j)
 static int zlib_error(const layer *l, const job *j, char *buf, size_t len)
 {
     const zlib_state *st = l->state;
+    char what[128];
 
-    (void)j;
-    return !l->encoding && st != NULL && reader_error(l->r, gw_inflate_msg(&st->inf), buf, len);
+    if (l->encoding || st == NULL)
+        return 0;
+    if (st->inf.r.err == GW_EOUTPUT_LIMIT) {
+        snprintf(what, sizeof(what), "decompressed output over --max-output %" PRIu64,
+                 j->opt->max_output);
+        return reader_error(l->r, what, buf, len);
+    }
+    if (st->inf.r.err == GW_ERATIO_LIMIT) {
+        snprintf(what, sizeof(what), "decompressed output over %u bytes per input byte",
+                 st->inf.opts.max_ratio ? (unsigned)st->inf.opts.max_ratio
+                                        : GW_INFLATE_DEFAULT_MAX_RATIO);
+        return reader_error(l->r, what, buf, len);
+    }
+    return reader_error(l->r, gw_inflate_msg(&st->inf), buf, len);
 }
 
 static void zlib_close(layer *l)

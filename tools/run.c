@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,26 +35,116 @@ void restore_flags(void)
             fcntl(fd, F_SETFL, (int)saved_fl[fd]);
 }
 
-static void on_fatal_signal(int sig)
+/* Sets O_NONBLOCK again on the fds restore_flags restored, saving their
+ * flags as they are now. */
+static void set_flags_again(void)
 {
+    int fd, fl;
+
+    for (fd = 0; fd < 2; fd++) {
+        if (saved_fl[fd] < 0 || (fl = fcntl(fd, F_GETFL)) < 0)
+            continue;
+        saved_fl[fd] = fl;
+        fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+    }
+}
+
+/* The dispositions the fatal signals had before ours (a sanitizer's handler,
+ * say), indexed by signal number. */
+static struct sigaction previous[128];
+
+/* A signal that ends the process: restore the flags, then end as the signal
+ * would have ended us (through the handler that was there before, if any). */
+static void on_fatal_signal(int sig, siginfo_t *si, void *ctx)
+{
+    const struct sigaction *p = &previous[sig];
+
+    restore_flags();
+    if ((p->sa_flags & SA_SIGINFO) && p->sa_sigaction != NULL) {
+        p->sa_sigaction(sig, si, ctx);
+    } else if (!(p->sa_flags & SA_SIGINFO) && p->sa_handler != SIG_DFL &&
+               p->sa_handler != SIG_IGN) {
+        p->sa_handler(sig);
+    } else {
+        /* Blocked while we run: it ends the process once we return (a fault
+         * recurs at once, with the default action). */
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
+}
+
+/* A signal that stops the process: restore the flags for the time we are
+ * stopped (the shell gets its terminal and pipes back as they were), stop,
+ * and once continued (SIGCONT) make them non-blocking again. */
+static void on_stop_signal(int sig)
+{
+    int saved = errno;
+    sigset_t set;
+
     restore_flags();
     signal(sig, SIG_DFL);
+    sigemptyset(&set);
+    sigaddset(&set, sig);
     raise(sig);
+    sigprocmask(SIG_UNBLOCK, &set, NULL); /* stops here until SIGCONT */
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(sig, on_stop_signal);
+    set_flags_again();
+    errno = saved;
+}
+
+/* Installs handler for sig unless the signal is ignored (under nohup, say). */
+static void catch_signal(int sig, int stop)
+{
+    struct sigaction sa, old;
+
+    if (sig <= 0 || sig >= (int)(sizeof(previous) / sizeof(previous[0])) ||
+        sigaction(sig, NULL, &old) != 0 || old.sa_handler == SIG_IGN)
+        return;
+    previous[sig] = old;
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    if (stop) {
+        sa.sa_handler = on_stop_signal;
+    } else {
+        sa.sa_sigaction = on_fatal_signal;
+        sa.sa_flags = SA_SIGINFO;
+    }
+    sigaction(sig, &sa, NULL);
 }
 
 void signals_init(void)
 {
-    static const int fatal[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    /* Every catchable signal whose default action ends the process. */
+    static const int fatal[] = {
+        SIGHUP,  SIGINT,  SIGQUIT, SIGILL,  SIGTRAP,   SIGABRT, SIGBUS, SIGFPE,
+        SIGSEGV, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM,   SIGXCPU, SIGXFSZ, SIGVTALRM,
+        SIGPROF, SIGSYS,
+#ifdef SIGSTKFLT
+        SIGSTKFLT,
+#endif
+#ifdef SIGIO
+        SIGIO,
+#endif
+#ifdef SIGPWR
+        SIGPWR,
+#endif
+    };
+    static const int stops[] = {SIGTSTP, SIGTTIN, SIGTTOU};
     size_t k;
+    int sig;
 
     /* A closed standard output shows as GW_EPIPE, never as a signal. */
     signal(SIGPIPE, SIG_IGN);
-    for (k = 0; k < sizeof(fatal) / sizeof(fatal[0]); k++) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = on_fatal_signal;
-        sigaction(fatal[k], &sa, NULL);
-    }
+    for (k = 0; k < sizeof(fatal) / sizeof(fatal[0]); k++)
+        catch_signal(fatal[k], 0);
+#if defined(SIGRTMIN) && defined(SIGRTMAX)
+    for (sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+        catch_signal(sig, 0);
+#endif
+    for (k = 0; k < sizeof(stops) / sizeof(stops[0]); k++)
+        catch_signal(stops[k], 1);
+    (void)sig;
 }
 
 int open_std(gw_fdio *io, int fd)
@@ -68,6 +159,56 @@ int open_std(gw_fdio *io, int fd)
         flags = GW_FDIO_NONBLOCK;
     }
     return gw_fdio_init(io, fd, flags);
+}
+
+/* ---- flushing when input stalls ------------------------------------------------ */
+
+typedef gw_io_op stall_read;
+GW_GENERATOR(stall_read, NULL);
+GW_BODY(stall_read, s)
+{
+    stall_reader *st = s->obj;
+    struct pollfd p = {st->src->fd, POLLIN, 0};
+
+    GW_BEGIN(s);
+    if (st->out->err == 0 && s->min > 0 && poll(&p, 1, 0) == 0) {
+        GW_AWAIT(s, sub, gw_flush(st->out)); /* its error shows at the next write */
+    }
+    GW_AWAIT(s, sub, gw_try_read(&st->src->r, s->buf, s->len, s->min));
+    s->n = s->sub->n;
+    st->r.nread += s->n;
+    st->r.eof = st->src->r.eof;
+    if (s->sub->ret < 0) {
+        st->r.err = s->sub->ret;
+        st->r.err_off = st->r.nread;
+    }
+    GW_RETURN(s, s->sub->ret);
+    GW_END(s);
+}
+
+static gw_io_op *stall_try_read(gw_reader *r, uint8_t *buf, size_t cap, size_t min)
+{
+    gw_io_op *op = &r->op;
+
+    GW_INIT(op, stall_read);
+    op->obj = r;
+    op->buf = buf;
+    op->src = NULL;
+    op->len = cap;
+    op->min = min;
+    op->sub = NULL;
+    op->ret = 0;
+    op->n = 0;
+    return op;
+}
+
+static const gw_reader_ops stall_ops = {"stdin", stall_try_read};
+
+void stall_reader_init(stall_reader *st, gw_fdio *src, gw_writer *out)
+{
+    gw_reader_init(&st->r, &stall_ops);
+    st->src = src;
+    st->out = out;
 }
 
 /* ---- progress and the executor loop ----------------------------------------------- */
@@ -136,6 +277,11 @@ static void report(const job *j, int err)
             fprintf(stderr, "%s: %s: %s\n", progname, l->row->name, msg);
             return;
         }
+    }
+    if (j->why[0] != '\0') {
+        fprintf(stderr, "%s: %s%s%s\n", progname, j->why_l != NULL ? j->why_l->row->name : "",
+                j->why_l != NULL ? ": " : "", j->why);
+        return;
     }
     if (j->out.w.err != 0) {
         fprintf(stderr, "%s: standard output: %s\n", progname, strerror(j->out.sys_errno));

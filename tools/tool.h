@@ -184,8 +184,24 @@ struct job {
     gw_fdio in, out;    /* standard input and output */
     gw_bufwriter bout;  /* decode: standard output, buffered */
     uint64_t paced;     /* bytes handled since the last voluntary yield */
-    char why[320];      /* a message an adapter left for the report, or "" */
+    const layer *why_l; /* the layer `why` is about, or NULL */
+    char why[320];      /* a message the run left for the report, or "" */
 };
+
+/*
+ * Standard input as the first layer of decode reads it: before it waits for
+ * input that has not come (a stall), it flushes `out`, so that what has
+ * been decoded so far is written at once, while input that flows is read
+ * and written in large blocks.
+ */
+typedef struct stall_reader {
+    gw_reader r;    /* the reader */
+    gw_fdio *src;   /* standard input */
+    gw_writer *out; /* flushed on a stall; idle whenever r is read */
+} stall_reader;
+
+/* Sets up st over src, flushing out on a stall. */
+void stall_reader_init(stall_reader *st, gw_fdio *src, gw_writer *out);
 
 /* For tasks: adds n bytes handled; 1 when the task should yield a turn
  * (every 4 MiB, so that the progress line is drawn). */
