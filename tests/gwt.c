@@ -382,3 +382,23 @@ void gwt_check_splits(const uint8_t *in, size_t len, gwt_decode_fn decode, void 
 {
     gwt_check_splits_ex(in, len, decode, ud, whole, 0);
 }
+
+void gwt_result_join(const gwt_result *r, char sep, char *buf, size_t cap)
+{
+    size_t i = 0, pos = 0;
+
+    buf[0] = 0;
+    while (i + 8 <= r->len) {
+        uint64_t n;
+        memcpy(&n, r->data + i, 8);
+        i += 8;
+        if (pos + n + 2 < cap) {
+            if (pos > 0)
+                buf[pos++] = sep;
+            memcpy(buf + pos, r->data + i, (size_t)n);
+            pos += (size_t)n;
+            buf[pos] = 0;
+        }
+        i += (size_t)n;
+    }
+}

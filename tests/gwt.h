@@ -119,6 +119,11 @@ typedef struct gwt_sink {
 /* gwt_sink_init: an empty sink; records nonzero keeps writes apart. */
 void gwt_sink_init(gwt_sink *k, int records);
 
+/* gwt_result_join: the records of r (made of gwt_result_record calls only)
+ * as text, separated by sep, NUL-terminated in buf; records that do not fit
+ * cap are left out. */
+void gwt_result_join(const gwt_result *r, char sep, char *buf, size_t cap);
+
 /* A small deterministic PRNG for test data (xorshift64*). */
 uint64_t gwt_rand(uint64_t *state);
 

@@ -186,28 +186,6 @@ static void decode_mem(const uint8_t *in, size_t len, const rcfg *cfg, gwt_resul
     gw_resp_reader_fini(&rd);
 }
 
-/* Joins the records of r with '|' into buf. */
-static void join(const gwt_result *r, char *buf, size_t cap)
-{
-    size_t i = 0, pos = 0, k = 0;
-
-    buf[0] = 0;
-    while (i < r->len && k < r->records) {
-        uint64_t n;
-        memcpy(&n, r->data + i, 8);
-        i += 8;
-        if (pos + n + 2 < cap) {
-            if (pos > 0)
-                buf[pos++] = '|';
-            memcpy(buf + pos, r->data + i, (size_t)n);
-            pos += (size_t)n;
-            buf[pos] = 0;
-        }
-        i += (size_t)n;
-        k++;
-    }
-}
-
 static rcfg cfg_default(size_t bufcap)
 {
     rcfg c;
@@ -244,7 +222,7 @@ static void expect_cfg(const rcfg *base, const void *in, size_t len, const char 
             memset(&r, 0, sizeof(r));
             decode_mem(in, len, &cfg, &r);
         }
-        join(&r, got, sizeof(got));
+        gwt_result_join(&r, '|', got, sizeof(got));
         if (strcmp(got, want) != 0 || r.err != err || (err != 0 && r.off != off))
             print_error("input %.*s (cap %zu): got \"%s\" %s at %llu, want \"%s\" %s at %llu\n",
                         (int)(len < 80 ? len : 80), (const char *)in, k < 2 ? cfg.bufcap : len,

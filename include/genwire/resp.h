@@ -1,6 +1,6 @@
 /*
  * genwire RESP: the Redis serialization protocol, RESP2 and RESP3, read as
- * events.  Wire format: docs/resp.md.
+ * events or as reply trees, and written.  Wire format: docs/resp.md.
  *
  * The event reader (gw_resp_reader) parses straight out of a gw_bufreader
  * and hands out one event at a time: a scalar value zero-copy with its type
@@ -10,6 +10,13 @@
  * path, gw_resp_try_next(), takes an event whole from the buffer without
  * suspending; GW_RESP_NEXT uses it and yields from gw_resp_next() only when
  * the buffer runs dry.
+ *
+ * The tree reader (gw_resp_tree) runs the event reader and builds each
+ * top-level reply as a tree of gw_resp_value nodes in one arena, which it
+ * reuses for the next reply unless the caller detaches it.
+ *
+ * The writer (gw_resp_writer) writes commands as arrays of bulk strings,
+ * large ones without copying, and every value type.
  */
 #ifndef GENWIRE_RESP_H
 #define GENWIRE_RESP_H
@@ -177,6 +184,177 @@ gw_io_op *gw_resp_next(gw_resp_reader *rd);
 /* gw_resp_reader_idle: nonzero when the reader is between top-level values
  * (no value begun and not finished). */
 int gw_resp_reader_idle(const gw_resp_reader *rd);
+
+/* ---- reply tree -------------------------------------------------------------- */
+
+/*
+ * One value of a reply.  Strings are NUL-terminated copies (len excludes the
+ * NUL; they may contain NULs).  Aggregates have len members in elems[]; the
+ * members of a map or of attributes alternate key, value (len = 2 x pairs).
+ */
+typedef struct gw_resp_value gw_resp_value;
+struct gw_resp_value {
+    uint8_t type;         /* gw_resp_type (never GW_RESP_END) */
+    uint8_t wire;         /* the type byte as sent (`$` / `*` for a RESP2 null) */
+    uint8_t streamed;     /* 1: sent in streamed form */
+    char fmt[4];          /* verbatim: the format */
+    size_t len;           /* strings: bytes; aggregates: members */
+    const char *str;      /* simple, error, bulk, blob error, verbatim text, double, big number */
+    int64_t integer;      /* integer; boolean 0/1 */
+    double dbl;           /* double */
+    gw_resp_value *elems; /* aggregate members */
+    gw_resp_value *attrs; /* attributes: nattrs members, alternating key, value; or NULL */
+    size_t nattrs;        /* members of attrs (2 x pairs) */
+};
+
+/* An arena block.  Private. */
+typedef struct gw__resp_block gw__resp_block;
+
+/* A detached reply: the value and the arena it lives in. */
+typedef struct gw_resp_reply {
+    gw_resp_value *value;    /* the top-level value */
+    gw__resp_block *_blocks; /* private: the arena */
+} gw_resp_reply;
+
+/* gw_resp_reply_free: frees a detached reply; NULL is a no-op. */
+void gw_resp_reply_free(gw_resp_reply *r);
+
+typedef struct gw_resp_tree {
+    gw_resp_reader rd;    /* the event reader (its err / err_off are the tree's) */
+    gw_resp_value *value; /* the reply, set when a next call returns 1; valid until the next call */
+
+    /* Private. */
+    gw__resp_block *_blocks;  /* the arena, newest block first */
+    gw__resp_block *_keep;    /* the block kept between replies, or NULL */
+    int _done;                /* a reply was handed out: start the next one afresh */
+    gw_resp_value *_scratch;  /* members of the open aggregates, in order of arrival */
+    size_t _nscratch, _capscratch;
+    size_t *_open;            /* per open aggregate: its node's index in _scratch */
+    size_t _nopen;            /* open aggregates */
+    gw_resp_value *_pattrs;   /* attributes waiting for their value */
+    size_t _npattrs;          /* their members */
+    gw__resp_block *_str;     /* a string arriving in pieces */
+    gw_io_op _op;             /* the frame of gw_resp_tree_next */
+} gw_resp_tree;
+
+/* gw_resp_tree_init: a tree reader over src with limits *lim (NULL: the
+ * defaults).  Allocates the reader's stack and its own (max_depth entries).
+ * Returns as gw_resp_reader_init. */
+int gw_resp_tree_init(gw_resp_tree *t, gw_bufreader *src, const gw_resp_limits *lim);
+
+/* gw_resp_tree_fini: frees the arena, the scratch space and the stacks. */
+void gw_resp_tree_fini(gw_resp_tree *t);
+
+/*
+ * gw_resp_tree_try_next: the fast path: if the rest of a reply is buffered,
+ * builds it (t->value) and returns 1 without suspending.  Returns 0 if it
+ * needs more input (its progress is kept: call gw_resp_tree_next), or an
+ * error.  Memory grows only with values that arrived.
+ */
+int gw_resp_tree_try_next(gw_resp_tree *t);
+
+/*
+ * gw_resp_tree_next: the next reply.  Result in op->ret: 1 t->value is set
+ * (valid until the next call, unless detached); 0 clean end of input; < 0
+ * an error (sticky, in t->rd.err; GW_ENOMEM if the arena could not grow).
+ * May suspend.
+ */
+gw_io_op *gw_resp_tree_next(gw_resp_tree *t);
+
+/* GW_RESP_TREE_NEXT(s, field, t, res): as GW_RESP_NEXT, for replies. */
+#define GW_RESP_TREE_NEXT(s, field, t, res)                                                        \
+    do {                                                                                           \
+        if (((res) = gw_resp_tree_try_next(t)) == 0) {                                             \
+            GW_AWAIT(s, field, gw_resp_tree_next(t));                                              \
+            (res) = (s)->field->ret;                                                               \
+        }                                                                                          \
+    } while (0)
+
+/*
+ * gw_resp_tree_detach: hands the current reply and its arena to the caller,
+ * who frees it with gw_resp_reply_free; the tree starts a new arena.
+ * Returns NULL if there is no current reply, or GW_ENOMEM-style NULL if the
+ * small handle could not be allocated (the reply then stays the tree's).
+ */
+gw_resp_reply *gw_resp_tree_detach(gw_resp_tree *t);
+
+/* ---- writer -------------------------------------------------------------------- */
+
+/*
+ * A writer of RESP in front of a gw_bufwriter (not owned).  Each write
+ * function starts the writer's one operation and returns its frame: yield
+ * from it; op->ret is 0 or the error of the writer below (sticky there).
+ * May suspend.  Strings of at least GW_RESP_WRITE_DIRECT bytes are written
+ * from the caller's memory straight to the writer below the bufwriter,
+ * without copying (the bufwriter is flushed first); the caller's memory
+ * must stay valid until the operation finishes.
+ */
+#define GW_RESP_WRITE_DIRECT 4096u
+
+typedef struct gw_resp_writer {
+    gw_bufwriter *dst; /* where the bytes go */
+
+    /* Private: the operation in progress. */
+    const char *const *_argv; /* command arguments */
+    const size_t *_argl;      /* their lengths, or NULL */
+    size_t _argc, _i;         /* how many, and the next one */
+    uint8_t _hdr[48];         /* a header being written */
+    size_t _hlen;             /* its length */
+    const uint8_t *_pay;      /* the payload after it */
+    size_t _plen;             /* its length */
+    int _crlf;                /* a CRLF follows the payload */
+    uint8_t *_tmp;            /* gw_resp_write_value's buffer, when it needs one */
+    gw_io_op _op;             /* the operation's frame */
+} gw_resp_writer;
+
+/* gw_resp_writer_init: a writer into dst.  Allocates nothing. */
+void gw_resp_writer_init(gw_resp_writer *w, gw_bufwriter *dst);
+
+/* gw_resp_write_command: a command as an array of argc bulk strings:
+ * argv[i] of argl[i] bytes (argl NULL: NUL-terminated strings). */
+gw_io_op *gw_resp_write_command(gw_resp_writer *w, size_t argc, const char *const *argv,
+                                const size_t *argl);
+
+/*
+ * gw_resp_write_string: a value of a string type (simple, error, bulk, blob
+ * error, double, big number; verbatim with fmt, a 3-byte format) of len
+ * bytes.  A simple string or error with CR or LF, a double or big number
+ * that its grammar rejects, or another type, finish with GW_EINVAL and
+ * write nothing.
+ */
+gw_io_op *gw_resp_write_string(gw_resp_writer *w, int type, const void *s, size_t len,
+                               const char *fmt);
+
+/* gw_resp_write_integer, _bool, _double: the scalar types (a double as the
+ * shortest text that reads back the same, or inf / -inf / nan). */
+gw_io_op *gw_resp_write_integer(gw_resp_writer *w, int64_t v);
+gw_io_op *gw_resp_write_bool(gw_resp_writer *w, int v);
+gw_io_op *gw_resp_write_double(gw_resp_writer *w, double v);
+
+/* gw_resp_write_null: `_`, or RESP2's null bulk / array for wire '$' / '*'. */
+gw_io_op *gw_resp_write_null(gw_resp_writer *w, int wire);
+
+/* gw_resp_write_aggregate: the header of an aggregate of `type` (array,
+ * map, set, attribute, push) with count members (pairs for a map or
+ * attributes), or count -1 for the streamed form of an array, set or map,
+ * which gw_resp_write_end closes.  GW_EINVAL for anything else. */
+gw_io_op *gw_resp_write_aggregate(gw_resp_writer *w, int type, int64_t count);
+gw_io_op *gw_resp_write_end(gw_resp_writer *w);
+
+/* gw_resp_write_value: a whole tree value with its attributes, as read
+ * (streamed values in the plain form, doubles as their text).  Allocates a
+ * temporary buffer if the value does not fit the bufwriter's free space. */
+gw_io_op *gw_resp_write_value(gw_resp_writer *w, const gw_resp_value *v);
+
+/*
+ * The pure cores of the writer, over caller memory: each writes into out
+ * (cap bytes) and returns the length of the whole encoding, which is more
+ * than cap if it did not fit (out then holds nothing usable).  Never
+ * suspend.
+ */
+size_t gw_resp_format_command(uint8_t *out, size_t cap, size_t argc, const char *const *argv,
+                              const size_t *argl);
+size_t gw_resp_format_value(uint8_t *out, size_t cap, const gw_resp_value *v);
 
 #ifdef __cplusplus
 }

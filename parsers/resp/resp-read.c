@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "genwire/alloc.h"
+#include "parsers/resp/resp-impl.h"
 #include "transport/io-impl.h"
 
 /* Reader states.  They start at a magic value, as zlib's do, so that a
@@ -49,7 +50,7 @@ static const uint8_t resp_type_class[256] = {
     ['!'] = 1, ['='] = 1, ['('] = 1, ['%'] = 1, ['~'] = 1, ['|'] = 1, ['>'] = 1,
 };
 
-static int fail(gw_resp_reader *rd, int err, uint64_t off)
+int gw__resp_fail(gw_resp_reader *rd, int err, uint64_t off)
 {
     rd->err = err;
     rd->err_off = off;
@@ -101,14 +102,14 @@ int gw_resp_reader_init(gw_resp_reader *rd, gw_bufreader *src, const gw_resp_lim
     if (l.max_line == 0)
         l.max_line = GW_RESP_DEFAULT_MAX_LINE;
     if (src == NULL || l.max_depth > 65536 || (src->src != NULL && src->cap < 8))
-        return fail(rd, GW_EINVAL, 0);
+        return gw__resp_fail(rd, GW_EINVAL, 0);
     /* A line, its type byte and CRLF must fit the buffer. */
     if (src->src != NULL && l.max_line > src->cap - 3)
         l.max_line = src->cap - 3;
     rd->_lim = l;
     rd->_stack = gw_malloc(l.max_depth * sizeof(*rd->_stack));
     if (rd->_stack == NULL)
-        return fail(rd, GW_ENOMEM, 0);
+        return gw__resp_fail(rd, GW_ENOMEM, 0);
     return 0;
 }
 
@@ -144,16 +145,16 @@ static int find_line(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t of
                 return 0;
             }
             if (p[i + 1] != '\n')
-                return fail(rd, GW_ERESP_CRLF, off + i + 1);
+                return gw__resp_fail(rd, GW_ERESP_CRLF, off + i + 1);
             rd->_scan = 0;
             *eol = i;
             return 1;
         }
         if (p[i] == '\n')
-            return fail(rd, GW_ERESP_CRLF, off + i);
+            return gw__resp_fail(rd, GW_ERESP_CRLF, off + i);
     }
     if (n >= rd->_lim.max_line + 2)
-        return fail(rd, GW_ERESP_LINE_TOO_LONG, off);
+        return gw__resp_fail(rd, GW_ERESP_LINE_TOO_LONG, off);
     rd->_scan = i;
     *need = n + 1;
     return 0;
@@ -229,7 +230,7 @@ static size_t digits(const uint8_t *p, size_t n)
 
 /* Nonzero if p[0..n) is a double in RESP3's grammar:
  * [+|-] digits [. digits] [(e|E) [+|-] digits], or inf, -inf, nan. */
-static int valid_double(const uint8_t *p, size_t n)
+int gw__resp_valid_double(const uint8_t *p, size_t n)
 {
     size_t i = 0, k;
 
@@ -259,7 +260,7 @@ static int valid_double(const uint8_t *p, size_t n)
 }
 
 /* Nonzero if p[0..n) is a big number: [+|-] digits. */
-static int valid_bignum(const uint8_t *p, size_t n)
+int gw__resp_valid_bignum(const uint8_t *p, size_t n)
 {
     size_t i = n > 0 && (p[0] == '+' || p[0] == '-');
 
@@ -273,7 +274,7 @@ static int valid_bignum(const uint8_t *p, size_t n)
 static int begin_value(gw_resp_reader *rd, uint64_t off)
 {
     if (++rd->_total > rd->_lim.max_total)
-        return fail(rd, GW_ERESP_REPLY_TOO_LARGE, off);
+        return gw__resp_fail(rd, GW_ERESP_REPLY_TOO_LARGE, off);
     if (rd->_depth > 0) {
         const gw__resp_frame *f = &rd->_stack[rd->_depth - 1];
         if (f->streamed) {
@@ -281,7 +282,7 @@ static int begin_value(gw_resp_reader *rd, uint64_t off)
             if (f->type == GW_RESP_MAP)
                 seen = (seen + 1) / 2;
             if (seen > rd->_lim.max_elements)
-                return fail(rd, GW_ERESP_TOO_MANY_ELEMENTS, off);
+                return gw__resp_fail(rd, GW_ERESP_TOO_MANY_ELEMENTS, off);
         }
     }
     return 0;
@@ -342,7 +343,7 @@ static int string_piece(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t
             return 0;
         }
         if (p[3] != ':')
-            return fail(rd, GW_ERESP_VERBATIM, rd->_voff);
+            return gw__resp_fail(rd, GW_ERESP_VERBATIM, rd->_voff);
         memcpy(rd->_sfmt, p, 3);
         rd->_sfmt[3] = 0;
         rd->_left -= 4;
@@ -354,14 +355,14 @@ static int string_piece(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t
     if (n >= rd->_left + 2) {
         take = (size_t)rd->_left;
         if (p[take] != '\r')
-            return fail(rd, GW_ERESP_CRLF, off + take);
+            return gw__resp_fail(rd, GW_ERESP_CRLF, off + take);
         if (p[take + 1] != '\n')
-            return fail(rd, GW_ERESP_CRLF, off + take + 1);
+            return gw__resp_fail(rd, GW_ERESP_CRLF, off + take + 1);
         last = 1;
         rd->_consume = skip + take + 2;
     } else {
         if (n > rd->_left && p[rd->_left] != '\r')
-            return fail(rd, GW_ERESP_CRLF, off + rd->_left);
+            return gw__resp_fail(rd, GW_ERESP_CRLF, off + rd->_left);
         /* Keep the last payload byte back until its CRLF is here. */
         take = n < rd->_left ? n : (size_t)rd->_left - 1;
         if (take == 0 && skip == 0) {
@@ -402,13 +403,13 @@ static int chunk_header(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t
     int r;
 
     if (p[0] != ';')
-        return fail(rd, GW_ERESP_STREAM, off);
+        return gw__resp_fail(rd, GW_ERESP_STREAM, off);
     if ((r = find_line(rd, p, n, off, &eol, need)) <= 0)
         return r;
     if (parse_len(p + 1, eol - 1, &v) < 0 || v < 0)
-        return fail(rd, GW_ERESP_LENGTH, off);
+        return gw__resp_fail(rd, GW_ERESP_LENGTH, off);
     if ((uint64_t)v > rd->_lim.max_bulk - rd->_strlen)
-        return fail(rd, GW_ERESP_BULK_TOO_LARGE, off);
+        return gw__resp_fail(rd, GW_ERESP_BULK_TOO_LARGE, off);
     rd->_consume = eol + 2;
     if (v > 0) {
         rd->_strlen += (uint64_t)v;
@@ -440,11 +441,11 @@ static int open_aggregate(gw_resp_reader *rd, uint8_t t, int64_t count, uint64_t
     gw__resp_frame *f;
 
     if (count == -2 && (t == GW_RESP_ATTRIBUTE || t == GW_RESP_PUSH))
-        return fail(rd, GW_ERESP_LENGTH, off);
+        return gw__resp_fail(rd, GW_ERESP_LENGTH, off);
     if (count >= 0 && (uint64_t)count > rd->_lim.max_elements)
-        return fail(rd, GW_ERESP_TOO_MANY_ELEMENTS, off);
+        return gw__resp_fail(rd, GW_ERESP_TOO_MANY_ELEMENTS, off);
     if (rd->_depth == rd->_lim.max_depth)
-        return fail(rd, GW_ERESP_DEPTH, off);
+        return gw__resp_fail(rd, GW_ERESP_DEPTH, off);
     f = &rd->_stack[rd->_depth++];
     f->type = t;
     f->streamed = count == -2;
@@ -478,7 +479,7 @@ static int value_step(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t o
 
     /* An unknown type byte is an error at once, not after its line. */
     if (t != '.' && resp_type_class[t] == 0)
-        return fail(rd, t == ';' ? GW_ERESP_STREAM : GW_ERESP_TYPE, off);
+        return gw__resp_fail(rd, t == ';' ? GW_ERESP_STREAM : GW_ERESP_TYPE, off);
     if ((r = find_line(rd, p, n, off, &eol, need)) <= 0)
         return r;
     ev->offset = off;
@@ -488,14 +489,14 @@ static int value_step(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t o
     if (t == '.') {
         const gw__resp_frame *f = rd->_depth > 0 ? &rd->_stack[rd->_depth - 1] : NULL;
         if (rd->_attr)
-            return fail(rd, GW_ERESP_ATTRIBUTE, off);
+            return gw__resp_fail(rd, GW_ERESP_ATTRIBUTE, off);
         if (f == NULL || !f->streamed || eol != 1 || (f->type == GW_RESP_MAP && f->left % 2 != 0))
-            return fail(rd, GW_ERESP_STREAM, off);
+            return gw__resp_fail(rd, GW_ERESP_STREAM, off);
         rd->_consume = 3;
         return emit_end(rd, off + 3);
     }
     if (t == '|' && rd->_attr)
-        return fail(rd, GW_ERESP_ATTRIBUTE, off);
+        return gw__resp_fail(rd, GW_ERESP_ATTRIBUTE, off);
     if ((r = begin_value(rd, off)) < 0)
         return r;
     rd->_consume = eol + 2;
@@ -508,36 +509,36 @@ static int value_step(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t o
         break;
     case ':':
         if (parse_int(p + 1, eol - 1, &ev->integer) < 0)
-            return fail(rd, GW_ERESP_INTEGER, off);
+            return gw__resp_fail(rd, GW_ERESP_INTEGER, off);
         ev->type = GW_RESP_INTEGER;
         break;
     case '(':
-        if (!valid_bignum(p + 1, eol - 1))
-            return fail(rd, GW_ERESP_INTEGER, off);
+        if (!gw__resp_valid_bignum(p + 1, eol - 1))
+            return gw__resp_fail(rd, GW_ERESP_INTEGER, off);
         ev->type = GW_RESP_BIGNUM;
         break;
     case ',':
-        if (!valid_double(p + 1, eol - 1))
-            return fail(rd, GW_ERESP_DOUBLE, off);
+        if (!gw__resp_valid_double(p + 1, eol - 1))
+            return gw__resp_fail(rd, GW_ERESP_DOUBLE, off);
         ev->type = GW_RESP_DOUBLE;
         ev->dbl = strtod((const char *)p + 1, NULL); /* stops at the CR */
         break;
     case '#':
         if (eol != 2 || (p[1] != 't' && p[1] != 'f'))
-            return fail(rd, GW_ERESP_BOOL, off);
+            return gw__resp_fail(rd, GW_ERESP_BOOL, off);
         ev->type = GW_RESP_BOOL;
         ev->integer = p[1] == 't';
         break;
     case '_':
         if (eol != 1)
-            return fail(rd, GW_ERESP_CRLF, off + 1);
+            return gw__resp_fail(rd, GW_ERESP_CRLF, off + 1);
         ev->type = GW_RESP_NULL;
         break;
     case '$':
     case '!':
     case '=':
         if (parse_len(p + 1, eol - 1, &v) < 0 || (v < 0 && t != '$'))
-            return fail(rd, GW_ERESP_LENGTH, off);
+            return gw__resp_fail(rd, GW_ERESP_LENGTH, off);
         if (v == -1) {
             ev->type = GW_RESP_NULL;
             ev->flags = GW_RESP_NULL2;
@@ -548,26 +549,26 @@ static int value_step(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t o
         memset(rd->_sfmt, 0, 4);
         if (v == -2) {
             if (t != '$')
-                return fail(rd, GW_ERESP_LENGTH, off);
+                return gw__resp_fail(rd, GW_ERESP_LENGTH, off);
             ev->size = 0;
             rd->_strlen = 0;
             rd->_state = RS_CHUNK;
             return 2;
         }
         if ((uint64_t)v > rd->_lim.max_bulk)
-            return fail(rd, GW_ERESP_BULK_TOO_LARGE, off);
+            return gw__resp_fail(rd, GW_ERESP_BULK_TOO_LARGE, off);
         if (t == '=' && v < 4)
-            return fail(rd, GW_ERESP_VERBATIM, off);
+            return gw__resp_fail(rd, GW_ERESP_VERBATIM, off);
         ev->size = (uint64_t)v;
         if ((uint64_t)v + 2 <= n - eol - 2) {
             /* Whole in the buffer: the common case. */
             const uint8_t *q = p + eol + 2;
             size_t len = (size_t)v;
             if (q[len] != '\r' || q[len + 1] != '\n')
-                return fail(rd, GW_ERESP_CRLF, off + eol + 2 + len + (q[len] == '\r'));
+                return gw__resp_fail(rd, GW_ERESP_CRLF, off + eol + 2 + len + (q[len] == '\r'));
             if (t == '=') {
                 if (q[3] != ':')
-                    return fail(rd, GW_ERESP_VERBATIM, off);
+                    return gw__resp_fail(rd, GW_ERESP_VERBATIM, off);
                 memcpy(ev->fmt, q, 3);
                 ev->fmt[3] = 0;
                 q += 4;
@@ -584,7 +585,7 @@ static int value_step(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t o
              * header included, unless a byte of its CRLF is already wrong. */
             size_t cr = eol + 2 + (size_t)v;
             if (n > cr && p[cr] != '\r')
-                return fail(rd, GW_ERESP_CRLF, off + cr);
+                return gw__resp_fail(rd, GW_ERESP_CRLF, off + cr);
             rd->_consume = 0;
             rd->_total--;
             rd->_scan = eol;
@@ -603,14 +604,14 @@ static int value_step(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t o
     case '|':
     case '>':
         if (parse_len(p + 1, eol - 1, &v) < 0 || (v == -1 && t != '*'))
-            return fail(rd, GW_ERESP_LENGTH, off);
+            return gw__resp_fail(rd, GW_ERESP_LENGTH, off);
         if (v == -1) {
             ev->type = GW_RESP_NULL;
             ev->flags = GW_RESP_NULL2;
             break;
         }
         if (t == '>' && rd->_depth > 0)
-            return fail(rd, GW_ERESP_PUSH_NESTED, off);
+            return gw__resp_fail(rd, GW_ERESP_PUSH_NESTED, off);
         return open_aggregate(rd, t, v, off);
     }
     complete(rd);
@@ -652,7 +653,7 @@ static int step(gw_resp_reader *rd, size_t *need)
             }
             r = chunk_header(rd, p, n, off, need);
         } else {
-            return rd->err != 0 ? rd->err : fail(rd, GW_EINVAL, 0);
+            return rd->err != 0 ? rd->err : gw__resp_fail(rd, GW_EINVAL, 0);
         }
         if (r != 2)
             return r;
@@ -681,11 +682,11 @@ GW_BODY(resp_next, s)
         if (gw_bufreader_eof(b)) {
             if (gw_bufreader_avail(b) == 0 && gw_resp_reader_idle(rd))
                 GW_RETURN(s, 0);
-            GW_RETURN(s, fail(rd, GW_ETRUNCATED, gw_bufreader_offset(b) + gw_bufreader_avail(b)));
+            GW_RETURN(s, gw__resp_fail(rd, GW_ETRUNCATED, gw_bufreader_offset(b) + gw_bufreader_avail(b)));
         }
         GW_AWAIT(s, sub, gw_bufreader_fill(b, s->min));
         if (s->sub->ret < 0)
-            GW_RETURN(s, fail(rd, s->sub->ret, gw_bufreader_offset(b) + gw_bufreader_avail(b)));
+            GW_RETURN(s, gw__resp_fail(rd, s->sub->ret, gw_bufreader_offset(b) + gw_bufreader_avail(b)));
     }
     GW_END(s);
 }

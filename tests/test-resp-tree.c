@@ -1,0 +1,486 @@
+/*
+ * Tests of the RESP reply tree and writer (parsers/resp/resp-tree.c,
+ * parsers/resp/resp-write.c).  Tree vectors go through gwt_check_splits,
+ * each reply serialised as one record of text; every reply is also written
+ * back with gw_resp_format_value and read again, which must give the same
+ * tree.  The writer is checked byte for byte, for its errors, for writing
+ * large arguments without copying them, and allocations are counted: none
+ * per reply in the steady state, for events and for trees.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <genwire/alloc.h>
+#include <genwire/resp.h>
+
+#include "gwt.h"
+
+/* ---- serialising a tree ------------------------------------------------------ */
+
+typedef struct text {
+    char buf[4096];
+    size_t len;
+} text;
+
+static void add(text *t, const char *s, size_t n)
+{
+    if (t->len + n < sizeof(t->buf)) {
+        memcpy(t->buf + t->len, s, n);
+        t->len += n;
+        t->buf[t->len] = 0;
+    }
+}
+
+static void adds(text *t, const char *s)
+{
+    add(t, s, strlen(s));
+}
+
+static void show(text *t, const gw_resp_value *v)
+{
+    char num[64];
+    size_t i;
+
+    if (v->nattrs > 0) {
+        adds(t, "attrs{");
+        for (i = 0; i < v->nattrs; i++) {
+            if (i > 0)
+                adds(t, ",");
+            show(t, &v->attrs[i]);
+        }
+        adds(t, "}");
+    }
+    adds(t, gw_resp_type_name(v->type));
+    switch (v->type) {
+    case GW_RESP_INTEGER:
+    case GW_RESP_BOOL:
+        snprintf(num, sizeof(num), ":%lld", (long long)v->integer);
+        adds(t, num);
+        break;
+    case GW_RESP_NULL:
+        snprintf(num, sizeof(num), ":%c", v->wire);
+        adds(t, num);
+        break;
+    case GW_RESP_ARRAY:
+    case GW_RESP_MAP:
+    case GW_RESP_SET:
+    case GW_RESP_PUSH:
+        adds(t, "[");
+        for (i = 0; i < v->len; i++) {
+            if (i > 0)
+                adds(t, ",");
+            show(t, &v->elems[i]);
+        }
+        adds(t, "]");
+        break;
+    default:
+        if (v->type == GW_RESP_VERBATIM) {
+            adds(t, "/");
+            adds(t, v->fmt);
+        }
+        assert_int_equal(v->str[v->len], 0);
+        adds(t, ":");
+        if (v->len < 64)
+            add(t, v->str, v->len);
+        else {
+            snprintf(num, sizeof(num), "<%zu bytes %c>", v->len, v->str[v->len - 1]);
+            adds(t, num);
+        }
+        break;
+    }
+}
+
+/* ---- the decode driver ---------------------------------------------------------- */
+
+/* Reads every reply; each one is serialised, written back, read again. */
+typedef struct consumer {
+    GW_FRAME(gw_wait);
+    gw_resp_tree *t;
+    gwt_result *out;
+    gw_io_op *op;
+    int res;
+    int ret;
+} consumer;
+
+/* Writes v with gw_resp_format_value and reads it back as one tree. */
+static void round_trip(const gw_resp_value *v, const text *want)
+{
+    size_t n = gw_resp_format_value(NULL, 0, v);
+    uint8_t *buf = malloc(n);
+    gw_bufreader br;
+    gw_resp_tree t;
+    text got = {{0}, 0};
+
+    assert_non_null(buf);
+    assert_int_equal(gw_resp_format_value(buf, n, v), n);
+    gw_bufreader_init_mem(&br, buf, n);
+    assert_int_equal(gw_resp_tree_init(&t, &br, NULL), 0);
+    assert_int_equal(gw_resp_tree_try_next(&t), 1);
+    show(&got, t.value);
+    assert_string_equal(got.buf, want->buf);
+    assert_int_equal(gwt_run_op(gw_resp_tree_next(&t)), 0);
+    gw_resp_tree_fini(&t);
+    free(buf);
+}
+
+GW_GENERATOR(consumer, NULL);
+GW_BODY(consumer, s)
+{
+    GW_BEGIN(s);
+    for (;;) {
+        GW_RESP_TREE_NEXT(s, op, s->t, s->res);
+        if (s->res <= 0)
+            GW_RETURN(s, s->res);
+        {
+            text tx = {{0}, 0};
+            show(&tx, s->t->value);
+            gwt_result_record(s->out, tx.buf, tx.len);
+            round_trip(s->t->value, &tx);
+        }
+    }
+    GW_END(s);
+}
+
+static void decode(gwt_feed *feed, gwt_result *out, void *ud)
+{
+    const size_t *bufcap = ud;
+    gw_mempipe pipe;
+    gw_bufreader br;
+    gw_resp_tree t;
+    consumer c;
+    gw_wait w;
+    gw_stack st;
+
+    assert_int_equal(gw_mempipe_init(&pipe, 64), 0);
+    assert_int_equal(gw_bufreader_init(&br, &pipe.r, *bufcap), 0);
+    assert_int_equal(gw_resp_tree_init(&t, &br, NULL), 0);
+    GW_INIT(&c, consumer);
+    c.t = &t;
+    c.out = out;
+    c.ret = 0;
+    GW_START(&st, &c, &w);
+    gwt_drive(&st, &w, &pipe, feed);
+    out->err = c.ret;
+    out->off = c.ret < 0 ? t.rd.err_off : 0;
+    if (c.ret < 0)
+        assert_int_equal(gw_resp_tree_try_next(&t), c.ret);
+    gw_resp_tree_fini(&t);
+    gw_bufreader_fini(&br);
+    gw_mempipe_fini(&pipe);
+}
+
+
+static void expect_n(const void *in, size_t len, const char *want, int err, uint64_t off)
+{
+    static char got[1 << 15];
+    size_t caps[2] = {64, 4096}, k;
+
+    for (k = 0; k < 2; k++) {
+        gwt_result r;
+        gwt_check_splits(in, len, decode, &caps[k], &r);
+        gwt_result_join(&r, '|', got, sizeof(got));
+        if (strcmp(got, want) != 0 || r.err != err || r.off != off)
+            print_error("cap %zu: got \"%s\" %s at %llu, want \"%s\" %s\n", caps[k], got,
+                        gw_errname(r.err), (unsigned long long)r.off, want, gw_errname(err));
+        assert_string_equal(got, want);
+        assert_int_equal(r.err, err);
+        assert_int_equal(r.off, off);
+        gwt_result_free(&r);
+    }
+}
+
+static void expect(const char *in, const char *want, int err, uint64_t off)
+{
+    expect_n(in, strlen(in), want, err, off);
+}
+
+/* ---- tree tests -------------------------------------------------------------------- */
+
+static void test_tree_types(void **state)
+{
+    (void)state;
+    expect("+OK\r\n-ERR x\r\n:-5\r\n$5\r\nhello\r\n$-1\r\n*-1\r\n_\r\n",
+           "simple:OK|error:ERR x|integer:-5|bulk:hello|null:$|null:*|null:_", 0, 0);
+    expect(",1.5\r\n#t\r\n!3\r\nbad\r\n=7\r\ntxt:abc\r\n(12345678901234567890\r\n",
+           "double:1.5|boolean:1|blob-error:bad|verbatim/txt:abc|bignum:12345678901234567890", 0,
+           0);
+    expect("*3\r\n:1\r\n*2\r\n+a\r\n+b\r\n*0\r\n", "array[integer:1,array[simple:a,simple:b],array[]]",
+           0, 0);
+    expect("%2\r\n+a\r\n:1\r\n+b\r\n~1\r\n#f\r\n",
+           "map[simple:a,integer:1,simple:b,set[boolean:0]]", 0, 0);
+    expect(">2\r\n+message\r\n$2\r\nhi\r\n", "push[simple:message,bulk:hi]", 0, 0);
+    expect("$?\r\n;2\r\nab\r\n;3\r\ncde\r\n;0\r\n*?\r\n:1\r\n.\r\n", "bulk:abcde|array[integer:1]",
+           0, 0);
+    expect("|1\r\n+ttl\r\n:5\r\n*2\r\n|1\r\n+a\r\n+b\r\n:1\r\n:2\r\n",
+           "attrs{simple:ttl,integer:5}array[attrs{simple:a,simple:b}integer:1,integer:2]", 0, 0);
+    expect("|1\r\n+k\r\n|1\r\n+x\r\n+y\r\n+v\r\n+value\r\n",
+           "attrs{simple:k,attrs{simple:x,simple:y}simple:v}simple:value", 0, 0);
+    expect("*2\r\n+a\r\n", "", GW_ETRUNCATED, 8);
+    expect("+a\r\n*1\r\n?\r\n", "simple:a", GW_ERESP_TYPE, 8);
+}
+
+static void test_tree_long(void **state)
+{
+    static char in[300000];
+    size_t n;
+
+    (void)state;
+    n = (size_t)sprintf(in, "*2\r\n$200000\r\n");
+    memset(in + n, 'q', 200000);
+    n += 200000;
+    n += (size_t)sprintf(in + n, "\r\n$?\r\n;70\r\n");
+    memset(in + n, 'r', 70);
+    n += 70;
+    n += (size_t)sprintf(in + n, "\r\n;0\r\n");
+    /* The split check over 200 kB is slow: a few schedules only. */
+    {
+        gwt_feed feed = {(const uint8_t *)in, n, NULL, 0, 0, 0, 0};
+        size_t cuts[3] = {7, 5000, 150000}, cap = 4096;
+        gwt_result r1, r2;
+        char got[256];
+        memset(&r1, 0, sizeof(r1));
+        memset(&r2, 0, sizeof(r2));
+        decode(&feed, &r1, &cap);
+        feed.cuts = cuts;
+        feed.ncuts = 3;
+        feed.pos = feed.next = 0;
+        decode(&feed, &r2, &cap);
+        gwt_result_join(&r1, '|', got, sizeof(got));
+        assert_string_equal(got, "array[bulk:<200000 bytes q>,bulk:<70 bytes r>]");
+        assert_int_equal(r1.len, r2.len);
+        assert_memory_equal(r1.data, r2.data, r1.len);
+        gwt_result_free(&r1);
+        gwt_result_free(&r2);
+    }
+}
+
+/* The reply stays valid until the next call; detached, until freed. */
+static void test_tree_detach(void **state)
+{
+    const char *in = "*1\r\n+first\r\n+second\r\n";
+    gw_bufreader br;
+    gw_resp_tree t;
+    gw_resp_reply *r;
+
+    (void)state;
+    gw_bufreader_init_mem(&br, in, strlen(in));
+    assert_int_equal(gw_resp_tree_init(&t, &br, NULL), 0);
+    assert_null(gw_resp_tree_detach(&t));
+    assert_int_equal(gw_resp_tree_try_next(&t), 1);
+    r = gw_resp_tree_detach(&t);
+    assert_non_null(r);
+    assert_null(gw_resp_tree_detach(&t));
+    assert_int_equal(gw_resp_tree_try_next(&t), 1);
+    assert_string_equal(t.value->str, "second");
+    assert_string_equal(r->value->elems[0].str, "first");
+    gw_resp_reply_free(r);
+    gw_resp_reply_free(NULL);
+    assert_int_equal(gwt_run_op(gw_resp_tree_next(&t)), 0);
+    gw_resp_tree_fini(&t);
+}
+
+/* ---- allocations ---------------------------------------------------------------------- */
+
+static size_t nalloc;
+
+static void *count_malloc(size_t n, void *ud)
+{
+    (void)ud;
+    nalloc++;
+    return malloc(n);
+}
+static void *count_realloc(void *p, size_t n, void *ud)
+{
+    (void)ud;
+    nalloc++;
+    return realloc(p, n);
+}
+static void count_free(void *p, void *ud)
+{
+    (void)ud;
+    free(p);
+}
+
+static void test_allocations(void **state)
+{
+    static const gw_allocator counting = {count_malloc, count_realloc, count_free, NULL};
+    static char in[200000];
+    size_t n = 0, i, before;
+    gw_bufreader br;
+    gw_resp_reader rd;
+    gw_resp_tree t;
+
+    (void)state;
+    while (n + 40 < sizeof(in))
+        n += (size_t)sprintf(in + n, "$5\r\nhello\r\n*2\r\n:1\r\n$3\r\nabc\r\n");
+    gw_set_allocator(&counting);
+    gw_bufreader_init_mem(&br, in, n);
+    nalloc = 0;
+    assert_int_equal(gw_resp_reader_init(&rd, &br, NULL), 0);
+    before = nalloc;
+    for (i = 0; gw_resp_try_next(&rd) == 1; i++)
+        ;
+    assert_true(i > 10000);
+    assert_int_equal(nalloc, before); /* the event API: none at all */
+    gw_resp_reader_fini(&rd);
+
+    gw_bufreader_init_mem(&br, in, n);
+    assert_int_equal(gw_resp_tree_init(&t, &br, NULL), 0);
+    for (i = 0; i < 100; i++)
+        assert_int_equal(gw_resp_tree_try_next(&t), 1);
+    before = nalloc;
+    for (i = 0; gw_resp_tree_try_next(&t) == 1; i++)
+        ;
+    assert_true(i > 10000);
+    assert_int_equal(nalloc, before); /* the tree, warmed up: none per reply */
+    gw_resp_tree_fini(&t);
+    gw_set_allocator(NULL);
+}
+
+/* ---- writer ---------------------------------------------------------------------------- */
+
+/* Runs op, flushes, and compares what the sink got with want. */
+static void check_written(gwt_sink *k, gw_bufwriter *bw, gw_io_op *op, int err, const char *want)
+{
+    assert_int_equal(gwt_run_op(op), err);
+    assert_int_equal(gwt_run_op(gw_flush(&bw->w)), 0);
+    assert_int_equal(k->got.len, strlen(want));
+    assert_memory_equal(k->got.data, want, k->got.len);
+    k->got.len = 0;
+}
+
+static void test_writer(void **state)
+{
+    static const char *argv[] = {"SET", "key", "a value"};
+    static const size_t argl[] = {3, 3, 0};
+    gwt_sink k;
+    gw_bufwriter bw;
+    gw_resp_writer w;
+    uint8_t buf[64];
+
+    (void)state;
+    gwt_sink_init(&k, 0);
+    assert_int_equal(gw_bufwriter_init(&bw, &k.w, 256), 0);
+    gw_resp_writer_init(&w, &bw);
+    check_written(&k, &bw, gw_resp_write_command(&w, 3, argv, NULL), 0,
+                  "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$7\r\na value\r\n");
+    check_written(&k, &bw, gw_resp_write_command(&w, 3, argv, argl), 0,
+                  "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$0\r\n\r\n");
+    check_written(&k, &bw, gw_resp_write_command(&w, 0, NULL, NULL), 0, "*0\r\n");
+    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_SIMPLE, "OK", 2, NULL), 0, "+OK\r\n");
+    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_ERROR, "ERR x", 5, NULL), 0,
+                  "-ERR x\r\n");
+    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_BULK, "a\r\nb", 4, NULL), 0,
+                  "$4\r\na\r\nb\r\n");
+    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_BLOB_ERROR, "E", 1, NULL), 0,
+                  "!1\r\nE\r\n");
+    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_VERBATIM, "hi", 2, "txt"), 0,
+                  "=6\r\ntxt:hi\r\n");
+    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_DOUBLE, "-1.5e3", 6, NULL), 0,
+                  ",-1.5e3\r\n");
+    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_BIGNUM, "-123", 4, NULL), 0,
+                  "(-123\r\n");
+    check_written(&k, &bw, gw_resp_write_integer(&w, INT64_MIN), 0, ":-9223372036854775808\r\n");
+    check_written(&k, &bw, gw_resp_write_bool(&w, 1), 0, "#t\r\n");
+    check_written(&k, &bw, gw_resp_write_double(&w, 0.1), 0, ",0.1\r\n");
+    check_written(&k, &bw, gw_resp_write_double(&w, -1.0 / 0.0), 0, ",-inf\r\n");
+    check_written(&k, &bw, gw_resp_write_null(&w, '_'), 0, "_\r\n");
+    check_written(&k, &bw, gw_resp_write_null(&w, '$'), 0, "$-1\r\n");
+    check_written(&k, &bw, gw_resp_write_null(&w, '*'), 0, "*-1\r\n");
+    check_written(&k, &bw, gw_resp_write_aggregate(&w, GW_RESP_MAP, 2), 0, "%2\r\n");
+    check_written(&k, &bw, gw_resp_write_aggregate(&w, GW_RESP_SET, -1), 0, "~?\r\n");
+    check_written(&k, &bw, gw_resp_write_end(&w), 0, ".\r\n");
+    check_written(&k, &bw, gw_resp_write_aggregate(&w, GW_RESP_PUSH, 0), 0, ">0\r\n");
+    /* Refused: nothing written. */
+    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_SIMPLE, "a\nb", 3, NULL), GW_EINVAL,
+                  "");
+    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_DOUBLE, "1.", 2, NULL), GW_EINVAL, "");
+    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_VERBATIM, "x", 1, "tx"), GW_EINVAL, "");
+    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_INTEGER, "1", 1, NULL), GW_EINVAL, "");
+    check_written(&k, &bw, gw_resp_write_aggregate(&w, GW_RESP_PUSH, -1), GW_EINVAL, "");
+    check_written(&k, &bw, gw_resp_write_aggregate(&w, GW_RESP_BULK, 1), GW_EINVAL, "");
+    check_written(&k, &bw, gw_resp_write_null(&w, 'x'), GW_EINVAL, "");
+    /* The pure core: the size it needs when it does not fit. */
+    assert_int_equal(gw_resp_format_command(buf, 4, 3, argv, NULL), 35);
+    assert_int_equal(gw_resp_format_command(buf, sizeof(buf), 3, argv, NULL), 35);
+    /* A failing writer below: the error, and it sticks. */
+    k.fail_with = GW_EPIPE;
+    assert_int_equal(gwt_run_op(gw_resp_write_integer(&w, 1)), 0); /* buffered */
+    assert_int_equal(gwt_run_op(gw_flush(&bw.w)), GW_EPIPE);
+    assert_int_equal(gwt_run_op(gw_resp_write_integer(&w, 1)), GW_EPIPE);
+    assert_int_equal(gwt_run_op(gw_resp_write_command(&w, 3, argv, NULL)), GW_EPIPE);
+    gw_bufwriter_fini(&bw);
+    gwt_result_free(&k.got);
+}
+
+/* A large argument reaches the writer below as one write of the caller's
+ * own bytes, not copied through the buffer. */
+static void test_writer_direct(void **state)
+{
+    static char big[100000];
+    const char *argv[3] = {"SET", "k", big};
+    size_t argl[3] = {3, 1, sizeof(big)};
+    gwt_sink k;
+    gw_bufwriter bw;
+    gw_resp_writer w;
+    gw_bufreader br;
+    gw_resp_tree t;
+
+    (void)state;
+    memset(big, 'v', sizeof(big));
+    gwt_sink_init(&k, 1);
+    assert_int_equal(gw_bufwriter_init(&bw, &k.w, 1024), 0);
+    gw_resp_writer_init(&w, &bw);
+    assert_int_equal(gwt_run_op(gw_resp_write_command(&w, 3, argv, argl)), 0);
+    assert_int_equal(gwt_run_op(gw_flush(&bw.w)), 0);
+    /* Records: the headers before it, the argument itself, the CRLF. */
+    assert_int_equal(k.got.records, 3);
+    {
+        uint64_t n;
+        size_t pos;
+        memcpy(&n, k.got.data, 8);
+        pos = 8 + (size_t)n;
+        memcpy(&n, k.got.data + pos, 8);
+        assert_int_equal(n, sizeof(big));
+    }
+    assert_int_equal(bw.w.nwritten, 4 + 9 + 7 + 9 + sizeof(big) + 2);
+    gw_bufwriter_fini(&bw);
+    /* And it reads back. */
+    {
+        size_t n = 0, pos = 0;
+        uint8_t *flat = malloc(k.got.len);
+        while (pos < k.got.len) {
+            uint64_t m;
+            memcpy(&m, k.got.data + pos, 8);
+            memcpy(flat + n, k.got.data + pos + 8, (size_t)m);
+            n += (size_t)m;
+            pos += 8 + (size_t)m;
+        }
+        gw_bufreader_init_mem(&br, flat, n);
+        assert_int_equal(gw_resp_tree_init(&t, &br, NULL), 0);
+        assert_int_equal(gw_resp_tree_try_next(&t), 1);
+        assert_int_equal(t.value->len, 3);
+        assert_int_equal(t.value->elems[2].len, sizeof(big));
+        gw_resp_tree_fini(&t);
+        free(flat);
+    }
+    gwt_result_free(&k.got);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tree_types),  cmocka_unit_test(test_tree_long),
+        cmocka_unit_test(test_tree_detach), cmocka_unit_test(test_allocations),
+        cmocka_unit_test(test_writer),      cmocka_unit_test(test_writer_direct),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
