@@ -396,6 +396,18 @@ static void test_long_strings(void **state)
 
 /* ---- bad input ----------------------------------------------------------------- */
 
+/* Fuzz finding (resp-split, a hang): a verbatim string longer than the
+ * buffer whose text is empty, with an 8-byte buffer. */
+static void test_verbatim_small_buffer(void **state)
+{
+    rcfg cfg = cfg_default(8);
+
+    (void)state;
+    expect_cfg(&cfg, "=4\r\ntxt:abc\r\n", 13, "", GW_ERESP_CRLF, 8);
+    expect_cfg(&cfg, "=4\r\ntxt:\r\n(23\r\n", 15, "0:verbatim/txt:|0:bignum:23", 0, 0);
+    expect_cfg(&cfg, "=5\r\ntxt:x\r\n", 11, "0:verbatim/txt:x", 0, 0);
+}
+
 static void test_bad_type(void **state)
 {
     static const vec v[] = {
@@ -425,6 +437,11 @@ static void test_bad_lengths(void **state)
         {"!-1\r\n", "", GW_ERESP_LENGTH, 0},
         {"=3\r\ntxt\r\n", "", GW_ERESP_VERBATIM, 0},
         {"=5\r\ntxt-a\r\n", "", GW_ERESP_VERBATIM, 0},
+        /* Fuzz findings (resp-split): the format is checked before the CRLF
+         * after the payload, and as soon as its 4 bytes are here. */
+        {"=5\r\nabcdeXY", "", GW_ERESP_VERBATIM, 0},
+        {"=5\r\nabcd", "", GW_ERESP_VERBATIM, 0},
+        {"=9\r\nabcdefgh\r\n", "", GW_ERESP_VERBATIM, 0},
         {"$3\r\nhello\r\n", "", GW_ERESP_CRLF, 7},
         {"$6\r\nhello\r\n", "", GW_ERESP_CRLF, 10},
         {"$5\r\nhello\r\r", "", GW_ERESP_CRLF, 10},
@@ -660,7 +677,7 @@ int main(void)
         cmocka_unit_test(test_bad_crlf),     cmocka_unit_test(test_push_nested),
         cmocka_unit_test(test_depth_limit),  cmocka_unit_test(test_size_limits),
         cmocka_unit_test(test_line_limit),   cmocka_unit_test(test_no_wait),
-        cmocka_unit_test(test_init_errors),
+        cmocka_unit_test(test_init_errors),  cmocka_unit_test(test_verbatim_small_buffer),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -364,7 +364,7 @@ static int string_piece(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t
         if (n > rd->_left && p[rd->_left] != '\r')
             return gw__resp_fail(rd, GW_ERESP_CRLF, off + rd->_left);
         /* Keep the last payload byte back until its CRLF is here. */
-        take = n < rd->_left ? n : (size_t)rd->_left - 1;
+        take = n < rd->_left ? n : rd->_left > 0 ? (size_t)rd->_left - 1 : 0;
         if (take == 0 && skip == 0) {
             *need = (size_t)rd->_left + 2 <= rd->_src->cap ? (size_t)rd->_left + 2 : n + 1;
             return 0;
@@ -560,6 +560,10 @@ static int value_step(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t o
         if (t == '=' && v < 4)
             return gw__resp_fail(rd, GW_ERESP_VERBATIM, off);
         ev->size = (uint64_t)v;
+        /* A verbatim string's format first: it comes before the payload's
+         * CRLF, so it is checked as soon as its 4 bytes are here. */
+        if (t == '=' && n >= eol + 2 + 4 && p[eol + 2 + 3] != ':')
+            return gw__resp_fail(rd, GW_ERESP_VERBATIM, off);
         if ((uint64_t)v + 2 <= n - eol - 2) {
             /* Whole in the buffer: the common case. */
             const uint8_t *q = p + eol + 2;
@@ -567,8 +571,6 @@ static int value_step(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t o
             if (q[len] != '\r' || q[len + 1] != '\n')
                 return gw__resp_fail(rd, GW_ERESP_CRLF, off + eol + 2 + len + (q[len] == '\r'));
             if (t == '=') {
-                if (q[3] != ':')
-                    return gw__resp_fail(rd, GW_ERESP_VERBATIM, off);
                 memcpy(ev->fmt, q, 3);
                 ev->fmt[3] = 0;
                 q += 4;
