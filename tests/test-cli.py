@@ -200,17 +200,17 @@ def expect_error(stack, wire, layer, offset, *extra, words=None):
 def test_bad_input_classes():
     # Framing.
     expect_error("u64be", b"\xff" * 8 + b"abc", "u64be", 0, words="longer than the limit")
-    expect_error("u32be", b"\x00\x00\x00\x05ab", "u32be", 6, words="truncated")
+    expect_error("u32be", b"\x00\x00\x00\x05ab", "u32be", 6, words="input ends inside a record")
     expect_error("varint", b"\xff" * 10 + b"\x01", "varint", 9, words="varint")
     expect_error("netstring", b"03:abc,", "netstring", 1, words="netstring")
     expect_error("netstring", b"3:abcX", "netstring", 5, words="comma")
     # Chunked.
     expect_error("chunked", b"FFFFFFFFFFFFFFFF0\r\n", "chunked", 16, words="chunk size")
-    expect_error("chunked", b"5\r\nhello\r\n", "chunked", 10, words="truncated")
+    expect_error("chunked", b"5\r\nhello\r\n", "chunked", 10, words="input ends inside the chunked body")
     # Compression.
     gz = subprocess.run(["gzip", "-c"], input=b"hello hello hello\n" * 100,
                         capture_output=True, check=True).stdout
-    expect_error("gzip", gz[:30], "gzip", 30, words="truncated")
+    expect_error("gzip", gz[:30], "gzip", 30, words="input ends inside a gzip member")
     expect_error("gzip", gz + b"junk", "gzip", len(gz), words="after the end")
     bad = bytearray(gz)
     bad[-8] ^= 0xff  # the CRC
@@ -223,7 +223,8 @@ def test_bad_input_classes():
     flip[-1] ^= 1
     expect_error("secretstream", bytes(flip), "secretstream", 24, words="forged")
     # Errors of this layer give the offset of the message (its length prefix).
-    expect_error("secretstream", wire[:-3], "secretstream", 24, words="truncated")
+    expect_error("secretstream", wire[:-3], "secretstream", 24,
+                 words="input ends inside an encrypted message")
     expect_error("secretstream", wire + b"x", "secretstream", len(wire), words="after the final")
 
 def usage_fails(args, *words):
@@ -281,10 +282,11 @@ def test_lines_limit_is_max_record():
     _, out, _ = gw("decode", "lines", "--max-record", "100", "--format", "lines",
                    data=b"y" * 100 + b"\n", check=0)
     assert out == b"y" * 100 + b"\n"
-    status, out, err = gw("decode", "lines", "--max-record", "100", "--format", "lines",
-                          data=b"ok\n" + b"y" * 101 + b"\n")
-    assert status == 1 and out == b"ok\n", (status, out, err)
-    assert b"--max-record 100" in err and err.rstrip().endswith(b"at byte 3"), err
+    for tail in (b"\n", b""):
+        status, out, err = gw("decode", "lines", "--max-record", "100", "--format", "lines",
+                              data=b"ok\n" + b"y" * 101 + tail)
+        assert status == 1 and out == b"ok\n", (status, out, err)
+        assert b"--max-record 100" in err and err.rstrip().endswith(b"at byte 3"), err
     status, _, err = gw("decode", "u32be", "--max-record", "5", data=struct.pack(">I", 6) + b"123456")
     assert status == 1 and b"--max-record 5" in err, err
 
@@ -433,6 +435,90 @@ def test_decoded_output_is_written_when_input_stalls():
     recs = b"".join(struct.pack(">I", 5) + b"rec%02d" % i for i in range(50))
     got = first_output_within(["decode", "u32be", "--format", "json"], recs + b"\x00\x00", b"\x00\x00")
     assert got.count(b"\n") == 50 and b'"rec49"' in got, got
+
+
+def test_key_path_fifo_or_directory():
+    # Issue 9 item 12: a FIFO as --key blocked in open(); item 18: a
+    # directory or a pipe was "key must be 64 hex digits".
+    fifo = os.path.join(TMP, "fifo")
+    os.mkfifo(fifo)
+    p = subprocess.run([GENWIRE, "decode", "secretstream", "--key", fifo], input=b"",
+                       capture_output=True, timeout=10)
+    assert p.returncode == 1 and b"is a pipe, not a key file" in p.stderr, p.stderr
+    status, _, err = gw("encode", "secretstream", "--key", TMP)
+    assert status == 1 and b"is a directory, not a key file" in err, err
+    status, _, err = gw("decode", "secretstream", "--key", os.path.join(TMP, "nope"))
+    assert status == 1 and b"No such file" in err, err
+
+
+def test_unreadable_standard_input():
+    # Issue 9 item 18: "input line 1: input/output error" for a directory or
+    # a closed standard input under encode.
+    for cmd in ("encode", "decode"):
+        d = os.open(TMP, os.O_RDONLY)
+        try:
+            p = subprocess.run([GENWIRE, cmd, "u8"], stdin=d, capture_output=True)
+        finally:
+            os.close(d)
+        assert p.returncode == 1 and p.stderr == b"genwire: standard input: Is a directory\n", \
+            p.stderr
+        p = subprocess.run(["sh", "-c", '"$0" %s u8 <&-' % cmd, GENWIRE], capture_output=True)
+        assert p.returncode == 1 and p.stderr == b"genwire: standard input is closed\n", p.stderr
+
+
+def test_repeated_layer_named_by_position():
+    # Issue 9 item 18: with gzip,gzip the error did not say which layer.
+    inner = zlib.compressobj(6, zlib.DEFLATED, 31)
+    inner = inner.compress(os.urandom(2000)) + inner.flush()
+    outer = zlib.compressobj(6, zlib.DEFLATED, 31)
+    outer = outer.compress(inner[:40]) + outer.flush()
+    status, _, err = gw("decode", "gzip,gzip", data=outer)
+    assert status == 1 and err.startswith(b"genwire: gzip (layer 2 of 2): the input ends inside"), err
+    status, _, err = gw("decode", "gzip,gzip", data=outer[:20])
+    assert status == 1 and err.startswith(b"genwire: gzip (layer 1 of 2): "), err
+    status, _, err = gw("decode", "gzip,u8", data=outer[:20])
+    assert status == 1 and err.startswith(b"genwire: gzip: "), err
+
+
+def test_encode_messages_name_what_to_change():
+    # Issue 9 item 18: "invalid argument" for a record holding LF under
+    # encode lines; a record over the limit names --max-record.
+    status, _, err = gw("encode", "--input", "json", "lines", data=b'{"text": "ok"}\n{"text": "a\\nb"}\n')
+    assert status == 1 and b"lines: input line 2: " in err and b"line feed" in err, err
+    assert b"netstring" in err, err
+    status, _, err = gw("encode", "u8", data=b"ok\n" + b"x" * 300 + b"\n")
+    assert status == 1 and b"u8: input line 2: " in err and b"300 bytes" in err, err
+    assert b"255" in err, err  # what a u8 prefix can hold
+    status, _, err = gw("encode", "u32be", "--max-record", "10", data=b"x" * 11 + b"\n")
+    assert status == 1 and b"input line 1: " in err and b"--max-record 10" in err, err
+
+
+def test_encode_writes_what_it_had_before_an_error():
+    # Issue 9 item 18: 999 good records then an oversized one gave 0 bytes.
+    text = b"a\n" * 999 + b"b" * 300 + b"\n"
+    status, out, err = gw("encode", "u8", data=text)
+    assert status == 1 and out == b"\x01a" * 999, (status, len(out), err)
+    # Through a compression layer: the records so far are decodable (the
+    # stream is left unfinished, so decode then says it is cut short).
+    status, out, err = gw("encode", "gzip,u8", data=text)
+    assert status == 1 and len(out) > 0, (status, err)
+    status, back, err = gw("decode", "gzip,u8", "--format", "lines", data=out)
+    assert back == b"a\n" * 999 and status == 1 and b"input ends inside" in err, (status, err)
+
+
+def test_json_input_strict():
+    # Issue 9 item 18: invalid literals were accepted; escapes in keys were
+    # not decoded.
+    _, out, _ = gw("encode", "--input", "json", "u8", data=b'{"\\u0074ext": "a"}\n', check=0)
+    assert out == b"\x01a", out
+    _, out, _ = gw("encode", "--input", "json", "u8",
+                   data=b'{"n": -1.5e3, "t": true, "f": false, "z": null, "text": "b"}\n', check=0)
+    assert out == b"\x01b", out
+    for bad in (b'{"x": tru, "text": "a"}', b'{"x": nul, "text": "a"}', b'{"x": 01, "text": "a"}',
+                b'{"x": 1.2.3, "text": "a"}', b'{"x": -, "text": "a"}', b'{"x": truefalse, "text": "a"}',
+                b'{"x": 1e, "text": "a"}', b'{"x": .5, "text": "a"}', b'{"text": "a",}'):
+        status, _, err = gw("encode", "--input", "json", "u8", data=bad + b"\n")
+        assert status == 1 and b"input line 1: " in err, (bad, status, err)
 
 
 def test_output_written_before_error():
@@ -588,7 +674,22 @@ def test_progress():
         p.stdin.close()
         err = p.stderr.read()
         assert p.wait() == 0
-        assert (b"MiB in" in err) == want, (flag, err)
+        assert (b"KiB in, " in err) == want, (flag, err)
+        if want:
+            # Issue 9 item 18: the rate is the input's, and says so.
+            assert b"KiB/s in" in err, err
+    # Small streams in KiB or bytes, not "0.0 MiB".
+    p = subprocess.Popen([GENWIRE, "decode", "gzip", "--progress"], stdin=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    co = zlib.compressobj(6, zlib.DEFLATED, 31)
+    p.stdin.write(co.compress(b"small" * 600) + co.flush(zlib.Z_SYNC_FLUSH))
+    p.stdin.flush()
+    time.sleep(0.6)
+    p.stdin.write(co.flush())
+    p.stdin.close()
+    err = p.stderr.read()
+    assert p.wait() == 0
+    assert b"0.0 MiB" not in err and b"2.9 KiB out" in err, err
 
 
 def test_regular_files():

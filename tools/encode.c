@@ -19,6 +19,7 @@ typedef struct encoder {
     gw_writer *top;   /* where the payload goes: the sink's writer or the innermost layer */
     stage *sub;       /* the sink's task */
     gw_io_op *op;     /* an operation in progress */
+    int err;          /* the error of the input, or 0 */
     int ret;          /* 0, or the error that ended the run */
 } encoder;
 
@@ -28,16 +29,15 @@ GW_BODY(encoder, s)
     size_t n;
 
     GW_BEGIN(s);
+    s->err = 0;
     if (s->sink != NULL) {
         GW_AWAIT(s, sub, s->sink->row->ops->encode(s->sink, &s->j));
-        if (s->sub->ret < 0)
-            GW_RETURN(s, s->sub->ret);
+        s->err = s->sub->ret;
     } else {
         for (;;) {
             GW_FILL(s, op, &s->bin, 1);
             if (gw_bufreader_avail(&s->bin) == 0) {
-                if (s->bin.r.err != 0)
-                    GW_RETURN(s, s->bin.r.err);
+                s->err = s->bin.r.err;
                 break;
             }
             GW_AWAIT(s, op,
@@ -49,6 +49,13 @@ GW_BODY(encoder, s)
             if (job_pace(&s->j, n))
                 GW_YIELD(s, gw_wait_ready()); /* a turn for the progress line */
         }
+    }
+    if (s->err < 0) {
+        /* The input failed: what was encoded before goes out, decodable (a
+         * flush, through every layer) but unfinished (no close), so that
+         * decode reports the stream cut short. */
+        GW_AWAIT(s, op, gw_flush(s->top));
+        GW_RETURN(s, s->err);
     }
     GW_AWAIT(s, op, gw_close(s->top));
     GW_RETURN(s, s->op->ret);

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <genwire/compress.h>
@@ -138,7 +139,10 @@ static const char encode_help[] =
     "  --progress, --no-progress   as for decode\n"
     "  -h, --help         show this help\n"
     "A value may also follow '=' (--level=9); '--' ends the options.  An\n"
-    "option no layer of STACK takes is refused.\n";
+    "option no layer of STACK takes is refused.\n"
+    "\n"
+    "On an error in the input, what was encoded before it is written out,\n"
+    "decodable but unfinished, and the exit status is 1.\n";
 
 /* Parses STACK into layers; returns the count, or -1 after a usage error. */
 static int parse_stack(const char *stack, layer *ls)
@@ -194,8 +198,15 @@ static int need_key(const options *o, const layer *ls, int n, gw_key **key)
         return EXIT_USAGE;
     }
     if ((err = gw_key_load(key, o->key)) != 0) {
-        fprintf(stderr, "%s: %s: %s\n", progname, o->key,
-                err == GW_EIO ? strerror(errno) : gw_strerror(err));
+        struct stat st;
+        const char *why = err == GW_EIO ? strerror(errno) : gw_strerror(err);
+        /* Refused before reading: say what the path is instead. */
+        if (err == GW_EKEY_FORMAT && stat(o->key, &st) == 0 && !S_ISREG(st.st_mode))
+            why = S_ISDIR(st.st_mode)    ? "is a directory, not a key file"
+                  : S_ISFIFO(st.st_mode) ? "is a pipe, not a key file"
+                  : S_ISSOCK(st.st_mode) ? "is a socket, not a key file"
+                                         : "is a device, not a key file";
+        fprintf(stderr, "%s: --key %s: %s\n", progname, o->key, why);
         return EXIT_DATA;
     }
     return 0;

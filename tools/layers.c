@@ -19,8 +19,9 @@
  *      line; write through l->w).
  *   2. Declare the adapter in tool.h, next to the others.
  *   3. Add one row below: its STACK name, its kind, the options it takes
- *      (OPT_*: an option no layer of a stack takes is refused), and the
- *      adapter's parameter.
+ *      (OPT_*: an option no layer of a stack takes is refused), the
+ *      adapter's parameter, the adapter, and what an early end of input
+ *      cuts short ("a message", for "the input ends inside a message").
  *   4. Say it in the help (genwire.c lists the names from this table by
  *      itself), in tools/genwire.1, and test it in tests/test-cli.py.
  */
@@ -39,24 +40,26 @@
 
 const layer_row layer_table[] = {
     /* Byte layers. */
-    {"secretstream", LAYER_BYTES, OPT_KEY, 0, &crypt_ops},
-    {"gzip", LAYER_BYTES, OPT_MAX_OUTPUT | OPT_LEVEL, GW_ZFORMAT_GZIP, &zlib_ops},
-    {"zlib", LAYER_BYTES, OPT_MAX_OUTPUT | OPT_LEVEL, GW_ZFORMAT_ZLIB, &zlib_ops},
-    {"deflate", LAYER_BYTES, OPT_MAX_OUTPUT | OPT_LEVEL, GW_ZFORMAT_DEFLATE, &zlib_ops},
-    {"chunked", LAYER_BYTES, 0, 0, &chunked_ops},
+    {"secretstream", LAYER_BYTES, OPT_KEY, 0, &crypt_ops, "an encrypted message"},
+    {"gzip", LAYER_BYTES, OPT_MAX_OUTPUT | OPT_LEVEL, GW_ZFORMAT_GZIP, &zlib_ops, "a gzip member"},
+    {"zlib", LAYER_BYTES, OPT_MAX_OUTPUT | OPT_LEVEL, GW_ZFORMAT_ZLIB, &zlib_ops,
+     "the zlib stream"},
+    {"deflate", LAYER_BYTES, OPT_MAX_OUTPUT | OPT_LEVEL, GW_ZFORMAT_DEFLATE, &zlib_ops,
+     "the deflate stream"},
+    {"chunked", LAYER_BYTES, 0, 0, &chunked_ops, "the chunked body"},
     /* Record layers. */
-    {"u8", LAYER_RECORDS, REC, GW_FRAME_U8, &records_ops},
-    {"u16be", LAYER_RECORDS, REC, GW_FRAME_U16BE, &records_ops},
-    {"u16le", LAYER_RECORDS, REC, GW_FRAME_U16LE, &records_ops},
-    {"u32be", LAYER_RECORDS, REC, GW_FRAME_U32BE, &records_ops},
-    {"u32le", LAYER_RECORDS, REC, GW_FRAME_U32LE, &records_ops},
-    {"u64be", LAYER_RECORDS, REC, GW_FRAME_U64BE, &records_ops},
-    {"u64le", LAYER_RECORDS, REC, GW_FRAME_U64LE, &records_ops},
-    {"varint", LAYER_RECORDS, REC, GW_FRAME_VARINT, &records_ops},
-    {"lines", LAYER_RECORDS, REC, GW_FRAME_LINES, &records_ops},
-    {"netstring", LAYER_RECORDS, REC, GW_FRAME_NETSTRING, &records_ops},
+    {"u8", LAYER_RECORDS, REC, GW_FRAME_U8, &records_ops, "a record"},
+    {"u16be", LAYER_RECORDS, REC, GW_FRAME_U16BE, &records_ops, "a record"},
+    {"u16le", LAYER_RECORDS, REC, GW_FRAME_U16LE, &records_ops, "a record"},
+    {"u32be", LAYER_RECORDS, REC, GW_FRAME_U32BE, &records_ops, "a record"},
+    {"u32le", LAYER_RECORDS, REC, GW_FRAME_U32LE, &records_ops, "a record"},
+    {"u64be", LAYER_RECORDS, REC, GW_FRAME_U64BE, &records_ops, "a record"},
+    {"u64le", LAYER_RECORDS, REC, GW_FRAME_U64LE, &records_ops, "a record"},
+    {"varint", LAYER_RECORDS, REC, GW_FRAME_VARINT, &records_ops, "a record"},
+    {"lines", LAYER_RECORDS, REC, GW_FRAME_LINES, &records_ops, "a record"},
+    {"netstring", LAYER_RECORDS, REC, GW_FRAME_NETSTRING, &records_ops, "a record"},
     /* Message layers. */
-    {NULL, LAYER_BYTES, 0, 0, NULL},
+    {NULL, LAYER_BYTES, 0, 0, NULL, NULL},
 };
 
 const layer_row *layer_find(const char *name)
@@ -126,21 +129,33 @@ static void *new_state(layer *l, size_t n)
     return l->state;
 }
 
-/* The usual error text of a byte layer whose reader is r: "msg at byte N". */
-static int reader_error(const gw_reader *r, const char *msg, char *buf, size_t len)
+/* The usual error text of a byte layer l whose reader is r: "msg at byte
+ * N", where the end of input inside a unit says which unit. */
+static int reader_error(const layer *l, const gw_reader *r, const char *msg, char *buf, size_t len)
 {
+    char what[96];
+
     if (r == NULL || r->err == 0)
         return 0;
+    if (r->err == GW_ETRUNCATED || r->err == GW_EUNEXPECTED_EOF)
+        msg = layer_truncated(l, what, sizeof(what));
     snprintf(buf, len, "%s at byte %" PRIu64, msg != NULL && *msg ? msg : gw_strerror(r->err),
              r->err_off);
     return 1;
+}
+
+const char *layer_truncated(const layer *l, char *buf, size_t len)
+{
+    snprintf(buf, len, "the input ends inside %s",
+             l->row->unit != NULL ? l->row->unit : "its stream");
+    return buf;
 }
 
 /* The error of a byte layer whose decoder's reader says it all. */
 static int plain_error(const layer *l, const job *j, char *buf, size_t len)
 {
     (void)j;
-    return !l->encoding && reader_error(l->r, NULL, buf, len);
+    return !l->encoding && reader_error(l, l->r, NULL, buf, len);
 }
 
 /* ---- secretstream ------------------------------------------------------------- */
@@ -235,15 +250,15 @@ static int zlib_error(const layer *l, const job *j, char *buf, size_t len)
     if (st->inf.r.err == GW_EOUTPUT_LIMIT) {
         snprintf(what, sizeof(what), "decompressed output over --max-output %" PRIu64,
                  j->opt->max_output);
-        return reader_error(l->r, what, buf, len);
+        return reader_error(l, l->r, what, buf, len);
     }
     if (st->inf.r.err == GW_ERATIO_LIMIT) {
         snprintf(what, sizeof(what), "decompressed output over %u bytes per input byte",
                  st->inf.opts.max_ratio ? (unsigned)st->inf.opts.max_ratio
                                         : GW_INFLATE_DEFAULT_MAX_RATIO);
-        return reader_error(l->r, what, buf, len);
+        return reader_error(l, l->r, what, buf, len);
     }
-    return reader_error(l->r, gw_inflate_msg(&st->inf), buf, len);
+    return reader_error(l, l->r, gw_inflate_msg(&st->inf), buf, len);
 }
 
 static void zlib_close(layer *l)

@@ -245,18 +245,61 @@ static stage *rec_encode_start(layer *l, job *j)
 
 /* What a decode error of the record reader says: its words, the option
  * that changes a limit, and the offset. */
-static void decode_error(const rec_state *st, const job *j, char *buf, size_t len)
+static void decode_error(const layer *l, const rec_state *st, const job *j, char *buf, size_t len)
 {
     int err = st->rr.err;
     const char *what = gw_strerror(err);
-    char hint[64] = "";
+    char hint[64] = "", cut[96];
 
     if (err == GW_ERECORD_TOO_LARGE || err == GW_ELINE_TOO_LONG) {
         what = err == GW_ELINE_TOO_LONG ? "line longer than the limit"
                                         : "record longer than the limit";
         snprintf(hint, sizeof(hint), " (--max-record %" PRIu64 ")", j->opt->max_record);
+    } else if (err == GW_ETRUNCATED || err == GW_EUNEXPECTED_EOF) {
+        what = layer_truncated(l, cut, sizeof(cut));
     }
     snprintf(buf, len, "%s%s at byte %" PRIu64, what, hint, st->rr.err_off);
+}
+
+/* The largest payload a record format's header can say. */
+static uint64_t format_max(gw_frame_format fmt)
+{
+    switch (fmt) {
+    case GW_FRAME_U8:
+        return 0xff;
+    case GW_FRAME_U16BE:
+    case GW_FRAME_U16LE:
+        return 0xffff;
+    case GW_FRAME_U32BE:
+    case GW_FRAME_U32LE:
+        return 0xffffffffu;
+    default:
+        return UINT64_MAX;
+    }
+}
+
+/* What the record writer's refusal of the record in st->rec says. */
+static void encode_error(const layer *l, const rec_state *st, const job *j, char *buf, size_t len)
+{
+    uint64_t fmax = format_max((gw_frame_format)l->row->param);
+
+    if (st->werr == GW_EINVAL && l->row->param == GW_FRAME_LINES)
+        snprintf(buf, len,
+                 "input line %" PRIu64 ": the record holds a line feed, which a lines record "
+                 "cannot (netstring or a length prefix can)",
+                 st->line_no);
+    else if (st->werr == GW_ERECORD_TOO_LARGE && st->rec.len > fmax)
+        snprintf(buf, len,
+                 "input line %" PRIu64
+                 ": a record of %zu bytes; a %s header holds at most %" PRIu64,
+                 st->line_no, st->rec.len, l->row->name, fmax);
+    else if (st->werr == GW_ERECORD_TOO_LARGE)
+        snprintf(buf, len,
+                 "input line %" PRIu64
+                 ": a record of %zu bytes is longer than --max-record %" PRIu64,
+                 st->line_no, st->rec.len, j->opt->max_record);
+    else
+        snprintf(buf, len, "input line %" PRIu64 ": %s", st->line_no, gw_strerror(st->werr));
 }
 
 static int rec_error(const layer *l, const job *j, char *buf, size_t len)
@@ -268,13 +311,16 @@ static int rec_error(const layer *l, const job *j, char *buf, size_t len)
     if (!l->encoding) {
         if (st->rr.err == 0)
             return 0;
-        decode_error(st, j, buf, len);
+        decode_error(l, st, j, buf, len);
     } else if (st->why != NULL) {
         snprintf(buf, len, "input line %" PRIu64 ": %s", st->line_no, st->why);
+    } else if (st->rr.err == GW_ELINE_TOO_LONG) {
+        snprintf(buf, len, "input line %" PRIu64 ": longer than --max-record %" PRIu64 " allows",
+                 st->line_no + 1, j->opt->max_record);
     } else if (st->rr.err != 0) {
         snprintf(buf, len, "input line %" PRIu64 ": %s", st->line_no + 1, gw_strerror(st->rr.err));
     } else if (st->werr != 0) {
-        snprintf(buf, len, "input line %" PRIu64 ": %s", st->line_no, gw_strerror(st->werr));
+        encode_error(l, st, j, buf, len);
     } else {
         return 0;
     }

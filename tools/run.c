@@ -117,9 +117,8 @@ void signals_init(void)
 {
     /* Every catchable signal whose default action ends the process. */
     static const int fatal[] = {
-        SIGHUP,  SIGINT,  SIGQUIT, SIGILL,  SIGTRAP,   SIGABRT, SIGBUS, SIGFPE,
-        SIGSEGV, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM,   SIGXCPU, SIGXFSZ, SIGVTALRM,
-        SIGPROF, SIGSYS,
+        SIGHUP,    SIGINT,  SIGQUIT, SIGILL,  SIGTRAP, SIGABRT, SIGBUS,    SIGFPE,  SIGSEGV,
+        SIGUSR1,   SIGUSR2, SIGALRM, SIGTERM, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGSYS,
 #ifdef SIGSTKFLT
         SIGSTKFLT,
 #endif
@@ -220,10 +219,28 @@ typedef struct progress {
     int drawn;     /* something is on the line */
 } progress;
 
+/* Writes n bytes as "12.3 KiB" (B, KiB, MiB, GiB, TiB) into buf. */
+static const char *size_text(double n, char *buf, size_t len)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    size_t u = 0;
+
+    while (n >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+        n /= 1024.0;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, len, "%.0f B", n);
+    else
+        snprintf(buf, len, "%.1f %s", n, units[u]);
+    return buf;
+}
+
 static void progress_draw(progress *p, uint64_t in, uint64_t out, int final)
 {
     int64_t now = gw_now();
     double secs;
+    char a[32], b[32], c[32];
 
     if (!p->on || (!final && now - p->last < 250000000))
         return;
@@ -231,9 +248,10 @@ static void progress_draw(progress *p, uint64_t in, uint64_t out, int final)
         return;
     p->last = now;
     secs = (double)(now - p->start) / 1e9;
-    fprintf(stderr, "\r%s: %.1f MiB in, %.1f MiB out, %.1f MiB/s%s", progname,
-            (double)in / 1048576.0, (double)out / 1048576.0,
-            secs > 0 ? (double)in / 1048576.0 / secs : 0.0, final ? "\n" : "   ");
+    /* \033[K clears what a longer line before left. */
+    fprintf(stderr, "\r%s: %s in, %s out, %s/s in\033[K%s", progname,
+            size_text((double)in, a, sizeof(a)), size_text((double)out, b, sizeof(b)),
+            size_text(secs > 0 ? (double)in / secs : 0.0, c, sizeof(c)), final ? "\n" : "");
     p->drawn = 1;
 }
 
@@ -259,12 +277,26 @@ int job_pace(job *j, uint64_t n)
 
 /* ---- the end of a run ---------------------------------------------------------------- */
 
+/* The name of layer l in messages: its row's, and its position when the
+ * name occurs more than once in the stack ("gzip (layer 2 of 3)"). */
+static const char *layer_label(const job *j, const layer *l, char *buf, size_t len)
+{
+    int i, same = 0;
+
+    for (i = 0; i < j->n; i++)
+        same += j->ls[i].row == l->row;
+    if (same < 2)
+        return l->row->name;
+    snprintf(buf, len, "%s (layer %d of %d)", l->row->name, l->pos, j->n);
+    return buf;
+}
+
 /* Reports the error that ended a run.  Errors travel away from where they
  * started, so the first place holding one, in this order, is where it came
  * from: standard input, the layers from the wire inward, standard output. */
 static void report(const job *j, int err)
 {
-    char msg[512];
+    char msg[512], name[64];
     int i;
 
     if (j->in.r.err != 0) {
@@ -274,12 +306,13 @@ static void report(const job *j, int err)
     for (i = 0; i < j->n; i++) {
         const layer *l = &j->ls[i];
         if (l->row->ops->error != NULL && l->row->ops->error(l, j, msg, sizeof(msg))) {
-            fprintf(stderr, "%s: %s: %s\n", progname, l->row->name, msg);
+            fprintf(stderr, "%s: %s: %s\n", progname, layer_label(j, l, name, sizeof(name)), msg);
             return;
         }
     }
     if (j->why[0] != '\0') {
-        fprintf(stderr, "%s: %s%s%s\n", progname, j->why_l != NULL ? j->why_l->row->name : "",
+        fprintf(stderr, "%s: %s%s%s\n", progname,
+                j->why_l != NULL ? layer_label(j, j->why_l, name, sizeof(name)) : "",
                 j->why_l != NULL ? ": " : "", j->why);
         return;
     }
@@ -335,6 +368,12 @@ int job_start(job *j, const options *o, layer *ls, int n, const gw_key *key)
         ls[i].r = NULL;
         ls[i].w = NULL;
         memset(&ls[i].in, 0, sizeof(ls[i].in));
+    }
+    for (i = 0; i < 2; i++) {
+        if (fcntl(i, F_GETFD) < 0 && errno == EBADF) {
+            fprintf(stderr, "%s: standard %s is closed\n", progname, i ? "output" : "input");
+            return EXIT_DATA;
+        }
     }
     if (open_std(&j->in, 0) != 0 || open_std(&j->out, 1) != 0) {
         fprintf(stderr, "%s: cannot set up standard input and output\n", progname);

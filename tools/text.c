@@ -5,6 +5,7 @@
  */
 #include "text.h"
 
+#include <stdint.h>
 #include <string.h>
 
 int tx_utf8_valid(const uint8_t *p, size_t n)
@@ -228,8 +229,9 @@ static size_t put_utf8(uint8_t *o, uint32_t cp)
 }
 
 /* Parses a string at j->i; its decoded UTF-8 goes to out (if not NULL),
- * its length to *len.  The decoded form is never longer than the JSON. */
-static int string(jp *j, uint8_t *out, size_t *len)
+ * at most cap bytes of it, its whole length to *len.  The decoded form is
+ * never longer than the JSON. */
+static int string_cap(jp *j, uint8_t *out, size_t cap, size_t *len)
 {
     size_t o = 0;
 
@@ -245,7 +247,7 @@ static int string(jp *j, uint8_t *out, size_t *len)
         if (c < 0x20)
             return fail(j, "a control character inside a string");
         if (c != '\\') {
-            if (out != NULL)
+            if (out != NULL && o < cap)
                 out[o] = c;
             o++;
             continue;
@@ -290,7 +292,7 @@ static int string(jp *j, uint8_t *out, size_t *len)
             }
             {
                 size_t k = put_utf8(tmp, cp);
-                if (out != NULL)
+                if (out != NULL && o + k <= cap)
                     memcpy(out + o, tmp, k);
                 o += k;
             }
@@ -299,11 +301,71 @@ static int string(jp *j, uint8_t *out, size_t *len)
         default:
             return fail(j, "a bad escape in a string");
         }
-        if (out != NULL)
+        if (out != NULL && o < cap)
             out[o] = c;
         o++;
     }
     return fail(j, "an unterminated string");
+}
+
+/* string_cap with room for all of it. */
+static int string(jp *j, uint8_t *out, size_t *len)
+{
+    return string_cap(j, out, SIZE_MAX, len);
+}
+
+/* Skips true, false or null, which must end there (a delimiter or the end). */
+static int literal(jp *j)
+{
+    static const char *const words[] = {"true", "false", "null"};
+    size_t k;
+
+    for (k = 0; k < 3; k++) {
+        size_t w = strlen(words[k]);
+        if (j->n - j->i >= w && memcmp(j->s + j->i, words[k], w) == 0 &&
+            (j->i + w == j->n || strchr(" \t\r,]}", j->s[j->i + w]) != NULL)) {
+            j->i += w;
+            return 0;
+        }
+    }
+    return fail(j, "an invalid literal (true, false and null are the literals)");
+}
+
+/* Skips j->s[j->i..] while they are digits; returns how many. */
+static size_t digits(jp *j)
+{
+    size_t start = j->i;
+
+    while (j->i < j->n && j->s[j->i] >= '0' && j->s[j->i] <= '9')
+        j->i++;
+    return j->i - start;
+}
+
+/* Skips a number: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)? */
+static int number(jp *j)
+{
+    size_t start;
+
+    if (j->i < j->n && j->s[j->i] == '-')
+        j->i++;
+    start = j->i;
+    if (digits(j) == 0 || (j->s[start] == '0' && j->i - start > 1))
+        return fail(j, "an invalid number");
+    if (j->i < j->n && j->s[j->i] == '.') {
+        j->i++;
+        if (digits(j) == 0)
+            return fail(j, "an invalid number");
+    }
+    if (j->i < j->n && (j->s[j->i] == 'e' || j->s[j->i] == 'E')) {
+        j->i++;
+        if (j->i < j->n && (j->s[j->i] == '+' || j->s[j->i] == '-'))
+            j->i++;
+        if (digits(j) == 0)
+            return fail(j, "an invalid number");
+    }
+    if (j->i < j->n && strchr(" \t\r,]}", j->s[j->i]) == NULL)
+        return fail(j, "an invalid number");
+    return 0;
 }
 
 /* Skips any JSON value, nesting at most `depth` deep. */
@@ -349,15 +411,12 @@ static int skip_value(jp *j, int depth)
                 return -1;
         }
     }
-    default: {
-        /* A number or a literal: the characters they are made of. */
-        size_t start = j->i;
-        while (j->i < j->n && strchr("0123456789+-.eEtruefalsn", j->s[j->i]) != NULL)
-            j->i++;
-        if (j->i == start)
-            return fail(j, "a value was expected");
-        return 0;
-    }
+    case 't':
+    case 'f':
+    case 'n':
+        return literal(j);
+    default:
+        return number(j);
     }
 }
 
@@ -374,7 +433,7 @@ int tx_json_record(const char *line, size_t n, uint8_t *scratch, tx_record *rec,
     j.i++;
     for (;;) {
         size_t klen, vlen;
-        const char *key;
+        uint8_t key[8];
 
         ws(&j);
         if (j.i < n && line[j.i] == '}') {
@@ -390,8 +449,8 @@ int tx_json_record(const char *line, size_t n, uint8_t *scratch, tx_record *rec,
             ws(&j);
         }
         first = 0;
-        key = line + j.i + 1;
-        if (string(&j, NULL, &klen) != 0)
+        /* The key decoded, escapes and all; only "text" and "base64" matter. */
+        if (string_cap(&j, key, sizeof(key), &klen) != 0)
             goto bad;
         ws(&j);
         if (j.i >= n || line[j.i] != ':') {

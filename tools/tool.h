@@ -129,6 +129,7 @@ typedef struct layer_row {
     unsigned opts;        /* the OPT_* options it takes */
     int param;            /* the adapter's own parameter (a zlib or record format) */
     const layer_ops *ops; /* the adapter */
+    const char *unit;     /* what an early end of input cuts short: "a gzip member" */
 } layer_row;
 
 /* The table, ended by a row whose name is NULL. */
@@ -165,6 +166,9 @@ const layer_row *layer_find(const char *name);
 
 /* Writes the names of the rows of one kind, ", "-separated, into buf. */
 void layer_names(enum layer_kind kind, char *buf, size_t len);
+
+/* "the input ends inside UNIT" for layer l, in buf; returns buf. */
+const char *layer_truncated(const layer *l, char *buf, size_t len);
 
 /* Writes the names of the rows that take option opt (an OPT_* bit),
  * ", "-separated, into buf; "every record layer" stands for all of those. */

@@ -78,7 +78,8 @@ int gw_key_from_hex(gw_key **out, const char *text, size_t len);
  * that is not a regular file (GW_EKEY_FORMAT) or is readable, writable or
  * executable by group or others (GW_EKEY_PERMS), before reading it; a file
  * whose text gw_key_from_hex refuses is GW_EKEY_FORMAT.  GW_EIO if it cannot
- * be opened or read (errno says why).  Blocking file I/O; never suspends.
+ * be opened or read (errno says why).  The open does not wait on a FIFO
+ * (it is refused as not a regular file).  Blocking file I/O; never suspends.
  */
 int gw_key_load(gw_key **out, const char *path);
 

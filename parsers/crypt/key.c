@@ -111,7 +111,9 @@ int gw_key_load(gw_key **out, const char *path)
 
     if (out == NULL || path == NULL)
         return GW_EINVAL;
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: a FIFO must not block the open before the check below
+     * refuses it; reads of a regular file ignore the flag. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
         return GW_EIO;
     if (fstat(fd, &st) != 0) {
