@@ -208,6 +208,15 @@ static int parse_int(const uint8_t *p, size_t n, int64_t *v)
     }
     if (i == n)
         return -1;
+    if (n - i <= 18) {
+        /* At most 18 digits cannot overflow: no check per digit. */
+        for (; i < n; i++) {
+            unsigned d = (unsigned)p[i] - '0';
+            if (d > 9)
+                return -1;
+            x = x * 10 + d;
+        }
+    }
     for (; i < n; i++) {
         unsigned d = (unsigned)p[i] - '0';
         if (d > 9 || x > (max - d) / 10)
