@@ -743,6 +743,70 @@ def test_one_gib_flat_memory():
         assert peak < 16 * 1024, "peak RSS %d KiB" % peak
 
 
+# ---- the resp layer ------------------------------------------------------------
+
+
+RESP_JSON = [
+    (b"+OK\r\n", '{"simple": "OK"}'),
+    (b"-ERR unknown command\r\n", '{"error": "ERR unknown command"}'),
+    (b"!5\r\nERR x\r\n", '{"error": "ERR x"}'),
+    (b":-9223372036854775808\r\n", "-9223372036854775808"),
+    (b"$5\r\nh\xc3\xa9\"\n\r\n", '"h\u00e9\\"\\n"'),
+    (b"$2\r\n\xff\xfe\r\n", '{"base64": "//4="}'),
+    (b"$-1\r\n", "null"), (b"*-1\r\n", "null"), (b"_\r\n", "null"),
+    (b",3.141\r\n", '{"double": "3.141"}'), (b",-inf\r\n", '{"double": "-inf"}'),
+    (b"#t\r\n", "true"), (b"#f\r\n", "false"),
+    (b"=7\r\ntxt:abc\r\n", '{"verbatim": "txt", "text": "abc"}'),
+    (b"(1234567999999999999\r\n", '{"bignum": "1234567999999999999"}'),
+    (b"*2\r\n:1\r\n*0\r\n", "[1, []]"),
+    (b"~1\r\n:1\r\n", '{"set": [1]}'),
+    (b"%2\r\n+a\r\n:1\r\n+b\r\n:2\r\n", '{"map": [[{"simple": "a"}, 1], [{"simple": "b"}, 2]]}'),
+    (b">2\r\n$7\r\nmessage\r\n$2\r\nhi\r\n", '{"push": ["message", "hi"]}'),
+    (b"|1\r\n+ttl\r\n:5\r\n+v\r\n", '{"attributes": [[{"simple": "ttl"}, 5]], "value": {"simple": "v"}}'),
+    (b"*1\r\n|1\r\n+a\r\n+b\r\n:1\r\n", '[{"attributes": [[{"simple": "a"}, {"simple": "b"}]], "value": 1}]'),
+    (b"$?\r\n;2\r\nab\r\n;1\r\nc\r\n;0\r\n", '"abc"'),
+]
+
+
+def test_resp_json_mapping():
+    wire = b"".join(w for w, _ in RESP_JSON)
+    _, out, _ = gw("decode", "resp", "--format", "json", data=wire, check=0)
+    got = out.decode().splitlines()
+    assert got == [j for _, j in RESP_JSON], got
+    for line in got:
+        json.loads(line)
+    # The same through a byte layer, and with the default format.
+    _, gz, _ = gw("encode", "gzip", data=wire, check=0)
+    _, out2, _ = gw("decode", "gzip,resp", data=gz, check=0)
+    assert out2 == out
+
+
+def test_resp_encode_splits_as_redis_cli():
+    text = b'SET k "a b\\x41\\n\\"q"\nGET k\n\n  PING   \'it\\\'s\'  \n'
+    _, wire, _ = gw("encode", "resp", data=text, check=0)
+    assert wire == (b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$7\r\na bA\n\"q\r\n"
+                    b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
+                    b"*2\r\n$4\r\nPING\r\n$4\r\nit's\r\n"), wire
+    _, out, _ = gw("decode", "resp", data=wire, check=0)
+    assert out.decode().splitlines() == ['["SET", "k", "a bA\\n\\"q"]', '["GET", "k"]',
+                                         '["PING", "it\'s"]'], out
+
+
+def test_resp_errors_name_layer_and_offset():
+    for wire, words in [(b"+OK\r\n*1\r\n:x\r\n", "at byte 9"), (b"+OK\n", "CRLF"),
+                        (b"*2\r\n:1\r\n", "truncated"), (b"*1\r\n>0\r\n", "push")]:
+        status, out, err = gw("decode", "resp", data=wire)
+        assert status == 1, wire
+        assert b"resp" in err and words.encode() in err, err
+    status, out, _ = gw("decode", "resp", data=b"+OK\r\n:x\r\n")
+    assert status == 1 and out == b'{"simple": "OK"}\n', out
+    for text in [b'GET "k\n', b"GET 'k\n", b'GET "k"x\n']:
+        status, _, err = gw("encode", "resp", data=text)
+        assert status == 1 and b"input line 1" in err and b"quotes" in err, err
+    status, _, _ = gw("decode", "resp", "--format", "hex", data=b"+OK\r\n")
+    assert status != 0
+
+
 for name, fn in list(globals().items()):
     if name.startswith("test_") and callable(fn):
         case(fn)

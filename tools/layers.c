@@ -59,6 +59,7 @@ const layer_row layer_table[] = {
     {"lines", LAYER_RECORDS, REC, GW_FRAME_LINES, &records_ops, "a record"},
     {"netstring", LAYER_RECORDS, REC, GW_FRAME_NETSTRING, &records_ops, "a record"},
     /* Message layers. */
+    {"resp", LAYER_MESSAGES, OPT_FORMAT | OPT_MAX_RECORD, 0, &resp_ops, "a RESP reply"},
     {NULL, LAYER_BYTES, 0, 0, NULL, NULL},
 };
 

@@ -138,6 +138,7 @@ extern const layer_row layer_table[];
 /* The adapters (one per file or family), for the table's rows. */
 extern const layer_ops crypt_ops, zlib_ops, chunked_ops; /* layers.c */
 extern const layer_ops records_ops;                      /* records.c */
+extern const layer_ops resp_ops;                         /* layer-resp.c */
 
 /* One layer of a run. */
 struct layer {
