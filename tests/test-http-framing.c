@@ -4,7 +4,9 @@
  * response answers, and either the framing expected (body kind and length,
  * interim, upgrade, keep-alive) or the error and the offset of the field
  * value at fault.  The RFC 9112 section 6.3 order is what most cases check:
- * which rule wins when several apply.
+ * which rule wins when several apply.  Also the head writer
+ * (parsers/http/writer.c): what it writes parses back, and nothing that
+ * could inject a line gets written.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -223,12 +225,103 @@ static void test_responses(void **state)
     fr_all(cs, sizeof(cs) / sizeof(cs[0]));
 }
 
+/* ---- the head writer ------------------------------------------------------ */
+
+static gw_http_span sp(const char *s)
+{
+    gw_http_span r = {s, s == NULL ? 0 : strlen(s)};
+    return r;
+}
+
+static void test_writer(void **state)
+{
+    gw_http_field f[3] = {{{"Host", 4}, {"example.com", 11}},
+                          {{"X-Tab", 5}, {"a\tb \xc3\xa9", 6}},
+                          {{"Empty", 5}, {"", 0}}};
+    gw_http_head h, back;
+    gw_http_field bf[8];
+    gw_http_parser p;
+    char buf[256];
+    int n;
+
+    (void)state;
+    memset(&h, 0, sizeof(h));
+    h.kind = GW_HTTP_REQUEST;
+    h.minor = 1;
+    h.method_s = sp("PATCH");
+    h.target = sp("/a?b=c");
+    h.fields = f;
+    h.nfields = 3;
+    n = gw_http_format_head(&h, buf, sizeof(buf));
+    assert_int_equal(n, 68);
+    assert_memory_equal(buf,
+                        "PATCH /a?b=c HTTP/1.1\r\nHost: example.com\r\nX-Tab: a\tb \xc3\xa9\r\n"
+                        "Empty: \r\n\r\n",
+                        68);
+    /* What is written parses back to the same head. */
+    assert_int_equal(gw_http_parser_init(&p, GW_HTTP_REQUEST, bf, 8, NULL, 0), 0);
+    assert_int_equal(gw_http_parse(&p, buf, (size_t)n, &back), n);
+    assert_int_equal(back.nfields, 3);
+    assert_memory_equal(back.fields[1].value.p, "a\tb \xc3\xa9", 6);
+    assert_int_equal(back.method, GW_HTTP_PATCH);
+    /* Too small a buffer, at every size. */
+    for (size_t cap = 0; cap < 68; cap++)
+        assert_int_equal(gw_http_format_head(&h, buf, cap), GW_ETOO_LARGE);
+    /* Injection attempts: each refused, nothing written counts. */
+    f[0].value = sp("x\r\nEvil: 1");
+    assert_int_equal(gw_http_format_head(&h, buf, sizeof(buf)), GW_EHTTP_INVALID_FIELD);
+    f[0].value = sp("x\ny");
+    assert_int_equal(gw_http_format_head(&h, buf, sizeof(buf)), GW_EHTTP_INVALID_FIELD);
+    f[0].value.p = "a\0b";
+    f[0].value.len = 3;
+    assert_int_equal(gw_http_format_head(&h, buf, sizeof(buf)), GW_EHTTP_INVALID_FIELD);
+    f[0].value = sp("ok");
+    f[0].name = sp("Ho st");
+    assert_int_equal(gw_http_format_head(&h, buf, sizeof(buf)), GW_EHTTP_INVALID_FIELD);
+    f[0].name = sp("Host:");
+    assert_int_equal(gw_http_format_head(&h, buf, sizeof(buf)), GW_EHTTP_INVALID_FIELD);
+    f[0].name = sp("");
+    assert_int_equal(gw_http_format_head(&h, buf, sizeof(buf)), GW_EHTTP_INVALID_FIELD);
+    f[0].name = sp("Host");
+    h.target = sp("/a b");
+    assert_int_equal(gw_http_format_head(&h, buf, sizeof(buf)), GW_EHTTP_INVALID_FIELD);
+    h.target = sp("/a\r\n");
+    assert_int_equal(gw_http_format_head(&h, buf, sizeof(buf)), GW_EHTTP_INVALID_FIELD);
+    h.target = sp("");
+    assert_int_equal(gw_http_format_head(&h, buf, sizeof(buf)), GW_EHTTP_INVALID_FIELD);
+    h.target = sp("/");
+    h.method_s = sp("GET /x HTTP/1.1\r\n");
+    assert_int_equal(gw_http_format_head(&h, buf, sizeof(buf)), GW_EHTTP_INVALID_FIELD);
+    h.method_s = sp("GET");
+    h.minor = 2;
+    assert_int_equal(gw_http_format_head(&h, buf, sizeof(buf)), GW_EINVAL);
+    /* Responses. */
+    memset(&h, 0, sizeof(h));
+    h.kind = GW_HTTP_RESPONSE;
+    h.minor = 0;
+    h.status = 404;
+    h.reason = sp("Not Found");
+    n = gw_http_format_head(&h, buf, sizeof(buf));
+    assert_int_equal(n, 26);
+    assert_memory_equal(buf, "HTTP/1.0 404 Not Found\r\n\r\n", 26);
+    h.reason = sp("");
+    assert_int_equal(gw_http_format_head(&h, buf, sizeof(buf)), 17);
+    h.reason = sp("OK\r\nSet-Cookie: x");
+    assert_int_equal(gw_http_format_head(&h, buf, sizeof(buf)), GW_EHTTP_INVALID_FIELD);
+    h.reason = sp("OK");
+    h.status = 99;
+    assert_int_equal(gw_http_format_head(&h, buf, sizeof(buf)), GW_EHTTP_INVALID_FIELD);
+    h.status = 600;
+    assert_int_equal(gw_http_format_head(&h, buf, sizeof(buf)), GW_EHTTP_INVALID_FIELD);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_requests),
         cmocka_unit_test(test_request_errors),
         cmocka_unit_test(test_responses),
+        cmocka_unit_test(test_writer),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

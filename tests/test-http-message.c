@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <zlib.h>
 
+#include <genwire/compress.h>
 #include <genwire/http.h>
 #include <genwire/io.h>
 
@@ -443,6 +444,49 @@ static void test_coding_errors(void **state)
     }
 }
 
+/* Written with the head writer, the chunked writer and deflate, read back
+ * with the reader: the body comes out as it went in. */
+static void test_write_then_read(void **state)
+{
+    static const char body[] = "a body written through gzip and chunked, then read back again";
+    gw_http_field f[2] = {{{"Transfer-Encoding", 17}, {"chunked", 7}},
+                          {{"Content-Encoding", 16}, {"gzip", 4}}};
+    gw_http_head h;
+    gwt_sink k;
+    gw_chunked_writer cw;
+    gw_deflate z;
+    gw_deflate_opts zo;
+    char head[256], want[512];
+    int n;
+
+    (void)state;
+    memset(&h, 0, sizeof(h));
+    h.kind = GW_HTTP_RESPONSE;
+    h.minor = 1;
+    h.status = 200;
+    h.reason.p = "OK";
+    h.reason.len = 2;
+    h.fields = f;
+    h.nfields = 2;
+    n = gw_http_format_head(&h, head, sizeof(head));
+    assert_true(n > 0);
+    gwt_sink_init(&k, 0);
+    assert_int_equal(gwt_run_op(gw_write(&k.w, head, (size_t)n)), 0);
+    assert_int_equal(gw_chunked_writer_init(&cw, &k.w, 16), 0);
+    gw_deflate_opts_default(&zo);
+    assert_int_equal(gw_deflate_init(&z, &cw.w, &zo), 0);
+    assert_int_equal(gwt_run_op(gw_write(&z.w, body, sizeof(body) - 1)), 0);
+    assert_int_equal(gwt_run_op(gw_close(&z.w)), 0);
+    snprintf(want, sizeof(want),
+             "@0 200 OK 1.1\nTransfer-Encoding: chunked\nContent-Encoding: gzip\n[body 2 keep] "
+             "%s\n<end>",
+             body);
+    ms_expect(k.got.data, k.got.len, &RES, want, 0, 0);
+    gw_deflate_fini(&z);
+    gw_chunked_writer_fini(&cw);
+    gwt_result_free(&k.got);
+}
+
 /* A message that is all there returns without waiting for more input. */
 static void test_no_wait_after_message(void **state)
 {
@@ -479,13 +523,10 @@ static void test_no_wait_after_message(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pipelined_requests),
-        cmocka_unit_test(test_connection_end),
-        cmocka_unit_test(test_interim_and_upgrade),
-        cmocka_unit_test(test_errors_at_stream_offsets),
-        cmocka_unit_test(test_content_codings),
-        cmocka_unit_test(test_coding_errors),
-        cmocka_unit_test(test_no_wait_after_message),
+        cmocka_unit_test(test_pipelined_requests),  cmocka_unit_test(test_connection_end),
+        cmocka_unit_test(test_interim_and_upgrade), cmocka_unit_test(test_errors_at_stream_offsets),
+        cmocka_unit_test(test_content_codings),     cmocka_unit_test(test_coding_errors),
+        cmocka_unit_test(test_write_then_read),     cmocka_unit_test(test_no_wait_after_message),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

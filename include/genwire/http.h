@@ -410,6 +410,28 @@ void gw_http_reader_fini(gw_http_reader *rd);
  */
 gw_io_op *gw_http_read_head(gw_http_reader *rd);
 
+/* ---- writing heads ------------------------------------------------------- */
+
+/*
+ * gw_http_format_head: writes the head *h into buf[0 .. cap): for a
+ * request "METHOD SP target SP HTTP/1.minor CRLF" (method_s, target), for a
+ * response "HTTP/1.minor SP status SP reason CRLF", then "name: value CRLF"
+ * for each field and the final CRLF.  h->method, h->len, h->lead and
+ * h->base are not used, so a head parsed by gw_http_parse writes back as
+ * it came (minus empty lines before it and whitespace around values).
+ * Everything is checked first, so that nothing can be injected: the
+ * method and names must be tokens, the target VCHAR, the reason and values
+ * free of controls but HTAB (no CR, LF or NUL), minor 0 or 1, status 100
+ * to 599; otherwise GW_EHTTP_INVALID_FIELD (GW_EINVAL for a bad minor or
+ * kind).  Returns the length written (> 0), or GW_ETOO_LARGE if cap is too
+ * small (buf then holds nothing useful).  The body follows the head as its
+ * fields say: written as is after "Content-Length: N", or through a
+ * gw_chunked_writer after "Transfer-Encoding: chunked", with a gw_deflate
+ * (GW_ZFORMAT_GZIP) on top for "Content-Encoding: gzip".  Pure; never
+ * allocates.
+ */
+int gw_http_format_head(const gw_http_head *h, char *buf, size_t cap);
+
 #ifdef __cplusplus
 }
 #endif
