@@ -3,7 +3,8 @@
  * test-record-writer.c: a consumer generator that reads every record (joining
  * stream-mode pieces and asserting that none is over the limit), a decode
  * function for gwt_check_splits, and expect(), which runs a vector in
- * assemble mode, stream mode and through the batch scan under every split.
+ * assemble mode, stream mode and through the batch scan under every split,
+ * requiring every complete record before the end of input (GWT_PROMPT).
  * Static functions: include it once per test program.
  */
 #ifndef FRAME_CHECK_H
@@ -148,7 +149,14 @@ static inline void expect(const fcfg *base, const void *in, size_t len, const ch
         fcfg cfg = *base;
         cfg.mode = mode == 1 ? GW_RECORD_STREAM : GW_RECORD_ASSEMBLE;
         cfg.scan = mode == 2;
-        gwt_check_splits(in, len, decode, &cfg, &r);
+        /* Records complete in the input are all handed out before its end is
+         * signalled (GWT_PROMPT), except a last line without its LF, which
+         * only the end completes. */
+        gwt_check_splits_ex(in, len, decode, &cfg, &r,
+                            cfg.fmt != GW_FRAME_LINES || len == 0 ||
+                                    ((const uint8_t *)in)[len - 1] == '\n'
+                                ? GWT_PROMPT
+                                : 0);
         if (r.err != err || r.records != n || (err != 0 && r.off != off))
             print_error("%s: got err %s off %llu records %zu, want %s off %llu records %zu\n",
                         gw_frame_format_name(cfg.fmt), gw_errname(r.err), (unsigned long long)r.off,

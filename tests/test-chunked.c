@@ -169,6 +169,51 @@ static void ck_run(const void *in, size_t len, const gw_chunked_limits *lim, con
     }
 }
 
+/* The decoder read by gwt_drain, the standard consumer: under
+ * GWT_VARY_READS it reads with every cap and min (min 0 included, which
+ * must decode what is buffered), under GWT_NO_END it must return the end of
+ * the body without waiting for the end of input. */
+static void ck_decode_drain(gwt_feed *feed, gwt_result *out, void *ud)
+{
+    const ck_params *p = ud;
+    gw_mempipe pipe;
+    gw_bufreader br;
+    gw_chunked_reader c;
+
+    assert_int_equal(gw_mempipe_init(&pipe, p->pipecap), 0);
+    assert_int_equal(gw_bufreader_init(&br, &pipe.r, p->brcap), 0);
+    gw_chunked_reader_init(&c, &br, p->lim);
+    gwt_drain(&c.r, &pipe, feed, out);
+    gw_bufreader_fini(&br);
+    gw_mempipe_fini(&pipe);
+}
+
+/* Runs `in` through gwt_drain under every split and read shape with flags
+ * (GWT_VARY_READS, and GWT_NO_END for a body with nothing after it), over a
+ * 3-byte bufreader and, for vectors of up to 64 bytes, a 4096-byte one; the
+ * bytes must be body[0..blen) and the error err at off. */
+static void ck_drain_check(const void *in, size_t len, const gw_chunked_limits *lim,
+                           unsigned flags, const char *body, size_t blen, int err, uint64_t off)
+{
+    static const size_t brcaps[] = {3, 4096};
+    size_t i;
+
+    /* Longer vectors over the small buffer only, to stay quick under
+     * valgrind. */
+    for (i = 0; i < (len <= 64 ? 2u : 1u); i++) {
+        ck_params p = {64, brcaps[i], 0, 0, 0, lim};
+        gwt_result r;
+
+        gwt_check_splits_ex(in, len, ck_decode_drain, &p, &r, flags);
+        assert_int_equal(r.err, err);
+        if (err != 0)
+            assert_int_equal(r.off, off);
+        assert_int_equal(r.len, blen);
+        assert_memory_equal(r.data, body, blen);
+        gwt_result_free(&r);
+    }
+}
+
 /* Checks a valid stream under limits lim: its body, then `rest` left in
  * src. */
 static void ck_ok_lim(const char *in, size_t len, const gw_chunked_limits *lim, const char *body,
@@ -188,6 +233,8 @@ static void ck_ok_lim(const char *in, size_t len, const gw_chunked_limits *lim, 
     assert_int_equal(n, rlen);
     assert_memory_equal(r.data + blen + 8, rest, rlen);
     gwt_result_free(&r);
+    /* A body with nothing after it is complete without the end of input. */
+    ck_drain_check(in, len, lim, GWT_VARY_READS | (rlen == 0 ? GWT_NO_END : 0), body, blen, 0, 0);
 }
 
 static void ck_ok(const char *in, size_t len, const char *body, size_t blen, const char *rest,
@@ -213,6 +260,9 @@ static void ck_err_lim(const char *in, size_t len, const gw_chunked_limits *lim,
     assert_int_equal(r.len, blen);
     assert_memory_equal(r.data, body, blen);
     gwt_result_free(&r);
+    /* Exactly the valid prefix, whatever the read size and min. */
+    if (!big)
+        ck_drain_check(in, len, lim, GWT_VARY_READS, body, blen, err, off);
 }
 
 /* Checks an invalid stream fed whole (no split points), in every mode. */
