@@ -347,6 +347,22 @@ static void test_lines_longer_than_buffer(void **state)
     memcpy(in, "ok\n", 3);
     memset(in + 3, 'L', 400);
     expect(&c, in, 403, (const char *const[]){"ok"}, 1, GW_ELINE_TOO_LONG, 3);
+    /* A fuzz finding (fuzz/crashes/frame-lines): with the empty-record
+     * limit on, a line longer than the buffer did not reset the count of
+     * consecutive empty lines, so the empties after it were refused. */
+    {
+        char l[101];
+        const char *we[6] = {"", "", l, "", "", "x"};
+        fcfg e = c;
+
+        memset(l, 'A', 100);
+        l[100] = 0;
+        e.lim.max_empty = 2;
+        n = (size_t)sprintf(in, "\n\n%s\n\n\nx\n", l);
+        expect(&e, in, n, we, 6, 0, 0);
+        n = (size_t)sprintf(in, "\n\n%s\n\n\n\n", l);
+        expect(&e, in, n, we, 5, GW_ETOO_MANY_EMPTY, n - 1);
+    }
     /* The default limit (64 KiB) over the 64-byte buffer. */
     c.lim.max_line = 0;
     memset(in, 'D', 650);

@@ -430,11 +430,14 @@ GW_BODY(record_next, s)
                  * the same limit as one with its LF. */
                 if (n > rr->_lim.max_line)
                     GW_RETURN(s, fail(rr, GW_ELINE_TOO_LONG, gw_bufreader_offset(b)));
+                count_record(rr, n, 1);
                 hand_out(rr, p, n, gw_bufreader_offset(b), 1, n);
                 RR_RECORD(s, rr);
             }
             if (n == b->cap) {
-                /* Longer than the buffer: move it out as it arrives. */
+                /* Longer than the buffer: move it out as it arrives.  It
+                 * is not empty, whatever follows. */
+                count_record(rr, n, 1);
                 rr->_start = gw_bufreader_offset(b);
                 rr->_lseen = 0;
                 rr->_biglen = 0;
