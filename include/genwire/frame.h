@@ -170,40 +170,48 @@ int gw__record_try_next(gw_record_reader *rr);
  * call more per record.  The record's bytes are consumed from src at once
  * (they stay in its buffer, valid, until the next call on the reader).
  */
+/* Internal: hands out the plen-byte record whose h-byte header is at p if
+ * `whole` (the payload is all buffered) and the limit allows it; else goes
+ * to `general`. */
+#define GW__RECORD_TAKE(rr, b, p, h, plen, whole)                                                  \
+    do {                                                                                           \
+        if ((plen) > (rr)->_lim.max_record || !(whole))                                            \
+            goto general;                                                                          \
+        (rr)->data = (p) + (h);                                                                    \
+        (rr)->len = (plen);                                                                        \
+        (rr)->offset = (b)->base + (b)->pos;                                                       \
+        (b)->pos += (h) + (plen);                                                                  \
+        return 1;                                                                                  \
+    } while (0)
+
 static inline int gw_record_try_next(gw_record_reader *rr)
 {
     gw_bufreader *b = rr->_src;
     const uint8_t *p;
-    uint64_t plen;
-    size_t n, h;
+    size_t n, plen;
 
+    /* Each format has its own straight path, with its header length a
+     * constant. */
     if (rr->_fast == GW__RECORD_FAST_VARINT) {
         p = b->buf + b->pos;
         n = b->end - b->pos;
         if (n < 1 || p[0] >= 0x80)
             goto general;
         plen = p[0];
-        h = 1;
-    } else if (rr->_fast == GW__RECORD_FAST_U32BE) {
+        GW__RECORD_TAKE(rr, b, p, 1, plen, plen < n);
+    }
+    if (rr->_fast == GW__RECORD_FAST_U32BE) {
         p = b->buf + b->pos;
         n = b->end - b->pos;
         if (n < 4)
             goto general;
         plen = gw_load_u32be(p);
-        h = 4;
-    } else {
-        goto general;
+        GW__RECORD_TAKE(rr, b, p, 4, plen, plen <= n - 4);
     }
-    if (plen > rr->_lim.max_record || plen > n - h)
-        goto general;
-    rr->data = p + h;
-    rr->len = (size_t)plen;
-    rr->offset = b->base + b->pos;
-    b->pos += h + (size_t)plen;
-    return 1;
 general:
     return gw__record_try_next(rr);
 }
+#undef GW__RECORD_TAKE
 
 /*
  * gw_record_next: the next record (or piece, in stream mode).  Result in
