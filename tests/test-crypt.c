@@ -227,22 +227,40 @@ GW_BODY(drain, s)
     GW_END(s);
 }
 
-static void decode_crypt(gwt_feed *feed, gwt_result *out, void *ud)
-{
-    const dparams *dp = ud;
-    gw_crypt_options o = {dp->max};
+/* A decrypt layer set up as dp says, over a bufreader over a small pipe. */
+typedef struct dec_stack {
     gw_mempipe pipe;
     gw_bufreader br;
     gw_decrypt d;
+} dec_stack;
+
+static void dec_stack_open(dec_stack *k, const dparams *dp)
+{
+    gw_crypt_options o = {dp->max};
+
+    assert_int_equal(gw_mempipe_init(&k->pipe, 64), 0);
+    assert_int_equal(gw_bufreader_init(&k->br, &k->pipe.r, dp->brcap), 0);
+    assert_int_equal(gw_decrypt_init(&k->d, &k->br, dp->key, &o), 0);
+}
+
+static void dec_stack_close(dec_stack *k)
+{
+    gw_decrypt_fini(&k->d);
+    gw_bufreader_fini(&k->br);
+    gw_mempipe_fini(&k->pipe);
+}
+
+static void decode_crypt(gwt_feed *feed, gwt_result *out, void *ud)
+{
+    const dparams *dp = ud;
+    dec_stack k;
     drain dr;
     gw_wait w;
     gw_stack st;
 
-    assert_int_equal(gw_mempipe_init(&pipe, 64), 0);
-    assert_int_equal(gw_bufreader_init(&br, &pipe.r, dp->brcap), 0);
-    assert_int_equal(gw_decrypt_init(&d, &br, dp->key, &o), 0);
+    dec_stack_open(&k, dp);
     GW_INIT(&dr, drain);
-    dr.r = &d.r;
+    dr.r = &k.d.r;
     dr.out = out;
     dr.buf = malloc(dp->readcap);
     assert_non_null(dr.buf);
@@ -250,40 +268,30 @@ static void decode_crypt(gwt_feed *feed, gwt_result *out, void *ud)
     dr.min = dp->min;
     dr.ret = 0;
     GW_START(&st, &dr, &w);
-    gwt_drive(&st, &w, &pipe, feed);
-    assert_int_equal(dr.ret, d.r.err);
-    out->err = d.r.err;
-    out->off = d.r.err_off;
-    if (d.r.err != 0) {
+    gwt_drive(&st, &w, &k.pipe, feed);
+    assert_int_equal(dr.ret, k.d.r.err);
+    out->err = k.d.r.err;
+    out->off = k.d.r.err_off;
+    if (k.d.r.err != 0) {
         /* Errors stick: the next read fails the same way at once. */
-        gw_io_op *op = gw_try_read(&d.r, dr.buf, dp->readcap, 1);
+        gw_io_op *op = gw_try_read(&k.d.r, dr.buf, dp->readcap, 1);
         gwt_run_op(op);
-        assert_int_equal(op->ret, d.r.err);
+        assert_int_equal(op->ret, k.d.r.err);
         assert_int_equal(op->n, 0);
     }
     free(dr.buf);
-    gw_decrypt_fini(&d);
-    gw_bufreader_fini(&br);
-    gw_mempipe_fini(&pipe);
+    dec_stack_close(&k);
 }
 
 /* The layer read by gwt_drain, the standard consumer, with the read shapes
  * of GWT_VARY_READS: min 0 must decode every message already buffered. */
 static void decode_crypt_drain(gwt_feed *feed, gwt_result *out, void *ud)
 {
-    const dparams *dp = ud;
-    gw_crypt_options o = {dp->max};
-    gw_mempipe pipe;
-    gw_bufreader br;
-    gw_decrypt d;
+    dec_stack k;
 
-    assert_int_equal(gw_mempipe_init(&pipe, 64), 0);
-    assert_int_equal(gw_bufreader_init(&br, &pipe.r, dp->brcap), 0);
-    assert_int_equal(gw_decrypt_init(&d, &br, dp->key, &o), 0);
-    gwt_drain(&d.r, &pipe, feed, out);
-    gw_decrypt_fini(&d);
-    gw_bufreader_fini(&br);
-    gw_mempipe_fini(&pipe);
+    dec_stack_open(&k, ud);
+    gwt_drain(&k.d.r, &k.pipe, feed, out);
+    dec_stack_close(&k);
 }
 
 /* The set-ups every vector is decoded with: ciphertext in place or
@@ -295,6 +303,24 @@ static const dparams shapes[] = {
     {NULL, 100, 333, 333, 0},
 };
 #define NSHAPES (sizeof(shapes) / sizeof(shapes[0]))
+
+/* Checks (and frees) a decode result: exactly plain[0..plen) released, then
+ * error err at off (or a clean end). */
+static void check_decrypted(gwt_result *r, size_t shape, const uint8_t *plain, size_t plen, int err,
+                            uint64_t off)
+{
+    if (r->err != err || (err != 0 && r->off != off) || r->len != plen)
+        print_error("shape %zu: err %s at %llu, %zu bytes; expected %s at %llu, %zu bytes\n", shape,
+                    gw_errname(r->err), (unsigned long long)r->off, r->len, gw_errname(err),
+                    (unsigned long long)off, plen);
+    assert_int_equal(r->err, err);
+    if (err != 0)
+        assert_int_equal(r->off, off);
+    assert_int_equal(r->len, plen);
+    if (plen > 0)
+        assert_memory_equal(r->data, plain, plen);
+    gwt_result_free(r);
+}
 
 /* Decodes `in` under every schedule with each shape and checks the result:
  * exactly `plain` released, then error `err` at `off` (or a clean end). */
@@ -311,29 +337,13 @@ static void expect_decrypt_n(const uint8_t *in, size_t len, const gw_key *k, siz
         dp.key = k;
         dp.max = max;
         gwt_check_splits(in, len, decode_crypt, &dp, &r);
-        if (r.err != err || (err != 0 && r.off != off) || r.len != plen)
-            print_error("shape %zu: err %s at %llu, %zu bytes; expected %s at %llu, %zu bytes\n", i,
-                        gw_errname(r.err), (unsigned long long)r.off, r.len, gw_errname(err),
-                        (unsigned long long)off, plen);
-        assert_int_equal(r.err, err);
-        if (err != 0)
-            assert_int_equal(r.off, off);
-        assert_int_equal(r.len, plen);
-        if (plen > 0)
-            assert_memory_equal(r.data, plain, plen);
-        gwt_result_free(&r);
+        check_decrypted(&r, i, plain, plen, err, off);
         if (i > 0 || len > 400)
             continue; /* (larger vectors: too slow under valgrind) */
         /* The first shape's bufreader also under every read size and min:
          * exactly the verified prefix, and min 0 withholds nothing. */
         gwt_check_splits_ex(in, len, decode_crypt_drain, &dp, &r, GWT_VARY_READS);
-        assert_int_equal(r.err, err);
-        if (err != 0)
-            assert_int_equal(r.off, off);
-        assert_int_equal(r.len, plen);
-        if (plen > 0)
-            assert_memory_equal(r.data, plain, plen);
-        gwt_result_free(&r);
+        check_decrypted(&r, i, plain, plen, err, off);
     }
 }
 
