@@ -359,6 +359,19 @@ def test_output_written_before_a_layer_error():
     status, out, err = gw("decode", "chunked", data=b"3\r\nabc\r\n0\r\nBad Trailer\r\n\r\n")
     assert status == 1 and out == b"abc", (status, out, err)
     assert err.startswith(b"genwire: chunked: "), err
+    # With a record layer: the records the failing read completed come out.
+    status, out, err = gw("decode", "gzip,lines", "--format", "lines", data=gz + b"x")
+    assert status == 1 and out == lines, (status, len(out), err)
+    assert err.startswith(b"genwire: gzip: ") and b"after the end" in err, err
+    status, out, err = gw("decode", "zlib,lines", "--format", "lines",
+                          data=zlib.compress(lines) * 2)
+    assert status == 1 and out == lines, (status, len(out), err)
+    recs = b"".join(b"\x05" + b"%05d" % i for i in range(20000))
+    co = zlib.compressobj(6, zlib.DEFLATED, 31)
+    status, out, err = gw("decode", "gzip,u8", "--format", "lines", "--max-output", "60000",
+                          data=co.compress(recs) + co.flush())
+    assert status == 1 and out == b"".join(b"%05d\n" % i for i in range(10000)), (status, len(out))
+    assert b"--max-output 60000" in err, err
 
 
 def test_bytes_after_the_last_chunk_are_an_error():

@@ -15,6 +15,7 @@ typedef struct decoder {
     GW_FRAME(gw_wait);
     job j;              /* the run */
     stall_reader stdin; /* standard input, flushing the output when it stalls */
+    hold_reader hold;   /* the bytes a record or message layer reads */
     layer *sink;        /* the record or message layer, or NULL */
     gw_reader *top;     /* without one: the decoded bytes */
     uint8_t *buf;       /* without one: the bytes being copied */
@@ -90,6 +91,10 @@ int do_decode(const options *o, layer *ls, int n, const gw_key *key)
     stall_reader_init(&d->stdin, &j->in, &j->bout.w);
     src = &d->stdin.r;
     for (i = 0; i < n && err == 0; i++) {
+        if (i > 0 && i == n - 1 && ls[i].row->kind != LAYER_BYTES) {
+            hold_reader_init(&d->hold, src);
+            src = &d->hold.r;
+        }
         err = ls[i].row->ops->open_decode(&ls[i], src, j);
         src = ls[i].r;
     }

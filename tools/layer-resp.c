@@ -21,8 +21,8 @@
 typedef struct resp_state {
     gw_resp_tree t; /* decode */
     int t_live;
-    char *json;    /* a formatted reply */
-    size_t jcap;   /* its capacity */
+    char *json;          /* a formatted reply */
+    size_t jcap;         /* its capacity */
     gw_record_reader rr; /* encode: the input lines */
     int rr_live;
     gw_bufwriter bw;   /* in front of the layer below */
@@ -131,8 +131,8 @@ GW_BODY(resp_encode, s)
         if (s->res <= 0)
             GW_RETURN(s, s->res);
         st->line_no++;
-        st->argc = resp_split((const char *)st->rr.data, st->rr.len, st->args, st->argv,
-                              st->argl, MAX_ARGS);
+        st->argc = resp_split((const char *)st->rr.data, st->rr.len, st->args, st->argv, st->argl,
+                              MAX_ARGS);
         if (st->argc < 0) {
             st->why = st->argc == -1 ? "unbalanced quotes" : "more than 4096 arguments";
             GW_RETURN(s, GW_EINVAL);

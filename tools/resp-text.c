@@ -158,8 +158,7 @@ static int hexval(int c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-long resp_split(const char *line, size_t n, char *buf, const char **argv, size_t *argl,
-                size_t max)
+long resp_split(const char *line, size_t n, char *buf, const char **argv, size_t *argl, size_t max)
 {
     size_t i = 0, k = 0, argc = 0, start;
 

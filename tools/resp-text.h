@@ -27,7 +27,6 @@ size_t resp_json(const gw_resp_value *v, char *out);
  * Returns the count (at most max), or -1 for unbalanced quotes or a closing
  * quote followed by something else, or -2 for more than max arguments.
  */
-long resp_split(const char *line, size_t n, char *buf, const char **argv, size_t *argl,
-                size_t max);
+long resp_split(const char *line, size_t n, char *buf, const char **argv, size_t *argl, size_t max);
 
 #endif /* GW_TOOLS_RESP_TEXT_H */

@@ -162,6 +162,12 @@ int open_std(gw_fdio *io, int fd)
 
 /* ---- flushing when input stalls ------------------------------------------------ */
 
+/* Starts a read of r's implementation T (whose op frame is r->op). */
+#define START_READ(r, T, buf_, cap, min_)                                                          \
+    (GW_INIT(&(r)->op, T), (r)->op.obj = (r), (r)->op.buf = (buf_), (r)->op.src = NULL,            \
+     (r)->op.len = (cap), (r)->op.min = (min_), (r)->op.sub = NULL, (r)->op.ret = 0,               \
+     (r)->op.n = 0, &(r)->op)
+
 typedef gw_io_op stall_read;
 GW_GENERATOR(stall_read, NULL);
 GW_BODY(stall_read, s)
@@ -187,18 +193,7 @@ GW_BODY(stall_read, s)
 
 static gw_io_op *stall_try_read(gw_reader *r, uint8_t *buf, size_t cap, size_t min)
 {
-    gw_io_op *op = &r->op;
-
-    GW_INIT(op, stall_read);
-    op->obj = r;
-    op->buf = buf;
-    op->src = NULL;
-    op->len = cap;
-    op->min = min;
-    op->sub = NULL;
-    op->ret = 0;
-    op->n = 0;
-    return op;
+    return START_READ(r, stall_read, buf, cap, min);
 }
 
 static const gw_reader_ops stall_ops = {"stdin", stall_try_read};
@@ -208,6 +203,45 @@ void stall_reader_init(stall_reader *st, gw_fdio *src, gw_writer *out)
     gw_reader_init(&st->r, &stall_ops);
     st->src = src;
     st->out = out;
+}
+
+typedef gw_io_op hold_read;
+GW_GENERATOR(hold_read, NULL);
+GW_BODY(hold_read, s)
+{
+    hold_reader *h = s->obj;
+
+    GW_BEGIN(s);
+    if (h->held == 0)
+        GW_AWAIT(s, sub, gw_try_read(h->src, s->buf, s->len, s->min));
+    s->n = h->held == 0 ? s->sub->n : 0;
+    h->r.nread += s->n;
+    h->r.eof = h->src->eof;
+    if (h->held == 0 && s->sub->ret < 0 && s->n > 0) {
+        h->held = s->sub->ret; /* the bytes now, the error next time */
+        GW_RETURN(s, 0);
+    }
+    if (h->held != 0 || s->sub->ret < 0) {
+        h->r.err = h->held != 0 ? h->held : s->sub->ret;
+        h->r.err_off = h->r.nread;
+        GW_RETURN(s, h->r.err);
+    }
+    GW_RETURN(s, 0);
+    GW_END(s);
+}
+
+static gw_io_op *hold_try_read(gw_reader *r, uint8_t *buf, size_t cap, size_t min)
+{
+    return START_READ(r, hold_read, buf, cap, min);
+}
+
+static const gw_reader_ops hold_ops = {"decoded", hold_try_read};
+
+void hold_reader_init(hold_reader *h, gw_reader *src)
+{
+    gw_reader_init(&h->r, &hold_ops);
+    h->src = src;
+    h->held = 0;
 }
 
 /* ---- progress and the executor loop ----------------------------------------------- */

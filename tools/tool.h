@@ -208,6 +208,23 @@ typedef struct stall_reader {
 /* Sets up st over src, flushing out on a stall. */
 void stall_reader_init(stall_reader *st, gw_fdio *src, gw_writer *out);
 
+/*
+ * The decoded bytes as a record or message layer reads them: a read of the
+ * layer below that fails after decoding some bytes delivers those bytes
+ * first and its error on the next read, so that the records they complete
+ * are written before the error is reported (the bufreader would otherwise
+ * take the bytes and the error in one fill, and the record reader report the
+ * error first).
+ */
+typedef struct hold_reader {
+    gw_reader r;    /* the reader */
+    gw_reader *src; /* the layer below */
+    int held;       /* an error of src not yet reported, or 0 */
+} hold_reader;
+
+/* Sets up h over src. */
+void hold_reader_init(hold_reader *h, gw_reader *src);
+
 /* For tasks: adds n bytes handled; 1 when the task should yield a turn
  * (every 4 MiB, so that the progress line is drawn). */
 int job_pace(job *j, uint64_t n);
