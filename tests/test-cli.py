@@ -9,6 +9,7 @@ memory on a 1 GiB stream.  Prints TAP.
 
 Usage: test-cli.py PATH-TO-GENWIRE
 """
+import gzip
 import json
 import os
 import random
@@ -865,6 +866,47 @@ def test_resp_errors_name_layer_and_offset():
         assert status == 1 and b"input line 1" in err and b"quotes" in err, err
     status, _, _ = gw("decode", "resp", "--format", "hex", data=b"+OK\r\n")
     assert status != 0
+
+
+# ---- the http-request and http-response layers -----------------------------------
+
+
+def test_http_response_stream_json():
+    gz = gzip.compress(b"hello, compressed")
+    wire = (b"HTTP/1.1 100 Continue\r\n\r\n"
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello"
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Encoding: gzip\r\n\r\n"
+            + b"%x\r\n" % len(gz) + gz + b"\r\n0\r\n\r\n"
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\n\xff\xfe")
+    _, out, _ = gw("decode", "http-response", "--format", "json", data=wire, check=0)
+    got = [json.loads(l) for l in out.decode().splitlines()]
+    assert got[1] == {"offset": 25, "version": "1.1", "status": 200, "reason": "OK",
+                      "headers": [["Content-Type", "text/plain"], ["Content-Length", "5"]],
+                      "length": 5, "text": "hello"}, got[1]
+    assert got[0]["status"] == 100 and got[0]["length"] == 0
+    assert got[2]["text"] == "hello, compressed" and got[2]["length"] == 17
+    assert got[3]["base64"] == "//4=" and len(got) == 4
+    _, raw, _ = gw("decode", "http-response", "--format", "raw", data=wire, check=0)
+    assert raw == b"hello" + b"hello, compressed" + b"\xff\xfe", raw
+
+
+def test_http_request_stream_and_errors():
+    wire = (b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"POST /b HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc")
+    _, out, _ = gw("decode", "http-request", data=wire, check=0)
+    got = [json.loads(l) for l in out.decode().splitlines()]
+    assert [(g["method"], g["target"], g.get("text")) for g in got] == [
+        ("GET", "/a", ""), ("POST", "/b", "abc")], got
+    # An error names the layer and the offset, after what came before it.
+    status, out, err = gw("decode", "http-request",
+                          data=wire + b"GET / HTTP/1.1\r\nHost : x\r\n\r\n")
+    assert status == 1 and len(out.splitlines()) == 2, out
+    assert b"http-request" in err and b"whitespace before colon at byte 90" in err, err
+    status, _, err = gw("decode", "http-response",
+                        data=b"HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: 1\r\n\r\nx")
+    assert status == 1 and b"'br'" in err, err
+    status, _, err = gw("decode", "http-request", data=b"GET / HTTP/1.1\r\nHo")
+    assert status == 1 and b"http-request" in err, err
 
 
 for name, fn in list(globals().items()):

@@ -33,6 +33,7 @@
 #include <genwire/compress.h>
 #include <genwire/crypt.h>
 #include <genwire/frame.h>
+#include <genwire/http.h>
 
 #include "tool.h"
 
@@ -60,6 +61,10 @@ const layer_row layer_table[] = {
     {"netstring", LAYER_RECORDS, REC, GW_FRAME_NETSTRING, &records_ops, "a record"},
     /* Message layers. */
     {"resp", LAYER_MESSAGES, OPT_FORMAT | OPT_MAX_RECORD, 0, &resp_ops, "a RESP reply"},
+    {"http-request", LAYER_MESSAGES, OPT_FORMAT | OPT_MAX_RECORD | OPT_MAX_OUTPUT, GW_HTTP_REQUEST,
+     &http_ops, "an HTTP request"},
+    {"http-response", LAYER_MESSAGES, OPT_FORMAT | OPT_MAX_RECORD | OPT_MAX_OUTPUT,
+     GW_HTTP_RESPONSE, &http_ops, "an HTTP response"},
     {NULL, LAYER_BYTES, 0, 0, NULL, NULL},
 };
 

@@ -139,6 +139,7 @@ extern const layer_row layer_table[];
 extern const layer_ops crypt_ops, zlib_ops, chunked_ops; /* layers.c */
 extern const layer_ops records_ops;                      /* records.c */
 extern const layer_ops resp_ops;                         /* layer-resp.c */
+extern const layer_ops http_ops;                         /* http.c */
 
 /* One layer of a run. */
 struct layer {
