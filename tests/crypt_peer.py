@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """An independent secretstream peer for tests/test-crypt.c.
 
-It writes and reads genwire's encrypted stream format (DESIGN.md section 4)
+It writes and reads genwire's encrypted stream format (docs/wire-formats.md)
 with PyNaCl's bindings to libsodium, sharing no code with genwire: the
 24-byte crypto_secretstream_xchacha20poly1305 header, then messages, each a
 big-endian u32 ciphertext length L (17 <= L <= 17 + 1 MiB) and L bytes of

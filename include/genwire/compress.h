@@ -1,7 +1,7 @@
 /*
  * genwire compression: gzip (RFC 1952), zlib (RFC 1950) and raw deflate
  * (RFC 1951) as byte layers in both directions, built on zlib's streaming
- * API.
+ * API (docs/wire-formats.md).
  *
  * The inflate layer is an AsyncRead (z->r) of the decompressed bytes that
  * reads the compressed stream from a gw_bufreader.  zlib reads straight out

@@ -4,7 +4,8 @@
  * secretstream header, then messages, each a u32be ciphertext length L
  * (17 <= L <= 17 + max message) followed by L bytes of ciphertext (no
  * additional data); the last message carries TAG_FINAL and nothing may
- * follow it.  A key file holds 64 hex digits and a newline, mode 0600.
+ * follow it.  A key file holds 64 hex digits and a newline, mode 0600
+ * (docs/wire-formats.md).
  *
  * The decrypt layer is an AsyncRead over a gw_bufreader: it releases the
  * plaintext of a message only after its MAC has verified, decrypting

@@ -42,7 +42,7 @@ extern "C" {
  *     zero (but "0:"), no sign or space (GW_ENETSTRING), and the ','
  *     (GW_ENETSTRING_COMMA).
  * End of input inside a header or a payload is GW_ETRUNCATED; at a record
- * boundary it is a clean end.
+ * boundary it is a clean end.  docs/wire-formats.md has every format.
  */
 typedef enum gw_frame_format {
     GW_FRAME_U8 = 0,    /* 1-byte length, then the payload */

@@ -44,6 +44,8 @@
  *      built on them (GW_AWAIT, GW_FILL, GW_NEED in io.h) is evaluated
  *      exactly once, before the macro can suspend.
  *   6. A frame must not move in memory while it is suspended.
+ *
+ * docs/contracts.md states these rules and the transport contracts once.
  */
 #ifndef GENWIRE_GEN_H
 #define GENWIRE_GEN_H

@@ -14,11 +14,14 @@
  *     use s->op->n bytes
  *
  * One operation per direction at a time: starting a second read on the same
- * reader while one is suspended is a bug (it reinitialises the frame).  A
+ * reader while one is suspended is a bug (it would reinitialise the frame);
+ * debug builds stop it with an assertion in gw_try_read, gw_read, gw_write,
+ * gw_flush, gw_close and the bufreader's fill.  A
  * reader and a writer on one socket are independent.
  *
  * Errors stick: once an operation on a reader or writer has failed, every
- * later operation on it fails with the same code.
+ * later operation on it fails with the same code.  The contracts every
+ * reader, writer and layer keeps are stated once in docs/contracts.md.
  */
 #ifndef GENWIRE_IO_H
 #define GENWIRE_IO_H

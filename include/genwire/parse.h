@@ -20,7 +20,7 @@
  * cost O(n) per call, it keeps a resume point in a caller-owned state struct
  * (gw_linescan below), so bytes that arrive one at a time cost O(n) in all.
  * The generator that wraps it fills, calls, and yields only when it returned
- * GW_INCOMPLETE.
+ * GW_INCOMPLETE.  docs/contracts.md lists every primitive parsers share.
  */
 #ifndef GENWIRE_PARSE_H
 #define GENWIRE_PARSE_H
