@@ -1,13 +1,18 @@
 /*
- * Fuzz harness: the memory pipe + buffered reader, through a toy record
- * format read both ways a decoder can: in place with fill / peek / consume,
+ * Fuzz harness: the memory pipe + buffered reader and the stream primitives
+ * parsers share, through a toy record format read three ways: in place with
+ * need N (GW_NEED) / peek / consume, through a bounded reader in small reads,
  * and by copying through the bufreader as an AsyncRead.
  *
  * Input: byte 0 picks the buffer capacity (1..64), byte 1 the feed
  * schedule's seed (0: whole), byte 2 its largest piece; the rest is the
- * stream.  Stream: records, each a header byte H then a payload: H < 0x80
+ * stream.  Stream: records, each a header byte H then a payload: H < 0x40
  * means H bytes read in place (header + payload must fit the buffer, else
- * GW_ETOO_LARGE); H >= 0x80 means H & 0x7f bytes copied out with gw_read.
+ * GW_ETOO_LARGE at the record; end of input inside it is GW_ETRUNCATED where
+ * the input ended); 0x40 <= H < 0x80 means H & 0x3f bytes read through a
+ * gw_bounded 3 bytes at a time (cut short: GW_ETRUNCATED where the input
+ * ended); H >= 0x80 means H & 0x7f bytes copied out with gw_read
+ * (GW_EUNEXPECTED_EOF at the record).
  *
  * Properties: the split feed gives the same records, error and error offset
  * as the whole feed, and both equal a plain loop over the same bytes.
@@ -21,8 +26,12 @@ typedef struct toyrec {
     gw_bufreader *br;
     fz_result *out;
     gw_io_op *op;
+    gw_bounded body;  /* the bounded reader of a 0x40 record */
     uint64_t start;   /* stream offset of the current record */
-    size_t need;      /* in place: header + payload */
+    size_t need;      /* in place: header + payload; else the payload */
+    size_t got;       /* bounded: payload bytes read so far */
+    int err;          /* the sticky slot of GW_NEED */
+    uint64_t err_off; /* ... and its offset */
     uint8_t tmp[128]; /* copied payloads */
     int ret;
 } toyrec;
@@ -34,9 +43,11 @@ GW_BODY(toyrec, s)
 
     GW_BEGIN(s);
     for (;;) {
-        GW_FILL(s, op, s->br, 1);
-        if (gw_bufreader_avail(s->br) == 0)
-            GW_RETURN(s, s->br->r.err);
+        GW_NEED(s, op, s->br, 1, &s->err, &s->err_off);
+        if (gw_bufreader_avail(s->br) == 0) {
+            s->out->off = s->err_off;
+            GW_RETURN(s, s->err);
+        }
         s->start = gw_bufreader_offset(s->br);
         h = gw_bufreader_peek(s->br)[0];
         if (h & 0x80) {
@@ -50,13 +61,30 @@ GW_BODY(toyrec, s)
             fz_result_record(s->out, s->tmp, s->need);
             continue;
         }
+        if (h & 0x40) {
+            gw_bufreader_consume(s->br, 1);
+            s->need = h & 0x3f;
+            gw_bounded_init(&s->body, s->br, s->need);
+            for (s->got = 0; !s->body.r.eof;) {
+                GW_AWAIT(s, op,
+                         gw_try_read(&s->body.r, s->tmp + s->got,
+                                     s->need - s->got < 3 ? s->need - s->got : 3, 1));
+                s->got += s->op->n;
+                if (s->op->ret < 0) {
+                    s->out->off = s->body.r.err_off;
+                    GW_RETURN(s, s->op->ret);
+                }
+            }
+            fz_check(s->got == s->need, "bounded: every byte, then its end");
+            fz_result_record(s->out, s->tmp, s->need);
+            continue;
+        }
         s->need = 1 + (size_t)h;
-        GW_FILL(s, op, s->br, s->need);
+        GW_NEED(s, op, s->br, s->need, &s->err, &s->err_off);
         if (gw_bufreader_avail(s->br) < s->need) {
-            s->out->off = s->start;
-            if (s->need > s->br->cap)
-                GW_RETURN(s, GW_ETOO_LARGE);
-            GW_RETURN(s, GW_EUNEXPECTED_EOF);
+            fz_check(s->err != 0, "need: short is an error inside a record");
+            s->out->off = s->err_off;
+            GW_RETURN(s, s->err);
         }
         fz_result_record(s->out, gw_bufreader_peek(s->br) + 1, s->need - 1);
         gw_bufreader_consume(s->br, s->need);
@@ -79,6 +107,8 @@ static void decode(const uint8_t *in, size_t len, size_t cap, uint64_t seed, uns
     GW_INIT(&dec, toyrec);
     dec.br = &br;
     dec.out = out;
+    dec.err = 0;
+    dec.err_off = 0;
     dec.ret = 0;
     GW_START(&st, &dec, &w);
     fz_drive(&st, &w, &pipe, &feed);
@@ -94,15 +124,15 @@ static void reference(const uint8_t *in, size_t len, size_t cap, fz_result *out)
 
     while (pos < len) {
         uint8_t h = in[pos];
-        size_t n = h & 0x7f;
-        if (!(h & 0x80) && 1 + n > cap) {
+        size_t n = h & (h & 0x80 ? 0x7f : 0x3f);
+        if (!(h & 0xc0) && 1 + n > cap) {
             out->err = GW_ETOO_LARGE;
             out->off = pos;
             return;
         }
         if (len - pos - 1 < n) {
-            out->err = GW_EUNEXPECTED_EOF;
-            out->off = pos;
+            out->err = h & 0x80 ? GW_EUNEXPECTED_EOF : GW_ETRUNCATED;
+            out->off = h & 0x80 ? pos : len;
             return;
         }
         fz_result_record(out, in + pos + 1, n);

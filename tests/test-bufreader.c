@@ -160,6 +160,29 @@ static void test_need_source_error(void **state)
     gw_mempipe_fini(&pipe);
 }
 
+/* A need larger than the buffer over a source is GW_ETOO_LARGE whether or
+ * not the end of stream has been seen yet, so the answer does not depend on
+ * how the input arrived (found by fuzz-bufreader). */
+static void test_need_too_large_at_end(void **state)
+{
+    gw_mempipe pipe;
+    gw_bufreader br;
+    int err = 0;
+    uint64_t off = 0;
+
+    (void)state;
+    assert_int_equal(gw_mempipe_init(&pipe, 16), 0);
+    assert_int_equal(gw_bufreader_init(&br, &pipe.r, 4), 0);
+    gw_mempipe_feed(&pipe, "abc", 3);
+    gw_mempipe_finish(&pipe);
+    assert_int_equal(gwt_run_op(gw_bufreader_fill(&br, 4)), 0); /* sees the end */
+    assert_true(gw_bufreader_eof(&br));
+    assert_int_equal(gwt_run_op(gw_bufreader_need(&br, 5, &err, &off)), GW_ETOO_LARGE);
+    assert_int_equal(off, 0);
+    gw_bufreader_fini(&br);
+    gw_mempipe_fini(&pipe);
+}
+
 /* ---- lines through gw_line_scan and gw_bufreader_line --------------------- */
 
 typedef struct linerec {
@@ -502,6 +525,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_need),
         cmocka_unit_test(test_need_source_error),
+        cmocka_unit_test(test_need_too_large_at_end),
         cmocka_unit_test(test_lines),
         cmocka_unit_test(test_bounded),
         cmocka_unit_test(test_bounded_inflate),

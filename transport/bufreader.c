@@ -137,9 +137,17 @@ GW_BODY(buf_fill, s)
         } else {
             want = s->min;
         }
-        /* At end of stream no more bytes can come: that is the answer even
-         * when more than the buffer could hold was asked for. */
-        if (gw_bufreader_avail(b) >= want || gw_bufreader_eof(b))
+        if (gw_bufreader_avail(b) >= want)
+            break;
+        /* A need or a line longer than the buffer over a source is too
+         * large whether or not the end has been seen, so the answer does not
+         * depend on how the input arrived.  For a plain fill, and over fixed
+         * memory, the end of stream is the answer. */
+        if (want > b->cap && b->src != NULL && s->len != FILL_PLAIN) {
+            rc = gw_reader_fail(&b->r, GW_ETOO_LARGE, gw_bufreader_offset(b));
+            break;
+        }
+        if (gw_bufreader_eof(b))
             break;
         if (want > b->cap) {
             rc = gw_reader_fail(&b->r, GW_ETOO_LARGE, gw_bufreader_offset(b));
