@@ -1,0 +1,178 @@
+#!/usr/bin/python3
+"""examples/resp-cli against a real redis-server (suite resp, resp-server).
+
+Starts redis-server on a free loopback port (--save '' --appendonly no
+--enable-debug-command local), runs the client as a user would, and stops
+the server at the end.  Prints TAP.  Not for valgrind: the big cases are
+scaled down when GW_SANITIZE says a sanitizer build is running.
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+CLI = sys.argv[1]
+SANITIZED = os.environ.get("GW_SANITIZE", "none") not in ("", "none")
+N = 100000 if SANITIZED else 1000000
+BIG = (10 if SANITIZED else 100) << 20
+results = []
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def cli(*args, data=b""):
+    p = subprocess.run([CLI, "-h", "127.0.0.1", "-p", str(PORT), *args], input=data,
+                       capture_output=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+def lines(out):
+    return [json.loads(l) for l in out.decode().splitlines()]
+
+
+def case(fn):
+    try:
+        fn()
+        results.append((True, fn.__name__, ""))
+    except Exception as e:  # noqa: BLE001 - every failure is reported
+        results.append((False, fn.__name__, repr(e)[:2000]))
+
+
+def test_debug_protocol_resp2_and_resp3():
+    types = ["string", "integer", "double", "bignum", "null", "array", "set", "map", "attrib",
+             "push", "verbatim", "true", "false"]
+    text = "".join("DEBUG PROTOCOL %s\n" % t for t in types).encode()
+    st, out, err = cli("-3", data=text)
+    assert st == 0, err
+    got = lines(out)
+    assert got[0]["map"][2] == ["proto", 3], got[0]
+    want3 = {"string": "Hello World", "integer": 12345, "double": {"double": "3.141"},
+             "bignum": {"bignum": "1234567999999999999999999999999999999"}, "null": None,
+             "array": [0, 1, 2], "set": {"set": [0, 1, 2]},
+             "map": {"map": [[0, False], [1, True], [2, False]]},
+             "attrib": {"attributes": [["key-popularity", ["key:123", 90]]],
+                        "value": "Some real reply following the attribute"},
+             "verbatim": {"verbatim": "txt", "text": "This is a verbatim\nstring"},
+             "true": True, "false": False}
+    replies = got[1:]
+    pushes = [r for r in replies if isinstance(r, dict) and "push" in r]
+    others = [r for r in replies if not (isinstance(r, dict) and "push" in r)]
+    assert pushes == [{"push": ["server-cpu-usage", 42]}], pushes
+    assert len(others) == len(types), others
+    for t, r in zip([t for t in types], others):
+        if t == "push":  # the push comes first, then its reply
+            assert r == {"simple": "OK"} or r is not None, r
+        else:
+            assert r == want3[t], (t, r)
+    st, out, err = cli(data=text)
+    assert st == 0, err
+    got2 = lines(out)
+    assert len(got2) == len(types), got2
+    assert got2[0] == "Hello World" and got2[1] == 12345 and got2[2] == "3.141", got2
+    assert got2[4] is None and got2[7] == [0, 0, 1, 1, 2, 0] and got2[11] == 1, got2
+
+
+def test_pipelined_sets_then_gets():
+    sets = "".join("SET key:%d value-%d\n" % (i, i * 7) for i in range(N)).encode()
+    t0 = time.time()
+    st, out, err = cli("--pipeline", "64", data=sets)
+    assert st == 0, err
+    assert out == b'{"simple": "OK"}\n' * N, len(out)
+    gets = "".join("GET key:%d\n" % i for i in range(N)).encode()
+    st, out, err = cli("--pipeline", "64", data=gets)
+    assert st == 0, err
+    want = "".join('"value-%d"\n' % (i * 7) for i in range(N)).encode()
+    assert out == want
+    print("# %d SETs and GETs pipelined 64 deep: %.2f s" % (N, time.time() - t0))
+
+
+def test_big_value():
+    chunk = "x" * (1 << 20)
+    text = ("DEL big\n" + ("APPEND big %s\n" % chunk) * (BIG >> 20) + "STRLEN big\nGET big\n")
+    st, out, err = cli("--pipeline", "8", data=text.encode())
+    assert st == 0, err
+    ls = out.split(b"\n")
+    assert ls[-3] == str(BIG).encode(), ls[-3][:100]
+    assert ls[-2] == b'"' + b"x" * BIG + b'"'
+
+
+def test_subscribe_and_publish():
+    p = subprocess.Popen([CLI, "-3", "-p", str(PORT)], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        p.stdin.write(b"SUBSCRIBE news\n")
+        p.stdin.flush()
+        first = json.loads(p.stdout.readline())  # HELLO
+        assert "map" in first, first
+        conf = json.loads(p.stdout.readline())
+        assert conf == {"push": ["subscribe", "news", 1]}, conf
+        st, out, err = cli(data=b"PUBLISH news hello\n")
+        assert st == 0 and lines(out) == [1], (out, err)
+        msg = json.loads(p.stdout.readline())
+        assert msg == {"push": ["message", "news", "hello"]}, msg
+        p.stdin.write(b"PING\n")
+        p.stdin.close()
+        rest = p.stdout.read()
+        assert lines(rest) == [{"simple": "PONG"}], rest
+        assert p.wait(10) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+
+
+def test_multi_exec_and_errors():
+    st, out, err = cli(data=b"DEL n\nMULTI\nSET n 1\nINCR n\nEXEC\nINCR\nGET\nLPUSH n x\n")
+    assert st == 0, err
+    got = lines(out)
+    assert got[:5] == [0, {"simple": "OK"}, {"simple": "QUEUED"}, {"simple": "QUEUED"},
+                       [{"simple": "OK"}, 2]], got
+    assert got[5]["error"].startswith("ERR wrong number of arguments"), got[5]
+    assert got[6]["error"].startswith("ERR wrong number"), got[6]
+    assert got[7]["error"].startswith("WRONGTYPE"), got[7]
+
+
+def test_client_kill_mid_pipeline():
+    text = b"SET k 1\nCLIENT KILL TYPE normal SKIPME no\n" + b"GET k\n" * 1000
+    st, out, err = cli("--pipeline", "64", data=text)
+    assert st == 1, (st, err)
+    assert err.startswith(b"resp-cli: ") and err.count(b"\n") == 1, err
+    assert lines(out)[0] == {"simple": "OK"}, out[:100]
+
+
+server = shutil.which("redis-server")
+if server is None:
+    print("1..1\nnot ok 1 - redis-server is not installed (./dev deps installs it)")
+    sys.exit(1)
+PORT = free_port()
+srv = subprocess.Popen([server, "--port", str(PORT), "--bind", "127.0.0.1", "--save", "",
+                        "--appendonly", "no", "--enable-debug-command", "local"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+try:
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", PORT), 0.1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    for name, fn in list(globals().items()):
+        if name.startswith("test_") and callable(fn):
+            case(fn)
+finally:
+    srv.terminate()
+    srv.wait(10)
+
+print("1..%d" % len(results))
+for i, (ok, name, why) in enumerate(results, 1):
+    print("%s %d - %s" % ("ok" if ok else "not ok", i, name))
+    if not ok:
+        print("# " + why.replace("\n", "\n# "))
+sys.exit(0 if all(ok for ok, _, _ in results) else 1)
