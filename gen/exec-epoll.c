@@ -186,12 +186,8 @@ static int ep_wait(gw_exec *ex, int timeout_ms)
         short rev = (short)(ev & (EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP));
         uint32_t unwanted;
 
-        if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP))
-            wake_all(ex, &e->rd, rev);
-        if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))
-            wake_all(ex, &e->wr, rev);
-        /* Directions that fired with nobody waiting are dropped now, or
-         * the level-triggered set would report them on every turn. */
+        /* Directions that fire with nobody waiting are dropped, or the
+         * level-triggered set would report them on every turn. */
         unwanted = 0;
         if ((ev & EPOLLIN) && e->rd == NULL)
             unwanted |= EPOLLIN;
@@ -199,6 +195,10 @@ static int ep_wait(gw_exec *ex, int timeout_ms)
             unwanted |= EPOLLOUT;
         if ((ev & (EPOLLERR | EPOLLHUP)) && e->rd == NULL && e->wr == NULL)
             unwanted = e->mask;
+        if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP))
+            wake_all(ex, &e->rd, rev);
+        if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+            wake_all(ex, &e->wr, rev);
         if (unwanted != 0)
             set_mask(ex, fd, e, e->mask & ~unwanted);
     }

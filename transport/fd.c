@@ -97,7 +97,10 @@ GW_BODY(fd_read, s)
         } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
             if (s->n >= s->min)
                 break;
-            GW_YIELD(s, gw_wait_fd(GW_WAIT_READ, io->fd, GW_NO_DEADLINE));
+            GW_YIELD(s, gw_wait_fd(GW_WAIT_READ, io->fd,
+                                   gw__io_deadline(s, io->r.deadline, io->r.timeout)));
+            if (s->_out->woke == GW_WOKE_TIMEOUT)
+                GW_RETURN(s, io->r.err = GW_ETIMEDOUT);
         } else {
             GW_RETURN(s, fail(io, &io->r.err, errno));
         }
@@ -136,7 +139,10 @@ GW_BODY(fd_write, s)
         } else if (errno == EINTR) {
             continue;
         } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            GW_YIELD(s, gw_wait_fd(GW_WAIT_WRITE, io->fd, GW_NO_DEADLINE));
+            GW_YIELD(s, gw_wait_fd(GW_WAIT_WRITE, io->fd,
+                                   gw__io_deadline(s, io->w.deadline, io->w.timeout)));
+            if (s->_out->woke == GW_WOKE_TIMEOUT)
+                GW_RETURN(s, io->w.err = GW_ETIMEDOUT);
         } else {
             GW_RETURN(s, fail(io, &io->w.err, errno));
         }

@@ -21,7 +21,21 @@ static inline gw_io_op *gw__io_reset(gw_io_op *op, void *obj)
     op->sub = NULL;
     op->ret = 0;
     op->n = 0;
+    op->deadline = 0;
     return op;
+}
+
+/* The deadline of an operation that is about to wait, from its object's
+ * `deadline` and per-operation `timeout` (0: none); fixed at the first wait
+ * so that later waits of the same operation keep it.  Reads the clock only
+ * when a timeout is set (clock_gettime: no system call on Linux). */
+static inline int64_t gw__io_deadline(gw_io_op *op, int64_t deadline, int64_t timeout)
+{
+    if (op->deadline == 0) {
+        int64_t d = timeout > 0 ? gw_now() + timeout : GW_NO_DEADLINE;
+        op->deadline = deadline > 0 && deadline < d ? deadline : d;
+    }
+    return op->deadline;
 }
 
 static inline gw_io_op *gw__io_args(gw_io_op *op, uint8_t *buf, const uint8_t *src, size_t len,

@@ -98,6 +98,8 @@ const char *gw_reader_strerror(const gw_reader *r, int err, char *buf, size_t le
     if (err == GW_EUNEXPECTED_EOF)
         snprintf(buf, len, "%s: expected %zu but got %zu bytes", gw_strerror(err), r->expected,
                  r->got);
+    else if (err == GW_ETIMEDOUT && r->err == GW_ETIMEDOUT)
+        snprintf(buf, len, "read timed out: the reader's deadline passed");
     else
         snprintf(buf, len, "%s", gw_strerror(err));
     return buf;

@@ -78,7 +78,8 @@ extern "C" {
     X(RESP_STREAM, -92, "RESP: malformed streamed string or aggregate")                            \
     X(RESP_VERBATIM, -93, "RESP: verbatim string without a 3-byte format and colon")               \
     X(RESP_ATTRIBUTE, -94, "RESP: attributes not followed by a value")                             \
-    GW__ERRNO_HTTP(X)
+    GW__ERRNO_HTTP(X)                                                                              \
+    GW__ERRNO_NET(X)
 
 /* HTTP/1.1, -60 .. -79 (include/genwire/http.h). */
 #define GW__ERRNO_HTTP(X)                                                                          \
@@ -102,6 +103,18 @@ extern "C" {
     X(HTTP_CODING, -77, "HTTP: unsupported content coding")                                        \
     X(HTTP_TOO_MANY_CODINGS, -78, "HTTP: more content codings than the limit")                     \
     X(HTTP_INVALID_FIELD, -79, "HTTP: name or value that cannot be written")
+
+/* Network, -50 .. -59 (include/genwire/net.h). */
+#define GW__ERRNO_NET(X)                                                                           \
+    X(CONNREFUSED, -50, "connection refused")                                                      \
+    X(UNREACHABLE, -51, "network or host unreachable")                                             \
+    X(CONNECT_TIMEDOUT, -52, "connect timed out")                                                  \
+    X(NAME_NOT_FOUND, -53, "host name not found")                                                  \
+    X(RESOLVE, -54, "name resolution failed")                                                      \
+    X(ADDRINUSE, -55, "address already in use")                                                    \
+    X(ADDRESS, -56, "malformed address: expected host:port, [v6addr]:port or unix:PATH")           \
+    X(MFILE, -57, "out of file descriptors")                                                       \
+    X(CONNECT, -58, "connect failed")
 
 /* The error codes: GW_ENOMEM, GW_EINVAL, ... */
 enum gw_errno {

@@ -14,6 +14,7 @@
 #include "genwire/http.h"
 #include "genwire/gen.h"
 #include "genwire/io.h"
+#include "genwire/net.h"
 #include "genwire/parse.h"
 #include "genwire/resp.h"
 #include "genwire/version.h"

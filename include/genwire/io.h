@@ -54,6 +54,9 @@ typedef struct gw_io_op {
     /* Results. */
     int ret;  /* 0 on success, else a negative gw error */
     size_t n; /* bytes transferred, also on failure (those before the error) */
+    /* The operation's deadline (gw_now() ns), fixed when it first waits
+     * from the object's deadline and timeout; 0 until then. */
+    int64_t deadline;
 } gw_io_op;
 
 /*
@@ -143,6 +146,11 @@ struct gw_reader {
     int eof;                  /* nonzero once end of stream was seen */
     uint64_t nread;           /* bytes delivered so far */
     size_t expected, got;     /* the sizes of the last GW_EUNEXPECTED_EOF from gw_read */
+    /* Deadlines, honoured by the fd transport (and so by sockets): an
+     * operation still waiting at `deadline` (gw_now() ns), or `timeout` ns
+     * after it first had to wait, fails with the sticky GW_ETIMEDOUT on
+     * this reader.  0: none (the default).  Set them between operations. */
+    int64_t deadline, timeout;
 };
 
 /* For implementations: sets up the base of a new reader. */
@@ -200,6 +208,7 @@ struct gw_writer {
     int err;                  /* the sticky error, or 0 */
     int closed;               /* nonzero once close was started */
     uint64_t nwritten;        /* bytes accepted so far */
+    int64_t deadline, timeout; /* as gw_reader's: GW_ETIMEDOUT on this writer */
 };
 
 /* For implementations: sets up the base of a new writer. */
