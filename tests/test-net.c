@@ -904,7 +904,7 @@ static void test_slowloris(void **state)
         GW_SPAWN(ex, &sl[i], NULL, NULL);
     }
     for (i = 0; i < FAST; i++) {
-        client_init(&fc[i], srv.l.addr, 200, 64, &fdone);
+        client_init(&fc[i], srv.l.addr, under_valgrind() ? 10 : 200, 64, &fdone);
         GW_SPAWN(ex, &fc[i], NULL, NULL);
     }
     run_until(ex, &sdone, SLOW, 5000 * MS);
@@ -914,7 +914,7 @@ static void test_slowloris(void **state)
         assert_true(sl[i].closed_after >= idle);
         assert_true(sl[i].closed_after < idle + slack);
     }
-    run_until(ex, &fdone, FAST, 5000 * MS);
+    run_until(ex, &fdone, FAST, (under_valgrind() ? 60000 : 5000) * MS);
     assert_int_equal(fdone, FAST);
     for (i = 0; i < FAST; i++) {
         assert_int_equal(fc[i].err, 0);
