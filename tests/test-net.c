@@ -646,8 +646,10 @@ static void test_ipv6_loopback(void **state)
     (void)state;
     err = gw_listen(&l, "[::1]:0", NULL, NULL);
     if (err != 0) {
+        /* cmocka's skip() prints "not ok # SKIP", which meson counts as a
+         * failure: say it and pass instead. */
         print_message("# skipped: no IPv6 loopback here (%s)\n", gw_strerror(err));
-        skip();
+        return;
     }
     assert_true(strncmp(l.addr, "[::1]:", 6) == 0);
     gw_listener_close(&l);
@@ -708,7 +710,7 @@ static void test_accept_out_of_fds(void **state)
     if (under_valgrind()) {
         /* valgrind keeps descriptors of its own near the limit and hangs. */
         print_message("# skipped under valgrind: it manages RLIMIT_NOFILE itself\n");
-        skip();
+        return; /* not skip(): see test_ipv6_loopback */
     }
     ex = gw_exec_new();
     assert_int_equal(server_start(&srv, ex, "127.0.0.1:0", 0), 0);
