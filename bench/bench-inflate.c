@@ -200,6 +200,7 @@ __attribute__((noinline)) static uint64_t layer_inflate(const uint8_t *in, size_
     gw_bufreader_init_mem(&br, in, len);
     gw_inflate_opts_default(&o);
     o.format = GW_ZFORMAT_ZLIB;
+    o.backend = GW_INFLATE_BACKEND_ZLIB;
     if (gw_inflate_init(&z, &br, &o) != 0)
         die("gw_inflate_init");
     for (;;) {

@@ -195,7 +195,9 @@ def expect_error(stack, wire, layer, offset, *extra, words=None):
     assert text.startswith(want), (stack, text)
     assert text.rstrip().endswith("at byte %d" % offset), (stack, text, offset)
     if words is not None:
-        assert words in text, (stack, text)
+        # A tuple: any of them (zlib's words, or the ISA-L backend's).
+        alts = words if isinstance(words, tuple) else (words,)
+        assert any(w in text for w in alts), (stack, text)
 
 
 def test_bad_input_classes():
@@ -217,7 +219,8 @@ def test_bad_input_classes():
     bad[-8] ^= 0xff  # the CRC
     expect_error("gzip", bytes(bad), "gzip", len(gz) - 8 + 3, words="check")
     # A dynamic block header with too many codes: zlib stops in byte 4.
-    expect_error("zlib", b"\x78\x9c\x05\xff\xff", "zlib", 4, words="too many length")
+    expect_error("zlib", b"\x78\x9c\x05\xff\xff", "zlib", 4,
+                 words=("too many length", "invalid deflate block"))
     # Encryption.
     _, wire, _ = gw("encode", "secretstream", "--key", KEY, data=b"secret", check=0)
     flip = bytearray(wire)

@@ -1,11 +1,12 @@
 /*
  * genwire compression: gzip (RFC 1952), zlib (RFC 1950) and raw deflate
  * (RFC 1951) as byte layers in both directions, built on zlib's streaming
- * API (docs/wire-formats.md).
+ * API (docs/wire-formats.md), with Intel's ISA-L as a second, faster
+ * inflate backend.
  *
  * The inflate layer is an AsyncRead (z->r) of the decompressed bytes that
- * reads the compressed stream from a gw_bufreader.  zlib reads straight out
- * of the bufreader's buffer and writes straight into the caller's buffer:
+ * reads the compressed stream from a gw_bufreader.  The backend (zlib or
+ * ISA-L) reads straight out of the bufreader's buffer and writes straight into the caller's buffer:
  * there is no intermediate copy.  It guards against decompression bombs with
  * a cap on the total output and on the ratio of output to input, each with
  * its own error, and stops before it writes past either.
@@ -31,8 +32,10 @@
 extern "C" {
 #endif
 
-/* zlib's stream state, kept out of this header so that users need no zlib.h. */
+/* The backends' state, kept out of this header so that users need neither
+ * zlib.h nor ISA-L's headers. */
 struct z_stream_s;
+struct gw__zback;
 
 /* The compressed formats. */
 typedef enum gw_zformat {
@@ -65,6 +68,40 @@ const char *gw_zformat_name(gw_zformat fmt);
  * input, so it can sit on a keep-alive connection. */
 #define GW_INFLATE_STOP_AT_END 1u
 
+/*
+ * The library that decodes under an inflate layer.  Both give the same bytes
+ * and the same errors; where ISA-L cannot match zlib exactly, it says so
+ * below ("Backend differences").  Which are built in: meson option
+ * inflate_backend (auto: ISA-L where libisal is found, and zlib always).
+ */
+typedef enum gw_inflate_backend {
+    GW_INFLATE_BACKEND_DEFAULT = 0, /* the build's choice: ISA-L where built in, else zlib */
+    GW_INFLATE_BACKEND_ZLIB,        /* zlib's inflate(), the reference */
+    GW_INFLATE_BACKEND_ISAL,        /* Intel ISA-L's isal_inflate, about 2x faster */
+    GW_INFLATE_BACKEND_COUNT        /* the count, not a backend */
+} gw_inflate_backend;
+
+/* ISA-L reads ahead and keeps what it read in the bufreader until it has
+ * decoded past it, so it needs a bufreader over a reader (not over memory)
+ * of at least this many bytes: smaller ones get zlib by default, and
+ * GW_EINVAL if ISA-L is asked for. */
+#define GW_INFLATE_ISAL_MIN_BUFFER 1024u
+
+/* gw_inflate_backend_parse: "default", "zlib", "isal" -> the backend; 0, or
+ * GW_EINVAL for an unknown name (*out untouched).  Never suspends. */
+int gw_inflate_backend_parse(const char *name, gw_inflate_backend *out);
+
+/* gw_inflate_backend_name: "default", "zlib", "isal", or "?". */
+const char *gw_inflate_backend_name(gw_inflate_backend b);
+
+/* gw_inflate_backend_available: nonzero if b is built into this genwire
+ * (DEFAULT and ZLIB always are). */
+int gw_inflate_backend_available(gw_inflate_backend b);
+
+/* gw_inflate_backend_default: the backend GW_INFLATE_BACKEND_DEFAULT stands
+ * for in this build (ZLIB or ISAL). */
+gw_inflate_backend gw_inflate_backend_default(void);
+
 /* Options of an inflate layer.  A field left 0 is the default (a zeroed
  * struct is gzip with both limits at their defaults); GW_UNLIMITED (io.h)
  * switches a limit off. */
@@ -78,6 +115,9 @@ typedef struct gw_inflate_opts {
      * GW_INFLATE_DEFAULT_MAX_RATIO; (uint32_t)GW_UNLIMITED: no limit. */
     uint32_t max_ratio;
     unsigned flags; /* GW_INFLATE_*; 0: none */
+    /* Which library decodes; 0: GW_INFLATE_BACKEND_DEFAULT.  A backend not
+     * built in is GW_EZ_BACKEND at init. */
+    gw_inflate_backend backend;
 } gw_inflate_opts;
 
 /* gw_inflate_opts_default: gzip, output cap GW_INFLATE_DEFAULT_MAX_OUTPUT,
@@ -105,7 +145,7 @@ void gw_inflate_opts_default(gw_inflate_opts *o);
  *     allow; every byte up to the limit was delivered, none past it; err_off
  *     is the offset just past the compressed byte that completed the code of
  *     the first byte refused (the ratio counts input up to there too);
- *   GW_ENOMEM: an allocation failed; GW_ELIBRARY: zlib misbehaved;
+ *   GW_ENOMEM: an allocation failed; GW_ELIBRARY: the backend misbehaved;
  *   GW_ECANCELLED: a read was abandoned mid-operation (its task cancelled);
  *   otherwise the error of the reader below, reported once every byte it
  *     had delivered has been decoded; err_off is then the offset of the end
@@ -114,7 +154,29 @@ void gw_inflate_opts_default(gw_inflate_opts *o);
  * in buf, op->n says how many (as io.h has it), and none is held back for a
  * later read.  The output delivered and the error (code and offset) do not
  * depend on how the input was split into pieces as it arrived, nor on the
- * sizes asked for.
+ * sizes asked for (on ISA-L, see the differences below).
+ *
+ * Backend differences.  Both backends accept exactly the same gzip, zlib
+ * and raw deflate headers and trailers (on ISA-L the layer parses them
+ * itself, with zlib's checks, messages and offsets), give the same bytes for
+ * every stream both accept, and the same error codes.  What ISA-L forces:
+ *   - GW_EZ_DATA (corrupt deflate data): gw_inflate_msg says "invalid
+ *     deflate block", "invalid deflate code" or "invalid distance too far
+ *     back" instead of zlib's finer words; err_off is where ISA-L's bit
+ *     reader stood, which can be a few bytes from zlib's; and ISA-L checks a
+ *     run of codes before it writes them, so of the bytes before the bad
+ *     code it may deliver fewer than zlib does, how many depending on how
+ *     the input arrived.  The error itself never depends on it.
+ *   - GW_EOUTPUT_LIMIT: exactly max_output bytes are delivered on both, but
+ *     ISA-L reads ahead of its output, so err_off can be later than zlib's
+ *     and can depend on how the input arrived.
+ *   - GW_ERATIO_LIMIT: the limit holds on both (never more than max_ratio
+ *     bytes out per compressed byte read), but ISA-L counts the bytes it
+ *     has read ahead, so it may stop later than zlib, or not at all where
+ *     zlib stops just short of the end; the bytes delivered and err_off can
+ *     depend on how the input arrived.
+ *   - ISA-L needs a bufreader of at least GW_INFLATE_ISAL_MIN_BUFFER bytes
+ *     (any size over memory); the default backend is zlib below that.
  */
 typedef struct gw_inflate {
     gw_reader r;          /* the decompressed stream */
@@ -123,10 +185,13 @@ typedef struct gw_inflate {
     uint64_t in_total;    /* compressed bytes read so far */
     uint64_t out_total;   /* decompressed bytes delivered so far */
     uint64_t members;     /* gzip members (or zlib / deflate streams) finished */
-    const char *msg;      /* zlib's message (static) for the sticky error, or NULL */
+    const char *msg;      /* the backend's message (static) for the sticky error, or NULL */
+    gw_inflate_backend backend; /* the backend in use (ZLIB or ISAL), set by init */
 
     /* Private. */
-    struct z_stream_s *_zs; /* zlib's stream, NULL once released */
+    const struct gw__zback *_be; /* the backend's functions (parsers/compress/zback.h) */
+    void *_bs;              /* the backend's state, NULL once released */
+    size_t _ahead;          /* buffered bytes the backend has taken but not decoded past */
     uint64_t _start;        /* bufreader offset where the current stream or member began */
     int _state;             /* where the layer is: see parsers/compress/inflate.c */
     int _gzip;              /* nonzero if the stream is gzip (auto: its first byte is 0x1f) */
@@ -136,12 +201,14 @@ typedef struct gw_inflate {
 
 /*
  * gw_inflate_init: an inflate layer over src (not owned), options *o (NULL:
- * the defaults).  Allocates zlib's state.  Returns 0, GW_EINVAL (bad
- * options), or GW_ENOMEM; call gw_inflate_fini in every case.
+ * the defaults).  Allocates the backend's state (through gw_malloc).
+ * Returns 0, GW_EINVAL (bad options, or ISA-L over a bufreader smaller than
+ * GW_INFLATE_ISAL_MIN_BUFFER), GW_EZ_BACKEND (that backend is not built
+ * in), or GW_ENOMEM; call gw_inflate_fini in every case.
  */
 int gw_inflate_init(gw_inflate *z, gw_bufreader *src, const gw_inflate_opts *o);
 
-/* gw_inflate_fini: releases zlib's state (also in mid-stream); the
+/* gw_inflate_fini: releases the backend's state (also in mid-stream); the
  * bufreader stays the caller's.  Safe to call twice.  Never suspends. */
 void gw_inflate_fini(gw_inflate *z);
 

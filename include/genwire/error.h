@@ -102,7 +102,8 @@ extern "C" {
     X(HTTP_TE_AND_CL, -76, "HTTP: Transfer-Encoding together with Content-Length")                 \
     X(HTTP_CODING, -77, "HTTP: unsupported content coding")                                        \
     X(HTTP_TOO_MANY_CODINGS, -78, "HTTP: more content codings than the limit")                     \
-    X(HTTP_INVALID_FIELD, -79, "HTTP: name or value that cannot be written")
+    X(HTTP_INVALID_FIELD, -79, "HTTP: name or value that cannot be written")                       \
+    X(Z_BACKEND, -95, "compression backend not built into this genwire")
 
 /* Network, -50 .. -59 (include/genwire/net.h). */
 #define GW__ERRNO_NET(X)                                                                           \

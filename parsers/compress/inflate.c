@@ -1,72 +1,57 @@
 /*
  * The inflate layer (gw_inflate in include/genwire/compress.h): an AsyncRead
- * of the bytes zlib decompresses from a gw_bufreader.  zlib reads straight
- * out of the bufreader's buffer and writes straight into the caller's buffer;
- * the layer only moves the pointers, counts, enforces the output and ratio
- * limits, turns zlib's verdicts into genwire errors with their offsets, and
- * strings concatenated gzip members together.  It does not parse any header
- * itself: zlib does, byte by byte, so a gzip extra field of any length
- * streams through without being buffered.
+ * of the bytes a backend (zlib or ISA-L, parsers/compress/zback.h)
+ * decompresses from a gw_bufreader.  The backend reads straight out of the
+ * bufreader's buffer and writes straight into the caller's buffer; the layer
+ * moves the pointers, counts, enforces the output and ratio limits, turns
+ * verdicts into genwire errors with their offsets, and strings concatenated
+ * gzip members together, the same way whichever backend decodes.
  *
  * States (z->_state):
  *
- *     ST_STREAM --Z_STREAM_END--> ST_AFTER --gzip member follows--> ST_STREAM
- *                                     |
- *                                     +--end of input (or STOP_AT_END)--> ST_DONE
+ *     ST_STREAM --member or stream ends--> ST_AFTER --gzip member follows--> ST_STREAM
+ *                                              |
+ *                                              +--end of input (or STOP_AT_END)--> ST_DONE
  *
  * and any error leaves the state as it is: the sticky z->r.err answers every
  * later read.
  *
- * The output limits are enforced before zlib writes: the room given to zlib
- * is clamped to what the limits still allow, computed from the compressed
- * bytes read so far.  When that is nothing, zlib gets one byte of scratch
- * space (z->_probe) to show whether more output is due, and its input one
- * byte at a time, so that when the byte appears the input read is exactly
- * what its code needed; the byte is handed on only if the limits, re-checked
- * with that input, allow it.  Where the layer stops, and the offset it
- * reports, then depend on the stream alone, not on how its bytes arrived.
+ * The output limits are enforced before the backend writes: the room it is
+ * given is clamped to what the limits still allow, computed from the
+ * compressed bytes read so far.  When that is nothing, the backend gets one
+ * byte of scratch space (z->_probe) to show whether more output is due, and
+ * its input one byte at a time, so that when the byte appears the input read
+ * is what its code needed (exactly so with zlib; ISA-L may have read ahead,
+ * as compress.h says); the byte is handed on only if the limits, re-checked
+ * with that input, allow it.
  */
 #include "genwire/compress.h"
 
-#include <limits.h>
 #include <string.h>
 
 #include "genwire/alloc.h"
-#include "parsers/compress/zcommon.h"
+#include "parsers/compress/zback.h"
 #include "transport/io-impl.h"
 
 enum {
-    ST_STREAM = 0, /* inside a stream or gzip member: zlib is decoding */
+    ST_STREAM = 0, /* inside a stream or gzip member: the backend is decoding */
     ST_AFTER,      /* a stream or member ended; what follows is not known yet */
     ST_DONE        /* clean end: reads return end of stream */
 };
 
 /* What one call of step() achieved. */
 enum {
-    STEP_PROGRESS = 0, /* zlib read or wrote something */
+    STEP_PROGRESS = 0, /* the backend read or wrote something */
     STEP_END,          /* the stream or member ended (state is now ST_AFTER) */
-    STEP_STARVED       /* zlib needs more input to go on */
+    STEP_STARVED       /* the backend needs more input to go on */
 };
 
-/* zlib's messages for Z_DATA_ERROR that are not about the compressed data
- * itself; any other message is GW_EZ_DATA. */
-static const struct {
-    const char *msg;
-    int err;
-} zlib_verdicts[] = {
-    {"incorrect header check", GW_EZ_HEADER}, {"unknown compression method", GW_EZ_HEADER},
-    {"invalid window size", GW_EZ_HEADER},    {"unknown header flags set", GW_EZ_HEADER},
-    {"header crc mismatch", GW_EZ_HEADER},    {"incorrect data check", GW_EZ_CHECKSUM},
-    {"incorrect length check", GW_EZ_LENGTH},
-};
-
-/* Sets the sticky error; returns it. */
+/* Sets the sticky error (the first one stays); returns it. */
 static int fail(gw_inflate *z, int err, uint64_t off, const char *msg)
 {
-    z->r.err = err;
-    z->r.err_off = off;
-    z->msg = msg;
-    return err;
+    if (z->r.err == 0)
+        z->msg = msg;
+    return gw_reader_fail(&z->r, err, off);
 }
 
 /* The output the ratio limit allows for the input read so far. */
@@ -77,35 +62,45 @@ static uint64_t ratio_budget(const gw_inflate *z)
     return z->in_total * z->opts.max_ratio;
 }
 
-/* Turns zlib's verdict zr into a genwire error. */
-static int zlib_error(gw_inflate *z, int zr)
+/* A backend's error err found at offset off. */
+static int backend_error(gw_inflate *z, int err, uint64_t off, const char *msg)
 {
-    uint64_t off = gw_bufreader_offset(z->src);
-    const char *msg = z->_zs->msg;
-    size_t i;
-    int err = GW_EZ_DATA;
-
-    /* The last byte zlib read is the one in which it found the error. */
-    if (off > 0)
-        off--;
-    if (zr == Z_MEM_ERROR)
-        return fail(z, GW_ENOMEM, off, NULL);
-    if (zr == Z_NEED_DICT)
-        return fail(z, GW_EZ_HEADER, off, "preset dictionary not supported");
-    if (zr != Z_DATA_ERROR || msg == NULL)
-        return fail(z, GW_ELIBRARY, off, msg);
-    for (i = 0; i < sizeof(zlib_verdicts) / sizeof(zlib_verdicts[0]); i++) {
-        if (strcmp(msg, zlib_verdicts[i].msg) == 0) {
-            err = zlib_verdicts[i].err;
-            break;
-        }
-    }
     /* A later gzip member whose magic is wrong is not a member at all: bytes
      * after the last one. */
-    if (err == GW_EZ_HEADER && z->members > 0 && z->_gzip &&
-        gw_bufreader_offset(z->src) - z->_start <= 2)
+    if (err == GW_EZ_HEADER && z->members > 0 && z->_gzip && off - z->_start <= 1)
         return fail(z, GW_ETRAILING_DATA, z->_start, NULL);
     return fail(z, err, off, msg);
+}
+
+/*
+ * One backend run over the first `avail` buffered bytes into out[0 .. room):
+ * consumes what it used, counts the input, sets *made.  Returns a STEP_*
+ * value or a negative error (sticky).  Does not count the output.
+ */
+static int run(gw_inflate *z, size_t avail, uint8_t *out, size_t room, size_t *made)
+{
+    gw_bufreader *src = z->src;
+    uint64_t base = gw_bufreader_offset(src);
+    size_t used = avail, ahead = z->_ahead, at = 0;
+    const char *msg = NULL;
+    int rc;
+
+    *made = room;
+    rc = z->_be->run(z, gw_bufreader_peek(src), &used, out, made, &msg, &at);
+    gw_bufreader_consume(src, used);
+    z->in_total += used;
+    if (rc < 0)
+        return backend_error(z, rc, base + at, msg);
+    if (rc == GW__ZB_END) {
+        z->members++;
+        z->_state = ST_AFTER;
+        return STEP_END;
+    }
+    if (used > 0 || *made > 0 || z->_ahead != ahead)
+        return STEP_PROGRESS;
+    if (avail > z->_ahead) /* stuck with new input and room: cannot happen */
+        return fail(z, GW_ELIBRARY, gw_bufreader_offset(src), "inflate made no progress");
+    return STEP_STARVED;
 }
 
 /* Hands out the byte a probe produced, if the limits allow it. */
@@ -122,68 +117,49 @@ static int take_probe(gw_inflate *z, uint8_t *out)
 
 /*
  * The limits allow no more output for the input read so far: finds out
- * whether zlib has another byte to give, into z->_probe.  zlib decodes ahead
- * of its output (after filling the output space it goes on to decode the next
- * code if input is there), so here it gets no input at first, then one byte:
- * when the byte appears, the input read is exactly what the code that made
- * it needed, however the input arrived.  Same results as step().
+ * whether the backend has another byte to give, into z->_probe.  A backend
+ * decodes ahead of its output when input is there, so here it gets no new
+ * input at first, then one byte at a time.  Same results as step().
  */
 static int probe(gw_inflate *z, uint8_t *out, size_t *got)
 {
-    z_stream *zs = z->_zs;
-    gw_bufreader *src = z->src;
-    size_t give = 0, used;
-    int zr, rc;
+    size_t give = 0, made;
+    uint64_t before;
+    int rc;
 
     *got = 0;
     for (;;) {
-        zs->next_in = gw_bufreader_peek(src);
-        zs->avail_in = (uInt)give;
-        zs->next_out = &z->_probe;
-        zs->avail_out = 1;
-        zr = inflate(zs, Z_NO_FLUSH);
-        used = give - zs->avail_in;
-        gw_bufreader_consume(src, used);
-        z->in_total += used;
-        if (zs->avail_out == 0) {
-            if ((rc = take_probe(z, out)) < 0)
-                return rc;
+        before = z->in_total;
+        rc = run(z, z->_ahead + give, &z->_probe, 1, &made);
+        if (made > 0) {
+            int lim = take_probe(z, out);
+            if (lim < 0)
+                return lim;
             *got = 1;
         }
-        if (zr == Z_STREAM_END) {
-            z->members++;
-            z->_state = ST_AFTER;
-            return STEP_END;
-        }
-        if (zr != Z_OK && zr != Z_BUF_ERROR)
-            return zlib_error(z, zr);
         /* A byte read without output may have raised the ratio's budget:
          * step() recomputes it. */
-        if (*got > 0 || used > 0)
-            return STEP_PROGRESS;
-        if (give == 0 && gw_bufreader_avail(src) > 0) {
+        if (rc != STEP_STARVED || *got > 0 || z->in_total != before)
+            return rc == STEP_STARVED ? STEP_PROGRESS : rc;
+        if (give == 0 && gw_bufreader_avail(z->src) > z->_ahead) {
             give = 1; /* nothing without input: try one byte */
             continue;
         }
-        if (give == 0)
-            return STEP_STARVED;
-        /* A byte given and not taken, with room for output: cannot happen. */
-        return fail(z, GW_ELIBRARY, gw_bufreader_offset(src), "inflate made no progress");
+        return STEP_STARVED;
     }
 }
 
 /*
- * Runs zlib once over the buffered input into out[0 .. room), room > 0,
- * within the limits.  Sets *got to the bytes written to out.  Returns a
+ * Runs the backend once over the buffered input into out[0 .. room), room >
+ * 0, within the limits.  Sets *got to the bytes written to out.  Returns a
  * STEP_* value or a negative error (already made sticky).  Never suspends.
  */
 static int step(gw_inflate *z, uint8_t *out, size_t room, size_t *got)
 {
-    z_stream *zs = z->_zs;
     gw_bufreader *src = z->src;
-    size_t avail = gw_bufreader_avail(src), allow = room, used, made;
+    size_t avail = gw_bufreader_avail(src), allow = room;
     uint64_t left;
-    int zr;
+    int rc;
 
     *got = 0;
     if (z->opts.max_output != GW_UNLIMITED) {
@@ -201,34 +177,9 @@ static int step(gw_inflate *z, uint8_t *out, size_t room, size_t *got)
         z->_gzip = gw_bufreader_peek(src)[0] == 0x1f; /* as zlib tells them apart */
     if (allow == 0)
         return probe(z, out, got);
-    if (allow > UINT_MAX)
-        allow = UINT_MAX;
-    if (avail > UINT_MAX)
-        avail = UINT_MAX;
-    zs->next_in = gw_bufreader_peek(src);
-    zs->avail_in = (uInt)avail;
-    zs->next_out = out;
-    zs->avail_out = (uInt)allow;
-    zr = inflate(zs, Z_NO_FLUSH);
-    used = avail - zs->avail_in;
-    made = allow - zs->avail_out;
-    gw_bufreader_consume(src, used);
-    z->in_total += used;
-    z->out_total += made;
-    *got = made;
-    if (zr == Z_STREAM_END) {
-        z->members++;
-        z->_state = ST_AFTER;
-        return STEP_END;
-    }
-    if (zr == Z_OK || zr == Z_BUF_ERROR) {
-        if (used > 0 || made > 0)
-            return STEP_PROGRESS;
-        if (zs->avail_in > 0) /* stuck with input and room: cannot happen */
-            return fail(z, GW_ELIBRARY, gw_bufreader_offset(src), "inflate made no progress");
-        return STEP_STARVED;
-    }
-    return zlib_error(z, zr);
+    rc = run(z, avail, out, allow, got);
+    z->out_total += *got;
+    return rc;
 }
 
 /*
@@ -250,7 +201,7 @@ static int after_stream(gw_inflate *z)
     if (!z->_gzip || gw_bufreader_peek(src)[0] != 0x1f)
         return fail(z, GW_ETRAILING_DATA, gw_bufreader_offset(src), NULL);
     /* Another member: gzip only from now on, also if the format was auto. */
-    if (inflateReset2(z->_zs, 15 + 16) != Z_OK)
+    if (z->_be->next_member(z) != 0)
         return fail(z, GW_ELIBRARY, gw_bufreader_offset(src), NULL);
     z->_start = gw_bufreader_offset(src);
     z->_state = ST_STREAM;
@@ -264,14 +215,11 @@ static int after_needs_input(const gw_inflate *z)
            !gw_bufreader_eof(z->src);
 }
 
-/* Releases zlib's state. */
+/* Releases the backend's state. */
 static void release(gw_inflate *z)
 {
-    if (z->_zs == NULL)
-        return;
-    inflateEnd(z->_zs);
-    gw_free(z->_zs);
-    z->_zs = NULL;
+    if (z->_be != NULL)
+        z->_be->end(z);
 }
 
 /* A read abandoned mid-way (its task cancelled): the stream cannot go on. */
@@ -281,8 +229,7 @@ static void infl_cleanup(gw_frame *f)
     gw_inflate *z = op->obj;
 
     release(z);
-    if (z->r.err == 0)
-        fail(z, GW_ECANCELLED, gw_bufreader_offset(z->src), NULL);
+    fail(z, GW_ECANCELLED, gw_bufreader_offset(z->src), NULL);
 }
 
 /*
@@ -311,8 +258,8 @@ GW_BODY(infl_read, s)
                     GW_RETURN(s, fail(z, z->_src_err, gw_bufreader_offset(z->src), NULL));
                 if (s->n >= s->min)
                     break;
-                GW_AWAIT(s, sub, gw_bufreader_fill(z->src, 1));
-                if (s->sub->ret < 0)
+                GW_FILL(s, sub, z->src, 1);
+                if (s->sub != NULL && s->sub->ret < 0)
                     z->_src_err = s->sub->ret;
                 continue;
             }
@@ -333,11 +280,12 @@ GW_BODY(infl_read, s)
         if (z->_src_err != 0)
             GW_RETURN(s, fail(z, z->_src_err, gw_bufreader_offset(z->src), NULL));
         if (gw_bufreader_eof(z->src))
-            GW_RETURN(s, fail(z, GW_ETRUNCATED, gw_bufreader_offset(z->src), NULL));
+            GW_RETURN(s, fail(z, GW_ETRUNCATED, gw_bufreader_offset(z->src) + z->_ahead, NULL));
         if (s->n >= s->min)
             break;
-        GW_AWAIT(s, sub, gw_bufreader_fill(z->src, 1));
-        if (s->sub->ret < 0)
+        /* More than the backend already holds. */
+        GW_FILL(s, sub, z->src, z->_ahead + 1);
+        if (s->sub != NULL && s->sub->ret < 0)
             z->_src_err = s->sub->ret;
     }
     GW_RETURN(s, 0);
@@ -360,13 +308,12 @@ void gw_inflate_opts_default(gw_inflate_opts *o)
     o->max_output = GW_INFLATE_DEFAULT_MAX_OUTPUT;
     o->max_ratio = GW_INFLATE_DEFAULT_MAX_RATIO;
     o->flags = 0;
+    o->backend = GW_INFLATE_BACKEND_DEFAULT;
 }
 
 int gw_inflate_init(gw_inflate *z, gw_bufreader *src, const gw_inflate_opts *o)
 {
-    static const int window_bits[GW_ZFORMAT_NFORMATS] = {15 + 16, 15, -15, 15 + 32};
-    z_stream *zs;
-    int zr;
+    int rc;
 
     memset(z, 0, sizeof(*z));
     gw_reader_init(&z->r, &inflate_ops);
@@ -384,16 +331,11 @@ int gw_inflate_init(gw_inflate *z, gw_bufreader *src, const gw_inflate_opts *o)
         return fail(z, GW_EINVAL, 0, NULL);
     z->src = src;
     z->_start = gw_bufreader_offset(src);
+    if ((rc = gw__inflate_pick(z)) != 0)
+        return fail(z, rc, z->_start, NULL);
     z->_gzip = z->opts.format == GW_ZFORMAT_GZIP;
-    if ((zs = gw_malloc(sizeof(*zs))) == NULL)
-        return fail(z, GW_ENOMEM, z->_start, NULL);
-    gw__zstream_setup(zs);
-    zr = inflateInit2(zs, window_bits[z->opts.format]);
-    if (zr != Z_OK) {
-        gw_free(zs);
-        return fail(z, zr == Z_MEM_ERROR ? GW_ENOMEM : GW_ELIBRARY, z->_start, NULL);
-    }
-    z->_zs = zs;
+    if ((rc = z->_be->init(z)) != 0)
+        return fail(z, rc, z->_start, NULL);
     return 0;
 }
 
