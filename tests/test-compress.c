@@ -147,8 +147,7 @@ static size_t bufcap_for(size_t cap)
 /*
  * What compress.h lets differ on ISA-L, taken out of a result before it is
  * compared across splits: on corrupt deflate data (GW_EZ_DATA) the bytes
- * delivered before the error and the offset, on the output cap the offset,
- * on the ratio limit both.  The error code itself must still agree.
+ * delivered before the error and the offset, on the ratio limit the bytes.  The error code itself must still agree.
  */
 static void normalise(gwt_result *r)
 {
@@ -156,7 +155,7 @@ static void normalise(gwt_result *r)
         return;
     if (r->err == GW_EZ_DATA || r->err == GW_ERATIO_LIMIT)
         r->len = 0;
-    if (r->err == GW_EZ_DATA || r->err == GW_ERATIO_LIMIT || r->err == GW_EOUTPUT_LIMIT)
+    if (r->err == GW_EZ_DATA)
         r->off = 0;
 }
 

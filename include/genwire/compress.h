@@ -167,14 +167,15 @@ void gw_inflate_opts_default(gw_inflate_opts *o);
  *     run of codes before it writes them, so of the bytes before the bad
  *     code it may deliver fewer than zlib does, how many depending on how
  *     the input arrived.  The error itself never depends on it.
- *   - GW_EOUTPUT_LIMIT: exactly max_output bytes are delivered on both, but
- *     ISA-L reads ahead of its output, so err_off can be later than zlib's
- *     and can depend on how the input arrived.
- *   - GW_ERATIO_LIMIT: the limit holds on both (never more than max_ratio
- *     bytes out per compressed byte read), but ISA-L counts the bytes it
- *     has read ahead, so it may stop later than zlib, or not at all where
- *     zlib stops just short of the end; the bytes delivered and err_off can
- *     depend on how the input arrived.
+ *   - GW_EOUTPUT_LIMIT, GW_ERATIO_LIMIT: ISA-L reads ahead of its output by
+ *     an amount that depends on how the input arrived, so err_off is the
+ *     offset where the stream or gzip member began, not zlib's byte.
+ *     Exactly max_output bytes are delivered on both.  The ratio limit
+ *     holds on both (never more than max_ratio bytes out per compressed byte
+ *     read), but ISA-L counts the bytes it has read ahead, so it may stop
+ *     later than zlib, or not at all where zlib stops just short of the end,
+ *     and how many bytes it delivers first can depend on how the input
+ *     arrived.
  *   - ISA-L needs a bufreader of at least GW_INFLATE_ISAL_MIN_BUFFER bytes
  *     (any size over memory); the default backend is zlib below that.
  */

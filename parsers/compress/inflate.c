@@ -103,13 +103,23 @@ static int run(gw_inflate *z, size_t avail, uint8_t *out, size_t room, size_t *m
     return STEP_STARVED;
 }
 
+/* Where a limit error is reported: just past the input that made the byte
+ * refused with zlib; ISA-L reads ahead by an amount that depends on how the
+ * input arrived, so there it is the start of the stream or member. */
+static uint64_t limit_offset(const gw_inflate *z)
+{
+    if (z->backend == GW_INFLATE_BACKEND_ISAL)
+        return z->_start;
+    return gw_bufreader_offset(z->src);
+}
+
 /* Hands out the byte a probe produced, if the limits allow it. */
 static int take_probe(gw_inflate *z, uint8_t *out)
 {
     if (z->opts.max_output != GW_UNLIMITED && z->out_total >= z->opts.max_output)
-        return fail(z, GW_EOUTPUT_LIMIT, gw_bufreader_offset(z->src), NULL);
+        return fail(z, GW_EOUTPUT_LIMIT, limit_offset(z), NULL);
     if (z->opts.max_ratio != (uint32_t)GW_UNLIMITED && z->out_total >= ratio_budget(z))
-        return fail(z, GW_ERATIO_LIMIT, gw_bufreader_offset(z->src), NULL);
+        return fail(z, GW_ERATIO_LIMIT, limit_offset(z), NULL);
     out[0] = z->_probe;
     z->out_total++;
     return 0;
