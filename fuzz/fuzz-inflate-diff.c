@@ -1,0 +1,173 @@
+/*
+ * Differential fuzz harness: the inflate layer on its two backends, zlib and
+ * ISA-L (parsers/compress/), over the same arbitrary bytes.  Built only where
+ * ISA-L is (fuzz/meson.build).
+ *
+ * Input: byte 0 picks the format (bits 0-1: gzip, zlib, deflate, auto),
+ * GW_INFLATE_STOP_AT_END (bit 2) and an output cap (bit 3, its value from
+ * byte 3); byte 1 seeds the feed schedule (0: whole), byte 2 its largest
+ * piece; byte 3 also picks the read size; the rest is the stream.
+ *
+ * Properties (compress.h, "Backend differences"): both accept or both
+ * refuse; the bytes agree as far as both go; what both accept decodes to the
+ * same bytes, and with STOP_AT_END both leave the bufreader at the same
+ * offset; errors in headers, trailers, truncation and trailing data come
+ * with the same code at the same offset after the same bytes; over the cap
+ * both deliver exactly the cap; the codes differ only where compress.h says
+ * (see agree()).  ISA-L fed in pieces and over memory are each held to this.
+ */
+#include <string.h>
+
+#include <genwire/compress.h>
+
+#include "fuzz.h"
+
+typedef struct drain {
+    GW_FRAME(gw_wait);
+    gw_reader *r;    /* the inflate layer */
+    fz_result *out;  /* where the bytes go */
+    uint8_t *buf;    /* readsize bytes */
+    size_t readsize; /* bytes asked per read */
+    gw_io_op *op;    /* the read in progress */
+    int ret;         /* 0 or the error */
+} drain;
+
+GW_GENERATOR(drain, NULL);
+GW_BODY(drain, s)
+{
+    GW_BEGIN(s);
+    for (;;) {
+        GW_AWAIT(s, op, gw_try_read(s->r, s->buf, s->readsize, 1));
+        fz_result_bytes(s->out, s->buf, s->op->n);
+        if (s->op->ret < 0)
+            GW_RETURN(s, s->op->ret);
+        if (s->op->n == 0) {
+            fz_check(s->r->eof, "a short read only at the end");
+            GW_RETURN(s, 0);
+        }
+    }
+    GW_END(s);
+}
+
+/* Decodes on backend be, through a pipe in pieces or (mem) from memory;
+ * *left gets the bufreader's offset at the end. */
+static void decode(const uint8_t *in, size_t len, const gw_inflate_opts *o, gw_inflate_backend be,
+                   size_t readsize, uint64_t seed, unsigned maxpiece, int mem, fz_result *out,
+                   uint64_t *left)
+{
+    fz_feed feed = {in, len, 0, seed, maxpiece};
+    static uint8_t buf[65536];
+    gw_inflate_opts opts = *o;
+    gw_mempipe pipe;
+    gw_bufreader br;
+    gw_inflate z;
+    drain d;
+    gw_wait w;
+    gw_stack st;
+
+    opts.backend = be;
+    if (mem) {
+        gw_bufreader_init_mem(&br, in, len);
+    } else {
+        fz_check(gw_mempipe_init(&pipe, 211) == 0, "pipe");
+        fz_check(gw_bufreader_init(&br, &pipe.r, GW_INFLATE_ISAL_MIN_BUFFER) == 0, "bufreader");
+    }
+    fz_check(gw_inflate_init(&z, &br, &opts) == 0, "inflate init");
+    fz_check(z.backend == be, "the backend asked for");
+    GW_INIT(&d, drain);
+    d.r = &z.r;
+    d.out = out;
+    d.buf = buf;
+    d.readsize = readsize;
+    d.ret = 0;
+    GW_START(&st, &d, &w);
+    if (mem)
+        fz_check(gw_next(&st) == GW_RETURNED, "a decode from memory never waits");
+    else
+        fz_drive(&st, &w, &pipe, &feed);
+    out->err = d.ret;
+    out->off = z.r.err_off;
+    *left = gw_bufreader_offset(&br);
+    fz_check(z.out_total == out->len, "out_total counts the output");
+    gw_inflate_fini(&z);
+    if (!mem) {
+        gw_bufreader_fini(&br);
+        gw_mempipe_fini(&pipe);
+    }
+}
+
+/* Whether both outputs agree on the bytes they have in common. */
+static int common_prefix(const fz_result *a, const fz_result *b)
+{
+    size_t n = a->len < b->len ? a->len : b->len;
+
+    return n == 0 || memcmp(a->data, b->data, n) == 0;
+}
+
+/*
+ * b (ISA-L) against a (zlib), as compress.h allows them to differ.  zlib
+ * refuses some Huffman code sets (incomplete or over-subscribed) at the
+ * block header, where ISA-L decodes on and fails later in another way (a bad
+ * code, the checksum, the end of input); ISA-L refuses some block headers
+ * that zlib is still reading when the input ends (zlib: truncated); and
+ * ISA-L, decoding ahead, may find corrupt data past the output cap where
+ * zlib stops at the cap.  So the codes may differ only when one of them is
+ * GW_EZ_DATA.
+ */
+static void agree(const fz_result *a, uint64_t aleft, const fz_result *b, uint64_t bleft,
+                  const char *what)
+{
+    fz_check((a->err == 0) == (b->err == 0), "both accept or both refuse");
+    fz_check(common_prefix(a, b), "the same bytes, as far as both go");
+    if (a->err != b->err) {
+        fz_check(a->err == GW_EZ_DATA || b->err == GW_EZ_DATA, what);
+        return;
+    }
+    if (a->err == GW_EZ_DATA)
+        return;
+    fz_check(a->len == b->len, "the same number of bytes");
+    if (a->err != GW_EOUTPUT_LIMIT && a->err != GW_ERATIO_LIMIT)
+        fz_check(a->off == b->off, "the same error offset");
+    if (a->err == 0)
+        fz_check(aleft == bleft, "the stream ends at the same offset");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const size_t readsizes[] = {1, 13, 512, 65536};
+    fz_result zl, is, ism;
+    uint64_t zleft, isleft, ismleft;
+    gw_inflate_opts o;
+    const uint8_t *in;
+    size_t len, readsize;
+    uint64_t seed;
+    unsigned maxpiece;
+
+    if (size < 4 || !gw_inflate_backend_available(GW_INFLATE_BACKEND_ISAL))
+        return 0;
+    in = data + 4;
+    len = size - 4;
+    gw_inflate_opts_default(&o);
+    o.format = (gw_zformat)(data[0] & 3);
+    o.max_output = 1u << 20;
+    o.max_ratio = (uint32_t)GW_UNLIMITED; /* ISA-L may stop elsewhere (compress.h) */
+    if (data[0] & 4)
+        o.flags = GW_INFLATE_STOP_AT_END;
+    if (data[0] & 8)
+        o.max_output = 1 + (uint64_t)data[3] * 251;
+    seed = data[1] ? data[1] | 0x100u : 0;
+    maxpiece = 1 + data[2] % 200;
+    readsize = readsizes[data[3] & 3];
+    memset(&zl, 0, sizeof(zl));
+    memset(&is, 0, sizeof(is));
+    memset(&ism, 0, sizeof(ism));
+    decode(in, len, &o, GW_INFLATE_BACKEND_ZLIB, readsize, seed, maxpiece, 0, &zl, &zleft);
+    decode(in, len, &o, GW_INFLATE_BACKEND_ISAL, readsize, seed, maxpiece, 0, &is, &isleft);
+    decode(in, len, &o, GW_INFLATE_BACKEND_ISAL, 65536, 0, 1, 1, &ism, &ismleft);
+    agree(&zl, zleft, &is, isleft, "zlib vs ISA-L, fed in pieces");
+    agree(&zl, zleft, &ism, ismleft, "zlib vs ISA-L over memory");
+    fz_result_free(&zl);
+    fz_result_free(&is);
+    fz_result_free(&ism);
+    return 0;
+}
