@@ -910,6 +910,26 @@ def test_http_request_stream_and_errors():
     assert status == 1 and b"'br'" in err, err
     status, _, err = gw("decode", "http-request", data=b"GET / HTTP/1.1\r\nHo")
     assert status == 1 and b"http-request" in err, err
+def test_inflate_backend():
+    # Issue 14: --version names the inflate backends built in, and
+    # --inflate-backend picks one; every backend decodes the same bytes and
+    # reports the same error for the same input.
+    status, out, _ = gw("--version")
+    assert status == 0 and b"inflate backends: zlib" in out, out
+    backends = ["default", "zlib"] + (["isal"] if b"isal" in out else [])
+    plain = b"".join(b"line %d\n" % i for i in range(20000))
+    co = zlib.compressobj(6, zlib.DEFLATED, 31)
+    gz = co.compress(plain) + co.flush()
+    for b in backends:
+        status, got, err = gw("decode", "gzip", "--inflate-backend", b, data=gz + gz)
+        assert status == 0 and got == plain + plain, (b, status, err)
+        status, got, err = gw("decode", "gzip", "--inflate-backend=" + b, data=gz + b"x")
+        assert status == 1 and got == plain, (b, status, len(got))
+        assert err.rstrip().endswith(b"at byte %d" % len(gz)) and b"gzip" in err, (b, err)
+    status, _, err = gw("decode", "gzip", "--inflate-backend", "brotli", data=gz)
+    assert status == 2 and b"--inflate-backend" in err, err
+    status, _, err = gw("decode", "u32be", "--inflate-backend", "zlib", data=b"")
+    assert status == 2, err
 
 
 for name, fn in list(globals().items()):

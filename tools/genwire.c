@@ -109,6 +109,8 @@ static const char decode_help[] =
     "                     1073741824; default 8388608)\n"
     "  --max-output N     the most bytes each compression layer may produce (1\n"
     "                     to 18446744073709551615; default 4294967296)\n"
+    "  --inflate-backend NAME  the library that decompresses: default (isal where\n"
+    "                     built in, else zlib), zlib or isal; see --version\n"
     "  --progress         show progress on standard error\n"
     "  --no-progress      do not (default: show it when standard error is a\n"
     "                     terminal)\n"
@@ -248,6 +250,7 @@ static const option_def option_defs[] = {
     {"--key", OPT_KEY, 1, 3},
     {"--max-record", OPT_MAX_RECORD, 1, 3},
     {"--max-output", OPT_MAX_OUTPUT, 1, 1},
+    {"--inflate-backend", OPT_INFLATE_BACKEND, 1, 1},
     {"--level", OPT_LEVEL, 1, 2},
     {"--progress", 0, 0, 3},
     {"--no-progress", 0, 0, 3},
@@ -321,6 +324,16 @@ static int set_option(options *o, const option_def *d, const char *v)
         if (parse_number(d->name, v, 1, UINT64_MAX, &o->max_output) != 0)
             return -1;
         break;
+    case OPT_INFLATE_BACKEND: {
+        gw_inflate_backend b;
+        if (gw_inflate_backend_parse(v, &b) != 0 || !gw_inflate_backend_available(b)) {
+            usage_error("%s: '%s' is not built in (default, zlib%s)", d->name, v,
+                        gw_inflate_backend_available(GW_INFLATE_BACKEND_ISAL) ? ", isal" : "");
+            return -1;
+        }
+        o->inflate_backend = (int)b;
+        break;
+    }
     case OPT_LEVEL:
         if (parse_number(d->name, v, 0, 9, &x) != 0)
             return -1;
@@ -440,6 +453,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("genwire %s\n", gw_version());
+        printf("inflate backends: zlib%s (default %s)\n",
+               gw_inflate_backend_available(GW_INFLATE_BACKEND_ISAL) ? ", isal" : "",
+               gw_inflate_backend_name(gw_inflate_backend_default()));
         return 0;
     }
     if (strcmp(argv[1], "keygen") == 0)

@@ -42,10 +42,10 @@
 const layer_row layer_table[] = {
     /* Byte layers. */
     {"secretstream", LAYER_BYTES, OPT_KEY, 0, &crypt_ops, "an encrypted message"},
-    {"gzip", LAYER_BYTES, OPT_MAX_OUTPUT | OPT_LEVEL, GW_ZFORMAT_GZIP, &zlib_ops, "a gzip member"},
-    {"zlib", LAYER_BYTES, OPT_MAX_OUTPUT | OPT_LEVEL, GW_ZFORMAT_ZLIB, &zlib_ops,
+    {"gzip", LAYER_BYTES, OPT_MAX_OUTPUT | OPT_INFLATE_BACKEND | OPT_LEVEL, GW_ZFORMAT_GZIP, &zlib_ops, "a gzip member"},
+    {"zlib", LAYER_BYTES, OPT_MAX_OUTPUT | OPT_INFLATE_BACKEND | OPT_LEVEL, GW_ZFORMAT_ZLIB, &zlib_ops,
      "the zlib stream"},
-    {"deflate", LAYER_BYTES, OPT_MAX_OUTPUT | OPT_LEVEL, GW_ZFORMAT_DEFLATE, &zlib_ops,
+    {"deflate", LAYER_BYTES, OPT_MAX_OUTPUT | OPT_INFLATE_BACKEND | OPT_LEVEL, GW_ZFORMAT_DEFLATE, &zlib_ops,
      "the deflate stream"},
     {"chunked", LAYER_BYTES, 0, 0, &chunked_ops, "the chunked body"},
     /* Record layers. */
@@ -228,6 +228,7 @@ static int zlib_open_decode(layer *l, gw_reader *src, job *j)
     gw_inflate_opts_default(&io);
     io.format = (gw_zformat)l->row->param;
     io.max_output = j->opt->max_output;
+    io.backend = (gw_inflate_backend)j->opt->inflate_backend;
     l->r = &st->inf.r;
     return gw_inflate_init(&st->inf, &l->in, &io);
 }

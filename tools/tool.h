@@ -44,6 +44,7 @@ enum in_format { IN_LINES, IN_JSON };
 #define OPT_LEVEL      8u  /* --level N (encode) */
 #define OPT_FORMAT     16u /* --format FMT (decode) */
 #define OPT_INPUT      32u /* --input FMT (encode) */
+#define OPT_INFLATE_BACKEND 64u /* --inflate-backend NAME (decode) */
 
 typedef struct options {
     int encode;             /* encode (1) or decode (0) */
@@ -54,6 +55,7 @@ typedef struct options {
     uint64_t max_record;    /* --max-record */
     uint64_t max_output;    /* --max-output */
     int level;              /* --level */
+    int inflate_backend;    /* --inflate-backend, a gw_inflate_backend */
     int progress;           /* 1 on, 0 off, -1 when standard error is a terminal */
     unsigned given;         /* OPT_* bits of the options on the command line */
 } options;
