@@ -15,6 +15,7 @@
  * whatever follows the stream are still in the bufreader, where STOP_AT_END
  * leaves them for the next reader.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include <isa-l/igzip_lib.h>
@@ -75,7 +76,11 @@ static int ib_init(gw_inflate *z)
 
     if (b == NULL)
         return GW_ENOMEM;
-    memset(b, 0, sizeof(*b));
+    /* Not zeroed: the state is large (ISA-L's output window) and
+     * isal_inflate_init sets up what it needs. */
+    memset(b, 0, offsetof(isal_back, st));
+    memset(&b->st, 0, offsetof(struct inflate_state, tmp_in_buffer));
+    b->phase = P_MAGIC;
     ib_start(b, z->opts.format);
     z->_bs = b;
     return 0;
