@@ -42,12 +42,7 @@ GW_BODY(bounded_read, s)
     GW_END(s);
 }
 
-static gw_io_op *bounded_try_read(gw_reader *r, uint8_t *buf, size_t cap, size_t min)
-{
-    gw_bounded *br = GW__CONTAINER_OF(r, gw_bounded, r);
-
-    return GW__IO_READ(&r->op, bounded_read, br, buf, cap, min);
-}
+GW__IO_DEFINE_TRY_READ(bounded_try_read, gw_bounded, r, bounded_read)
 
 static const gw_reader_ops bounded_ops = {"bounded", bounded_try_read};
 

@@ -234,12 +234,7 @@ GW_BODY(buf_read, s)
     GW_END(s);
 }
 
-static gw_io_op *buf_try_read(gw_reader *r, uint8_t *buf, size_t cap, size_t min)
-{
-    gw_bufreader *b = GW__CONTAINER_OF(r, gw_bufreader, r);
-
-    return GW__IO_READ(&r->op, buf_read, b, buf, cap, min);
-}
+GW__IO_DEFINE_TRY_READ(buf_try_read, gw_bufreader, r, buf_read)
 
 static const gw_reader_ops bufreader_ops = {"bufreader", buf_try_read};
 

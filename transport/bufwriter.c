@@ -76,17 +76,8 @@ GW_BODY(bw_flush, s)
     GW_END(s);
 }
 
-static gw_io_op *bw_write_start(gw_writer *w, const uint8_t *buf, size_t len)
-{
-    gw_bufwriter *b = GW__CONTAINER_OF(w, gw_bufwriter, w);
-
-    return GW__IO_WRITE(&w->op, bw_write, b, buf, len);
-}
-
-static gw_io_op *bw_flush_start(gw_writer *w)
-{
-    return GW__IO_START(&w->op, bw_flush, GW__CONTAINER_OF(w, gw_bufwriter, w));
-}
+GW__IO_DEFINE_WRITE(bw_write_start, gw_bufwriter, w, bw_write)
+GW__IO_DEFINE_WRITER_OP(bw_flush_start, gw_bufwriter, w, bw_flush)
 
 static gw_io_op *bw_close_start(gw_writer *w)
 {

@@ -109,12 +109,7 @@ GW_BODY(fd_read, s)
     GW_END(s);
 }
 
-static gw_io_op *fd_try_read(gw_reader *r, uint8_t *buf, size_t cap, size_t min)
-{
-    gw_fdio *io = GW__CONTAINER_OF(r, gw_fdio, r);
-
-    return GW__IO_READ(&r->op, fd_read, io, buf, cap, min);
-}
+GW__IO_DEFINE_TRY_READ(fd_try_read, gw_fdio, r, fd_read)
 
 typedef gw_io_op fd_write;
 GW_GENERATOR(fd_write, gw_writer_cancelled);
@@ -151,12 +146,7 @@ GW_BODY(fd_write, s)
     GW_END(s);
 }
 
-static gw_io_op *fd_write_start(gw_writer *w, const uint8_t *buf, size_t len)
-{
-    gw_fdio *io = GW__CONTAINER_OF(w, gw_fdio, w);
-
-    return GW__IO_WRITE(&w->op, fd_write, io, buf, len);
-}
+GW__IO_DEFINE_WRITE(fd_write_start, gw_fdio, w, fd_write)
 
 /* Flush has nothing to do: every accepted byte is already in the kernel. */
 static gw_io_op *fd_flush(gw_writer *w)

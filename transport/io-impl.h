@@ -66,6 +66,35 @@ static inline int gw__io_suspended(const gw_io_op *op)
 #define GW__IO_WRITE(op, T, obj, src, len)                                                         \
     gw__io_args(GW__IO_START(op, T, obj), NULL, (src), (len), 0)
 
+/*
+ * The entry points of an implementation's ops table, one line each.  They
+ * are macros because the generator they start is named by a type (GW_INIT
+ * pastes it); each defines a static function `name` that finds the T whose
+ * gw_reader or gw_writer is its member `member` and starts generator G (a
+ * gw_io_op frame) on it in that reader's or writer's operation frame.
+ *
+ *   GW__IO_DEFINE_TRY_READ(name, T, member, G)   gw_reader_ops.try_read
+ *   GW__IO_DEFINE_WRITE(name, T, member, G)      gw_writer_ops.write
+ *   GW__IO_DEFINE_WRITER_OP(name, T, member, G)  gw_writer_ops.flush or .close
+ */
+#define GW__IO_DEFINE_TRY_READ(name, T, member, G)                                                 \
+    static gw_io_op *name(gw_reader *r, uint8_t *buf, size_t cap, size_t min)                      \
+    {                                                                                              \
+        return GW__IO_READ(&r->op, G, GW__CONTAINER_OF(r, T, member), buf, cap, min);              \
+    }
+
+#define GW__IO_DEFINE_WRITE(name, T, member, G)                                                    \
+    static gw_io_op *name(gw_writer *w, const uint8_t *buf, size_t len)                            \
+    {                                                                                              \
+        return GW__IO_WRITE(&w->op, G, GW__CONTAINER_OF(w, T, member), buf, len);                  \
+    }
+
+#define GW__IO_DEFINE_WRITER_OP(name, T, member, G)                                                \
+    static gw_io_op *name(gw_writer *w)                                                            \
+    {                                                                                              \
+        return GW__IO_START(&w->op, G, GW__CONTAINER_OF(w, T, member));                            \
+    }
+
 /* GW__CONTAINER_OF(ptr, T, member): the T whose `member` ptr points at. */
 #define GW__CONTAINER_OF(ptr, T, member) ((T *)(void *)((char *)(ptr)-offsetof(T, member)))
 

@@ -76,12 +76,7 @@ GW_BODY(pipe_read, s)
     GW_END(s);
 }
 
-static gw_io_op *pipe_try_read(gw_reader *r, uint8_t *buf, size_t cap, size_t min)
-{
-    gw_mempipe *p = GW__CONTAINER_OF(r, gw_mempipe, r);
-
-    return GW__IO_READ(&r->op, pipe_read, p, buf, cap, min);
-}
+GW__IO_DEFINE_TRY_READ(pipe_try_read, gw_mempipe, r, pipe_read)
 
 typedef gw_io_op pipe_write;
 GW_GENERATOR(pipe_write, gw_writer_cancelled);
@@ -103,12 +98,7 @@ GW_BODY(pipe_write, s)
     GW_END(s);
 }
 
-static gw_io_op *pipe_write_start(gw_writer *w, const uint8_t *buf, size_t len)
-{
-    gw_mempipe *p = GW__CONTAINER_OF(w, gw_mempipe, w);
-
-    return GW__IO_WRITE(&w->op, pipe_write, p, buf, len);
-}
+GW__IO_DEFINE_WRITE(pipe_write_start, gw_mempipe, w, pipe_write)
 
 /* Flush and close finish at once: the bytes are already in the pipe. */
 static gw_io_op *pipe_flush(gw_writer *w)

@@ -242,12 +242,7 @@ GW_BODY(dec_read, s)
 
 #undef DEC_NEED
 
-static gw_io_op *dec_try_read(gw_reader *r, uint8_t *buf, size_t cap, size_t min)
-{
-    gw_decrypt *d = GW__CONTAINER_OF(r, gw_decrypt, r);
-
-    return GW__IO_READ(&r->op, dec_read, d, buf, cap, min);
-}
+GW__IO_DEFINE_TRY_READ(dec_try_read, gw_decrypt, r, dec_read)
 
 static const gw_reader_ops decrypt_ops = {"secretstream", dec_try_read};
 

@@ -122,10 +122,7 @@ static gw_io_op *start_flush(gw_encrypt *e, int tag, int force, int close)
     return op;
 }
 
-static gw_io_op *enc_write_start(gw_writer *w, const uint8_t *buf, size_t len)
-{
-    return GW__IO_WRITE(&w->op, enc_write, GW__CONTAINER_OF(w, gw_encrypt, w), buf, len);
-}
+GW__IO_DEFINE_WRITE(enc_write_start, gw_encrypt, w, enc_write)
 
 static gw_io_op *enc_flush_start(gw_writer *w)
 {
