@@ -454,6 +454,27 @@ def test_decoded_output_is_written_when_input_stalls():
     assert got.count(b"\n") == 50 and b'"rec49"' in got, got
 
 
+def test_encoded_output_is_written_when_input_stalls():
+    # encode is a pipe-through tool too: what it has encoded goes out as
+    # soon as its input stalls (a flush through every layer: the record
+    # writer, a chunk, a deflate sync flush, a secretstream message), so
+    # that `tail -f log | genwire encode gzip | ...` shows each burst.
+    # What came out within 100 ms decodes to the first half (the stream
+    # cut there, so decode reports a truncation where the format has an
+    # end), and the whole run still ends cleanly.
+    text = b"".join(b"log line %d\n" % i for i in range(2000))
+    half = text[:len(text) // 2]
+    half = half[:half.rindex(b"\n") + 1]
+    for stack in ["u32be", "lines", "gzip", "zlib", "deflate", "chunked", "secretstream",
+                  "gzip,u32be", "secretstream,gzip,varint", "chunked,deflate,netstring"]:
+        args = keyargs(stack)
+        got = first_output_within(["encode", stack, *args], half, text[len(half):])
+        assert got, stack
+        fmt = ["--format", "lines"] if stack.split(",")[-1] in RECORD_LAYERS else []
+        _, out, err = gw("decode", stack, *args, *fmt, data=got)
+        assert out == half, (stack, len(out), len(half), err)
+
+
 def test_key_path_fifo_or_directory():
     # Issue 9 item 12: a FIFO as --key blocked in open(); item 18: a
     # directory or a pipe was "key must be 64 hex digits".

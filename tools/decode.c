@@ -14,7 +14,6 @@
 typedef struct decoder {
     GW_FRAME(gw_wait);
     job j;              /* the run */
-    stall_reader stdin; /* standard input, flushing the output when it stalls */
     hold_reader hold;   /* the bytes a record or message layer reads */
     layer *sink;        /* the record or message layer, or NULL */
     gw_reader *top;     /* without one: the decoded bytes */
@@ -88,8 +87,8 @@ int do_decode(const options *o, layer *ls, int n, const gw_key *key)
         return EXIT_DATA;
     }
     /* Wire first: each layer reads a bufreader over the one before. */
-    stall_reader_init(&d->stdin, &j->in, &j->bout.w);
-    src = &d->stdin.r;
+    j->sin.out = &j->bout.w; /* flushed when standard input stalls */
+    src = &j->sin.r;
     for (i = 0; i < n && err == 0; i++) {
         if (i > 0 && i == n - 1 && ls[i].row->kind != LAYER_BYTES) {
             hold_reader_init(&d->hold, src);

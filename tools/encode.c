@@ -4,7 +4,9 @@
  * chain from the wire inward, each writing into the one before; the
  * innermost layer's adapter, when it is a record or message layer, reads
  * standard input itself (records.c); otherwise the input bytes are the
- * payload.  One task on the poll() executor.
+ * payload.  Standard input is read through the job's stall reader, so
+ * that what was encoded is flushed out, through every layer, whenever the
+ * input stalls.  One task on the poll() executor.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,7 +85,9 @@ int do_encode(const options *o, layer *ls, int n, const gw_key *key)
     if (ls[n - 1].row->kind != LAYER_BYTES)
         e->sink = &ls[n - 1];
     else if (err == 0)
-        err = gw_bufreader_init(&e->bin, &j->in.r, IO_BUFFER);
+        err = gw_bufreader_init(&e->bin, &j->sin.r, IO_BUFFER);
+    /* What was encoded goes out, through every layer, when input stalls. */
+    j->sin.out = e->top;
     if (err == 0) {
         GW_INIT(e, encoder);
         RUN_TASK(j, e, err);

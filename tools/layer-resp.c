@@ -100,7 +100,7 @@ static int resp_open_encode(layer *l, gw_writer *dst, job *j)
 
     if ((st = l->state = calloc(1, sizeof(*st))) == NULL)
         return GW_ENOMEM;
-    if ((err = gw_bufreader_init(&l->in, &j->in.r, IO_BUFFER)) != 0)
+    if ((err = gw_bufreader_init(&l->in, &j->sin.r, IO_BUFFER)) != 0)
         return err;
     gw_frame_limits_default(&lim);
     lim.max_record = lim.max_line = IO_BUFFER - 2;

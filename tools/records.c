@@ -183,7 +183,7 @@ static int rec_open_encode(layer *l, gw_writer *dst, job *j)
     /* An input line is a record: the buffer holds the longest line allowed
      * (a JSON one may spend 6 bytes per payload byte). */
     cap = o->input == IN_JSON ? 6 * o->max_record + 256 : o->max_record;
-    if ((err = open_lines_input(&l->in, &j->in.r, cap)) != 0)
+    if ((err = open_lines_input(&l->in, &j->sin.r, cap)) != 0)
         return err;
     gw_frame_limits_default(&lim);
     lim.max_line = l->in.cap - 2;

@@ -176,7 +176,9 @@ GW_BODY(stall_read, s)
     struct pollfd p = {st->src->fd, POLLIN, 0};
 
     GW_BEGIN(s);
-    if (st->out->err == 0 && s->min > 0 && poll(&p, 1, 0) == 0) {
+    if (st->out != NULL && st->out->err == 0 && s->min > 0 && st->flushed != st->r.nread &&
+        poll(&p, 1, 0) == 0) {
+        st->flushed = st->r.nread;
         GW_AWAIT(s, sub, gw_flush(st->out)); /* its error shows at the next write */
     }
     GW_AWAIT(s, sub, gw_try_read(&st->src->r, s->buf, s->len, s->min));
@@ -203,6 +205,7 @@ void stall_reader_init(stall_reader *st, gw_fdio *src, gw_writer *out)
     gw_reader_init(&st->r, &stall_ops);
     st->src = src;
     st->out = out;
+    st->flushed = 0;
 }
 
 typedef gw_io_op hold_read;
@@ -413,5 +416,6 @@ int job_start(job *j, const options *o, layer *ls, int n, const gw_key *key)
         fprintf(stderr, "%s: cannot set up standard input and output\n", progname);
         return EXIT_DATA;
     }
+    stall_reader_init(&j->sin, &j->in, NULL);
     return 0;
 }

@@ -183,6 +183,24 @@ int layer_open_input(layer *l, gw_reader *src);
 
 /* ---- a run ------------------------------------------------------------------------ */
 
+/*
+ * Standard input as decode's first layer and encode's input read it: before
+ * it waits for input that has not come (a stall), it flushes `out` if input
+ * arrived since its last flush, so that what has been decoded or encoded so
+ * far is written at once (in encode the flush goes through every layer: a
+ * record writer's buffer, a chunk, a deflate sync flush, a secretstream
+ * message), while input that flows is read and written in large blocks.
+ */
+typedef struct stall_reader {
+    gw_reader r;      /* the reader */
+    gw_fdio *src;     /* standard input */
+    gw_writer *out;   /* flushed on a stall, or NULL; idle whenever r is read */
+    uint64_t flushed; /* r.nread at the last flush */
+} stall_reader;
+
+/* Sets up st over src, flushing out (which may be set later) on a stall. */
+void stall_reader_init(stall_reader *st, gw_fdio *src, gw_writer *out);
+
 /* Everything one decode or encode run holds. */
 struct job {
     const options *opt; /* the command line */
@@ -190,26 +208,13 @@ struct job {
     layer *ls;          /* the layers, wire first */
     int n;              /* how many */
     gw_fdio in, out;    /* standard input and output */
+    stall_reader sin;   /* standard input as the layers read it (its out is set by the command) */
     gw_bufwriter bout;  /* decode: standard output, buffered */
     uint64_t paced;     /* bytes handled since the last voluntary yield */
     const layer *why_l; /* the layer `why` is about, or NULL */
     char why[320];      /* a message the run left for the report, or "" */
 };
 
-/*
- * Standard input as the first layer of decode reads it: before it waits for
- * input that has not come (a stall), it flushes `out`, so that what has
- * been decoded so far is written at once, while input that flows is read
- * and written in large blocks.
- */
-typedef struct stall_reader {
-    gw_reader r;    /* the reader */
-    gw_fdio *src;   /* standard input */
-    gw_writer *out; /* flushed on a stall; idle whenever r is read */
-} stall_reader;
-
-/* Sets up st over src, flushing out on a stall. */
-void stall_reader_init(stall_reader *st, gw_fdio *src, gw_writer *out);
 
 /*
  * The decoded bytes as a record or message layer reads them: a read of the
