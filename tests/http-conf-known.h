@@ -6,6 +6,8 @@ static const known known_cases[] = {
     {"request/method/012", O_ERROR, "ICE/1.0 is not an HTTP-version"},
     {"request/method/013", O_ERROR, "RTSP/1.0 is not an HTTP-version"},
     {"request/method/014", O_ERROR, "RTSP/1.0 is not an HTTP-version"},
+    {"request/method/005", O_ERROR, "asterisk-form is for OPTIONS only (RFC 9112 3.2.4)"},
+    {"request/uri/010", O_ERROR, "userinfo in an absolute-form target (RFC 9110 4.2.4)"},
     {"request/connection/008", O_OK, "trailing HTAB is not part of a field value"},
     {"request/content-length/003", O_INCOMPLETE, "framing is judged on the complete head"},
     {"request/content-length/004", O_INCOMPLETE, "framing is judged on the complete head"},

@@ -177,8 +177,8 @@ static void test_request_simple(void **state)
     REQ_OK("POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
            "REQ POST /x 1.1\nContent-Length: [5]\nlen 39");
     REQ_OK("OPTIONS * HTTP/1.1\r\n\r\n", "REQ OPTIONS * 1.1\nlen 22");
-    REQ_OK("M-SEARCH * HTTP/1.1\r\nMAN: \"ssdp:discover\"\r\n\r\n",
-           "REQ M-SEARCH * 1.1\nMAN: [\"ssdp:discover\"]\nlen 45");
+    REQ_OK("M-SEARCH / HTTP/1.1\r\nMAN: \"ssdp:discover\"\r\n\r\n",
+           "REQ M-SEARCH / 1.1\nMAN: [\"ssdp:discover\"]\nlen 45");
     REQ_OK("CONNECT example.com:443 HTTP/1.1\r\n\r\n", "REQ CONNECT example.com:443 1.1\nlen 36");
     /* Every VCHAR in a target. */
     REQ_OK("GET /a!\"#$%&'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~ HTTP/1.1\r\n\r\n",

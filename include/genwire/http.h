@@ -20,7 +20,14 @@
  *     the method is a token and one of the methods genwire knows (the list
  *     in GW_HTTP_METHOD_MAP: llhttp's HTTP methods and QUERY), others are
  *     GW_EHTTP_METHOD (a server answers them 501 anyway); the target is 1 or
- *     more visible ASCII characters (no obs-text, no controls);
+ *     more visible ASCII characters (no obs-text, no controls) in one of
+ *     the four forms of RFC 9112 3.2, else GW_EHTTP_TARGET at the first
+ *     byte no form allows: origin-form ("/" and a path and query),
+ *     absolute-form (scheme "://" host [":" port], then nothing, "/" or
+ *     "?" and the rest; no userinfo, no empty host), authority-form
+ *     (host ":" port, digits; for CONNECT, and only it) and asterisk-form
+ *     ("*", for OPTIONS, and PRI: RFC 9113 3.4).  A host is a reg-name of RFC 3986 (letters,
+ *     digits, "-._~!$&'()*+,;=" and %HH) or an IPv6 literal in brackets;
  *   - status-line: HTTP-version SP 3DIGIT (100 to 599) then SP and a reason
  *     phrase (possibly empty; HTAB, SP, VCHAR and obs-text), or CRLF
  *     directly;
@@ -181,6 +188,7 @@ typedef struct gw_http_parser {
     size_t _pos;       /* offset where the scan resumes */
     size_t _colon;     /* field value state: offset of the colon */
     int _state;        /* what is being parsed (states in parsers/http/head.c) */
+    int _tform;        /* the request-target's form check (parsers/http/target.h) */
 } gw_http_parser;
 
 /*
@@ -420,7 +428,8 @@ gw_io_op *gw_http_read_head(gw_http_reader *rd);
  * h->base are not used, so a head parsed by gw_http_parse writes back as
  * it came (minus empty lines before it and whitespace around values).
  * Everything is checked first, so that nothing can be injected: the
- * method and names must be tokens, the target VCHAR, the reason and values
+ * method and names must be tokens, the target VCHAR in a form the parser
+ * takes for that method (above), the reason and values
  * free of controls but HTAB (no CR, LF or NUL), minor 0 or 1, status 100
  * to 599; otherwise GW_EHTTP_INVALID_FIELD (GW_EINVAL for a bad minor or
  * kind).  Returns the length written (> 0), or GW_ETOO_LARGE if cap is too

@@ -90,15 +90,24 @@ method:
     p->_h.method_s.p = (const char *)buf + line;
     p->_h.method_s.len = i - line;
     p->_h.target.p = (const char *)buf + i + 1;
+    p->_tform = gw__http_target_init(p->_h.method);
     pos = i + 1;
 
 target:
-    /* request-target SP */
+    /* request-target SP, in one of the forms of RFC 9112 3.2 (target.h):
+     * the form is checked over the bytes new since the last call, up to
+     * the length limit, so that the first byte at fault is reported first
+     * whatever the split. */
     {
-        size_t t = (size_t)((const uint8_t *)p->_h.target.p - buf);
+        size_t t = (size_t)((const uint8_t *)p->_h.target.p - buf), cap, bad;
 
         q = GW__HT_SCAN_TARGET(buf + pos, buf + len);
         i = (size_t)(q - buf);
+        if (p->_tform != GW__TF_PATH) {
+            cap = i - t > p->lim.max_target ? t + p->lim.max_target : i;
+            if ((bad = gw__http_target_step(&p->_tform, p->_h.method, buf, pos, cap)) < cap)
+                FAIL(GW_EHTTP_TARGET, bad);
+        }
         if (i - t > p->lim.max_target)
             FAIL(GW_EHTTP_TARGET_TOO_LONG, t + p->lim.max_target);
         if (i == len) {
@@ -107,7 +116,7 @@ target:
         }
         if (*q != ' ')
             FAIL(*q == '\r' || *q == '\n' ? GW_EHTTP_VERSION : GW_EHTTP_TARGET, i);
-        if (i == t)
+        if (i == t || !gw__http_target_done(p->_tform))
             FAIL(GW_EHTTP_TARGET, i);
         p->_h.target.len = i - t;
         pos = i + 1;

@@ -12,6 +12,7 @@
 #include "genwire/http.h"
 
 #include "scan.h"
+#include "target.h"
 
 /* The parser's states (p->_state); see head-core.h for the transitions. */
 enum {
@@ -260,6 +261,7 @@ void gw_http_parser_reset(gw_http_parser *p)
     p->_h.method = -1;
     p->_base = NULL;
     p->_line = p->_pos = p->_colon = 0;
+    p->_tform = 0;
     p->_state = HS_LEAD;
     p->err = 0;
     p->err_off = 0;

@@ -11,6 +11,7 @@
 #include "genwire/http.h"
 
 #include "scan.h"
+#include "target.h"
 
 /* Nonzero if s is 1 or more tchars. */
 static int token(gw_http_span s)
@@ -38,6 +39,19 @@ static int text(gw_http_span s)
     return 1;
 }
 
+/* The methods whose request-target has a form of its own (target.h),
+ * from the method's text: CONNECT, OPTIONS, PRI, or -1 for any other. */
+static int method_of(gw_http_span m)
+{
+    if (m.len == 3 && memcmp(m.p, "PRI", 3) == 0)
+        return GW_HTTP_PRI;
+    if (m.len == 7 && memcmp(m.p, "CONNECT", 7) == 0)
+        return GW_HTTP_CONNECT;
+    if (m.len == 7 && memcmp(m.p, "OPTIONS", 7) == 0)
+        return GW_HTTP_OPTIONS;
+    return -1;
+}
+
 /* Appends s to the buffer if it fits; *pos grows either way. */
 static void put(char *buf, size_t cap, size_t *pos, const char *s, size_t n)
 {
@@ -61,6 +75,9 @@ int gw_http_format_head(const gw_http_head *h, char *buf, size_t cap)
         for (k = 0; k < h->target.len; k++)
             if (!gw__http_vchar[(uint8_t)h->target.p[k]])
                 return GW_EHTTP_INVALID_FIELD;
+        if (!gw__http_target_ok(method_of(h->method_s), (const uint8_t *)h->target.p,
+                                h->target.len))
+            return GW_EHTTP_INVALID_FIELD;
     } else if (h->status < 100 || h->status > 599 || !text(h->reason)) {
         return GW_EHTTP_INVALID_FIELD;
     }
