@@ -123,6 +123,8 @@ static void st_expect(const char *in, const st_params *sp, const char *want, int
 }
 
 static const st_params REQ = {GW_HTTP_REQUEST, -1, NULL};
+static const st_params RES = {GW_HTTP_RESPONSE, -1, NULL};
+static const st_params RES_HEAD = {GW_HTTP_RESPONSE, GW_HTTP_HEAD, NULL};
 
 #define V11 " HTTP/1.1\r\n\r\n"
 
@@ -285,6 +287,71 @@ static void test_writer_refuses_what_the_parser_refuses(void **state)
     }
 }
 
+/* ---- Content-Length ------------------------------------------------------ */
+
+#define POST "POST / HTTP/1.1\r\n" /* 17 bytes */
+#define OK200 "HTTP/1.1 200 OK\r\n" /* 17 bytes */
+#define CL "Content-Length:"    /* 15 bytes */
+
+static void test_content_length_lists(void **state)
+{
+    (void)state;
+    st_expect(POST CL " 5\r\n\r\n", &REQ, "POST /; body 1 len 5", 0, 0);
+    st_expect(POST CL " 5, 5\r\n\r\n", &REQ, "POST /; body 1 len 5", 0, 0);
+    st_expect(POST CL "5 ,5\t,\t5\r\n\r\n", &REQ, "POST /; body 1 len 5", 0, 0);
+    st_expect(POST CL " 5\r\n" CL " 5\r\n\r\n", &REQ, "POST /; body 1 len 5", 0, 0);
+    st_expect(OK200 CL " 0, 0\r\n\r\n", &RES, "200; body 1 len 0", 0, 0);
+    /* empty elements: at the value of the field at fault (17 + 15 + OWS) */
+    st_expect(OK200 CL ",1\r\n\r\n", &RES, NULL, GW_EHTTP_CONTENT_LENGTH, 32);
+    st_expect(OK200 CL "  , 0\r\n\r\n", &RES, NULL, GW_EHTTP_CONTENT_LENGTH, 34);
+    st_expect(OK200 CL " 0,  \r\n\r\n", &RES, NULL, GW_EHTTP_CONTENT_LENGTH, 33);
+    st_expect(POST CL " 5,,5\r\n\r\n", &REQ, NULL, GW_EHTTP_CONTENT_LENGTH, 33);
+    st_expect(POST CL " ,\r\n\r\n", &REQ, NULL, GW_EHTTP_CONTENT_LENGTH, 33);
+    st_expect(POST CL " 5\r\n" CL " 5,\r\n\r\n", &REQ, NULL, GW_EHTTP_CONTENT_LENGTH, 52);
+    st_expect(POST CL "\r\n\r\n", &REQ, NULL, GW_EHTTP_CONTENT_LENGTH, 32);
+    /* not digits, or not equal */
+    st_expect(POST CL " 4 2\r\n\r\n", &REQ, NULL, GW_EHTTP_CONTENT_LENGTH, 33);
+    st_expect(POST CL " 5, 6\r\n\r\n", &REQ, NULL, GW_EHTTP_CONTENT_LENGTH, 33);
+    st_expect(POST CL " +5\r\n\r\n", &REQ, NULL, GW_EHTTP_CONTENT_LENGTH, 33);
+}
+
+static void test_content_length_without_body(void **state)
+{
+    (void)state;
+    /* A well-formed Content-Length in a message without a body is no body. */
+    st_expect("HTTP/1.1 204 No Content\r\n" CL " 5\r\n\r\n", &RES, "204; body 0 len 0", 0, 0);
+    st_expect("HTTP/1.1 304 Not Modified\r\n" CL " 5\r\n\r\n", &RES, "304; body 0 len 0", 0, 0);
+    st_expect("HTTP/1.1 100 Continue\r\n" CL " 0\r\n\r\n", &RES, "100; body 0 len 0", 0, 0);
+    st_expect("HTTP/1.1 101 Switching\r\n" CL " 4\r\n\r\n", &RES, "101; body 0 len 0 upgrade", 0,
+              0);
+    st_expect(OK200 CL " 5\r\n\r\n", &RES_HEAD, "200; body 0 len 0", 0, 0);
+    st_expect("CONNECT a:1 HTTP/1.1\r\n" CL " 5\r\n\r\n", &REQ, "CONNECT a:1; body 0 len 0 upgrade",
+              0, 0);
+    /* A malformed one is an error there too (the llhttp harness's findings). */
+    st_expect("HTTP/1.0 101 Movx\r\n" CL "001000000000000 1ovx\r\n\r\n", &RES, NULL,
+              GW_EHTTP_CONTENT_LENGTH, 34);
+    st_expect("HTTP/1.0 101 @ovx\r\n" CL "\r\n" CL "00100\r\n\r\n", &RES, NULL,
+              GW_EHTTP_CONTENT_LENGTH, 34);
+    st_expect("HTTP/1.1 100 Continue\r\n" CL " 5, 6\r\n\r\n", &RES, NULL, GW_EHTTP_CONTENT_LENGTH,
+              39);
+    st_expect("HTTP/1.1 103 Early\r\n" CL " ,5\r\n\r\n", &RES, NULL, GW_EHTTP_CONTENT_LENGTH, 36);
+    st_expect("HTTP/1.1 204 No\r\n" CL " x\r\n\r\n", &RES, NULL, GW_EHTTP_CONTENT_LENGTH, 33);
+    st_expect("HTTP/1.1 304 Not\r\n" CL " 1\r\n" CL " 2\r\n\r\n", &RES, NULL,
+              GW_EHTTP_CONTENT_LENGTH, 53);
+    st_expect(OK200 CL " x\r\n\r\n", &RES_HEAD, NULL, GW_EHTTP_CONTENT_LENGTH, 33);
+    st_expect("CONNECT a:1 HTTP/1.1\r\n" CL " x\r\n\r\n", &REQ, NULL, GW_EHTTP_CONTENT_LENGTH, 38);
+    /* ... and so is Content-Length beside Transfer-Encoding (RFC 9112 6.3) */
+    st_expect("HTTP/1.1 204 No\r\nTransfer-Encoding: chunked\r\n" CL " 5\r\n\r\n", &RES, NULL,
+              GW_EHTTP_TE_AND_CL, 61);
+    st_expect("HTTP/1.1 101 Up\r\n" CL " 5\r\nTransfer-Encoding: chunked\r\n\r\n", &RES, NULL,
+              GW_EHTTP_TE_AND_CL, 55);
+    st_expect("CONNECT a:1 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n" CL " 5\r\n\r\n", &REQ, NULL,
+              GW_EHTTP_TE_AND_CL, 66);
+    /* Transfer-Encoding alone in a message without a body stays ignored. */
+    st_expect("HTTP/1.1 304 Not\r\nTransfer-Encoding: chunked\r\n\r\n", &RES, "304; body 0 len 0",
+              0, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -292,6 +359,8 @@ int main(void)
         cmocka_unit_test(test_target_forms_bad),
         cmocka_unit_test(test_target_early_and_limits),
         cmocka_unit_test(test_writer_refuses_what_the_parser_refuses),
+        cmocka_unit_test(test_content_length_lists),
+        cmocka_unit_test(test_content_length_without_body),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -282,26 +282,32 @@ typedef struct gw_http_framing {
 /*
  * gw_http_framing_of: the framing of the message whose head is *h, in the
  * order of RFC 9112 section 6.3:
+ *   0. in every message, also those rules 1 and 2 give no body (and
+ *      CONNECT and PRI requests): Transfer-Encoding together with
+ *      Content-Length is GW_EHTTP_TE_AND_CL (request smuggling, rule 3),
+ *      and a Content-Length that breaks rule 5's syntax is
+ *      GW_EHTTP_CONTENT_LENGTH;
  *   1. a response to HEAD (req_method GW_HTTP_HEAD) and every 1xx, 204 and
  *      304 response has no body;
  *   2. a 2xx response to CONNECT (req_method GW_HTTP_CONNECT) is a tunnel;
  *   (with 1 and 2, the other fields are not looked at);
- *   3. Transfer-Encoding together with Content-Length is
- *      GW_EHTTP_TE_AND_CL (request smuggling), for requests and responses;
+ *   3. Transfer-Encoding together with Content-Length: see 0;
  *   4. Transfer-Encoding (its fields' lists, joined in order) whose last
  *      coding is chunked: chunked; chunked more than once, an empty or
  *      malformed list, or any Transfer-Encoding in an HTTP/1.0 message
  *      (RFC 9112 6.1) is GW_EHTTP_TRANSFER_ENCODING; otherwise a response
  *      reads until close and a request is GW_EHTTP_TRANSFER_ENCODING;
- *   5. Content-Length: every element of every such field is 1 or more
- *      digits, all equal (a list of identical values counts as one), at
- *      most 2^63 - 1; anything else is GW_EHTTP_CONTENT_LENGTH;
+ *   5. Content-Length: every field's value is 1 or more digits, or a list
+ *      of such elements with commas and OWS between them (no empty
+ *      element), all equal (a list of identical values counts as one,
+ *      RFC 9110 8.6), at most 2^63 - 1; anything else is
+ *      GW_EHTTP_CONTENT_LENGTH;
  *   6. otherwise a request has no body and a response reads until close.
  * req_method is the method of the request a response answers (-1 if
  * unknown; ignored for requests).  A CONNECT or PRI request has no body and
- * is an upgrade, whatever its fields say.  Returns 0 with *f filled, or the
- * error with f->err_off set (the rest of *f unspecified).  Pure; never
- * allocates.
+ * is an upgrade, whatever its other fields say.  Returns 0 with *f filled,
+ * or the error with f->err_off set (the rest of *f unspecified).  Pure;
+ * never allocates.
  */
 int gw_http_framing_of(const gw_http_head *h, int req_method, gw_http_framing *f);
 

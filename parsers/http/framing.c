@@ -22,6 +22,40 @@ static int parse_length(gw_http_span e, uint64_t *v)
     return gw_parse_u64((const uint8_t *)e.p, e.len, 10, INT64_MAX, v) == 0 ? 0 : -1;
 }
 
+/*
+ * Takes a Content-Length value: 1*DIGIT (RFC 9110 8.6), or a list of such
+ * elements separated by commas with OWS around them, every one equal to
+ * the others and to *len if *have is set (a list of identical values
+ * counts as one, as 8.6 allows).  An empty element (", 5", "5,", "5,,5")
+ * is an error: the list exception is for repeated values, not for the
+ * empty elements of RFC 9110 5.6.1, which a number cannot have.  Returns
+ * 0 with *len and *have set, or -1.
+ */
+static int length_list(gw_http_span v, uint64_t *len, int *have)
+{
+    const char *s = v.p, *end = v.p + v.len;
+
+    for (;;) {
+        const char *comma = memchr(s, ',', (size_t)(end - s));
+        gw_http_span e = {s, (size_t)((comma != NULL ? comma : end) - s)};
+        uint64_t n;
+
+        while (e.len > 0 && (e.p[0] == ' ' || e.p[0] == '\t')) {
+            e.p++;
+            e.len--;
+        }
+        while (e.len > 0 && (e.p[e.len - 1] == ' ' || e.p[e.len - 1] == '\t'))
+            e.len--;
+        if (parse_length(e, &n) < 0 || (*have && n != *len))
+            return -1;
+        *len = n;
+        *have = 1;
+        if (comma == NULL)
+            return 0;
+        s = comma + 1;
+    }
+}
+
 /* Nonzero if the comma-separated list value v holds the token tok. */
 static int list_has(gw_http_span v, const char *tok)
 {
@@ -83,16 +117,7 @@ int gw_http_framing_of(const gw_http_head *h, int req_method, gw_http_framing *f
                 te_bad = fl;
         } else if (gw_http_span_eq(fl->name, "Content-Length")) {
             cl = cl != NULL ? cl : fl;
-            /* Elements are split at commas only: "4 2" is one bad element. */
-            while (gw_http_list_next(&v, &e)) {
-                uint64_t n = 0;
-                any = 1;
-                if ((parse_length(e, &n) < 0 || (have_len && n != len)) && cl_bad == NULL)
-                    cl_bad = fl;
-                len = n;
-                have_len = 1;
-            }
-            if (!any && cl_bad == NULL)
+            if (length_list(v, &len, &have_len) < 0 && cl_bad == NULL)
                 cl_bad = fl;
         } else if (gw_http_span_eq(fl->name, "Connection")) {
             close |= list_has(v, "close");
@@ -104,6 +129,20 @@ int gw_http_framing_of(const gw_http_head *h, int req_method, gw_http_framing *f
     }
     f->keep_alive = h->minor >= 1 ? !close : (keep && !close);
     f->chunked_last = te != NULL && last_chunked;
+
+    /* 3 and 5 first for every message, also those whose framing they do
+     * not decide (1xx, 204, 304, a response to HEAD, CONNECT): both
+     * Transfer-Encoding and Content-Length "ought to be handled as an
+     * error" (RFC 9112 6.3), and a Content-Length that is not 1*DIGIT is
+     * an invalid field (RFC 9110 8.6) whatever the message. */
+    if (te != NULL && cl != NULL) {
+        f->err_off = off_in(h, (cl > te ? cl : te)->value);
+        return GW_EHTTP_TE_AND_CL;
+    }
+    if (cl_bad != NULL) {
+        f->err_off = off_in(h, cl_bad->value);
+        return GW_EHTTP_CONTENT_LENGTH;
+    }
 
     if (!is_req) {
         /* 1. No body for HEAD, 1xx, 204, 304; 101 switches protocols. */
@@ -132,11 +171,8 @@ int gw_http_framing_of(const gw_http_head *h, int req_method, gw_http_framing *f
         f->keep_alive = 0;
     }
     if (te != NULL) {
-        /* 3. Never both; 4. chunked once and last, or until close. */
-        if (cl != NULL) {
-            f->err_off = off_in(h, (cl > te ? cl : te)->value);
-            return GW_EHTTP_TE_AND_CL;
-        }
+        /* 4. (3, never both, is judged above) chunked once and last, or
+         * until close. */
         if (te_bad != NULL || h->minor == 0 || nchunked > 1 || (is_req && !last_chunked)) {
             f->err_off = off_in(h, (te_bad != NULL ? te_bad : te)->value);
             return GW_EHTTP_TRANSFER_ENCODING;
@@ -150,11 +186,7 @@ int gw_http_framing_of(const gw_http_head *h, int req_method, gw_http_framing *f
         return 0;
     }
     if (cl != NULL) {
-        /* 5. */
-        if (cl_bad != NULL) {
-            f->err_off = off_in(h, cl_bad->value);
-            return GW_EHTTP_CONTENT_LENGTH;
-        }
+        /* 5. (its syntax is judged above) */
         f->body = GW_HTTP_BODY_LENGTH;
         f->length = len;
         return 0;
