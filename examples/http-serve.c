@@ -16,7 +16,7 @@
  * down and the connection closes.  The first line on standard output is
  * "listening on ADDR"; SIGUSR1 prints the task dump; SIGTERM and SIGINT
  * stop accepting, let open connections finish for up to a second, and
- * exit 0 (signals reach the loop through a pipe, as in echo-server.c).
+ * exit 0 (examples/server-loop.c, shared with echo-server).
  */
 #define _GNU_SOURCE
 
@@ -36,6 +36,7 @@
 #include <genwire/net.h>
 
 #include "serve-files.h"
+#include "server-loop.h"
 
 #define MS (1000000LL)
 
@@ -68,31 +69,12 @@ static const char usage_text[] =
     "SIGUSR1 writes the task dump to standard error; SIGTERM and SIGINT stop\n"
     "accepting, give open connections a second, and exit 0.\n";
 
-static volatile sig_atomic_t want_dump, want_stop;
-static int sig_pipe[2] = {-1, -1};
-
-static void on_signal(int sig)
-{
-    int saved = errno;
-    char b = (char)sig;
-
-    if (sig == SIGUSR1)
-        want_dump = 1;
-    else
-        want_stop = 1;
-    if (write(sig_pipe[1], &b, 1) < 0) {
-        /* The pipe is full: a wake-up is already pending. */
-    }
-    errno = saved;
-}
-
 static struct {
     gw_exec *ex;
     gw_listener l;
     serve_root root;
     int64_t header_timeout, idle_timeout; /* ns; idle 0: none */
     long live;                            /* connection tasks alive */
-    int stopping;                         /* SIGTERM came: no more accepting */
 } srv;
 
 #define HEAD_BUF 32768 /* a request head must fit: 431 beyond */
@@ -377,86 +359,35 @@ static void conn_done(gw_task *t, int cancelled, void *ud)
     (void)cancelled;
     srv.live--;
     free(ud);
+    if (server_loop_stopping() && srv.live == 0)
+        server_loop_wake();
 }
 
-/* Accepts connections and spawns a task for each. */
-typedef struct accept_task {
-    GW_FRAME(gw_wait);
-    conn_task *next; /* the connection being accepted */
-    gw_net_op *op;
-    int ret;
-} accept_task;
-
-static void accept_cleanup(gw_frame *f)
+/* A new connection's frame, for the acceptor. */
+static void *conn_alloc(gw_conn **conn)
 {
-    accept_task *s = (accept_task *)(void *)f;
+    conn_task *c = malloc(sizeof(*c));
 
-    free(s->next);
-    s->next = NULL;
-    gw_listener_close(&srv.l);
+    if (c == NULL)
+        return NULL;
+    c->ready = 0;
+    c->f.fd = -1;
+    memset(&c->z, 0, sizeof(c->z));
+    memset(&c->ch, 0, sizeof(c->ch));
+    *conn = &c->c;
+    return c;
 }
 
-GW_GENERATOR(accept_task, accept_cleanup);
-GW_BODY(accept_task, s)
+/* Starts a connection's task. */
+static int conn_start(void *frame)
 {
-    GW_BEGIN(s);
-    for (;;) {
-        if (s->next == NULL && (s->next = malloc(sizeof(*s->next))) == NULL) {
-            GW_YIELD(s, gw_wait_until(gw_now() + 10 * MS)); /* out of memory: later */
-            continue;
-        }
-        gw_conn_init(&s->next->c);
-        GW_AWAIT(s, op, gw_accept(&srv.l, &s->next->c));
-        if (s->op->ret != 0)
-            continue; /* a transient accept error (it already backed off) */
-        GW_INIT(s->next, conn_task);
-        s->next->ready = 0;
-        s->next->f.fd = -1;
-        memset(&s->next->z, 0, sizeof(s->next->z));
-        memset(&s->next->ch, 0, sizeof(s->next->ch));
-        if (GW_SPAWN(srv.ex, s->next, conn_done, s->next) == NULL) {
-            gw_conn_close(&s->next->c);
-            continue;
-        }
-        srv.live++;
-        s->next = NULL;
-    }
-    GW_END(s);
-}
+    conn_task *c = frame;
 
-/* Waits on the signal pipe; each byte ends a turn so the loop sees the
- * flags. */
-typedef struct signal_task {
-    GW_FRAME(gw_wait);
-    gw_fdio io;
-    uint8_t b[64];
-    gw_io_op *op;
-    int ret;
-} signal_task;
-
-GW_GENERATOR(signal_task, NULL);
-GW_BODY(signal_task, s)
-{
-    GW_BEGIN(s);
-    do
-        GW_AWAIT(s, op, gw_try_read(&s->io.r, s->b, sizeof(s->b), 1));
-    while (s->op->ret == 0 && s->op->n > 0);
-    GW_END(s);
-}
-
-/* Ends a turn when the grace period for open connections is over. */
-typedef struct grace_task {
-    GW_FRAME(gw_wait);
-    int64_t until;
-    int ret;
-} grace_task;
-
-GW_GENERATOR(grace_task, NULL);
-GW_BODY(grace_task, s)
-{
-    GW_BEGIN(s);
-    GW_YIELD(s, gw_wait_until(s->until));
-    GW_END(s);
+    GW_INIT(c, conn_task);
+    if (GW_SPAWN(srv.ex, c, conn_done, c) == NULL)
+        return -1;
+    srv.live++;
+    return 0;
 }
 
 static int usage(const char *msg)
@@ -466,28 +397,13 @@ static int usage(const char *msg)
     return 2;
 }
 
-/* A millisecond option value, 0 to 86400000, or -1. */
-static long millis(const char *s)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    return errno != 0 || end == s || *end != '\0' || v < 0 || v > 86400000L ? -1 : v;
-}
-
 int main(int argc, char **argv)
 {
     const char *addr = "127.0.0.1:0", *root = ".";
     long header_ms = 10000, idle_ms = 60000;
     static accept_task acc;
-    static signal_task sig;
-    static grace_task timer;
-    struct sigaction sa;
     gw_task *acc_task;
-    int64_t grace = 0;
-    int i, err, sys = 0;
+    int i;
 
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0) {
@@ -501,9 +417,9 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--root") == 0)
             root = argv[++i];
         else if (strcmp(argv[i], "--header-timeout") == 0 &&
-                 (header_ms = millis(argv[++i])) > 0)
+                 (header_ms = server_option_number(argv[++i], 86400000L)) > 0)
             continue;
-        else if (strcmp(argv[i], "--idle-timeout") == 0 && (idle_ms = millis(argv[++i])) >= 0)
+        else if (strcmp(argv[i], "--idle-timeout") == 0 && (idle_ms = server_option_number(argv[++i], 86400000L)) >= 0)
             continue;
         else
             return usage("bad option or value (timeouts: 0 to 86400000 ms, header > 0)");
@@ -514,58 +430,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "http-serve: cannot serve %s: %s\n", root, strerror(errno));
         return 1;
     }
-    if (pipe2(sig_pipe, O_CLOEXEC) != 0 || fcntl(sig_pipe[1], F_SETFL, O_NONBLOCK) != 0 ||
-        (srv.ex = gw_exec_new()) == NULL) {
+    if ((srv.ex = gw_exec_new()) == NULL || server_loop_init(srv.ex) != 0) {
         perror("http-serve");
         return 1;
     }
-    if ((err = gw_listen(&srv.l, addr, NULL, &sys)) != 0) {
-        fprintf(stderr, "http-serve: cannot listen on %s: %s%s%s\n", addr, gw_strerror(err),
-                sys ? ": " : "", sys ? strerror(sys) : "");
+    if (server_listen("http-serve", &srv.l, addr) != 0)
         return 1;
-    }
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGUSR1, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    GW_INIT(&acc, accept_task);
-    GW_INIT(&sig, signal_task);
-    gw_fdio_init(&sig.io, sig_pipe[0], GW_FDIO_NONBLOCK);
-    if ((acc_task = GW_SPAWN(srv.ex, &acc, NULL, NULL)) == NULL ||
-        GW_SPAWN(srv.ex, &sig, NULL, NULL) == NULL) {
+    if ((acc_task = server_acceptor_spawn(srv.ex, &acc, &srv.l, conn_alloc, conn_start)) == NULL) {
         fprintf(stderr, "http-serve: out of memory\n");
         return 1;
     }
-    printf("listening on %s\n", srv.l.addr);
-    fflush(stdout);
-    for (;;) {
-        if (gw_exec_run_once(srv.ex, 1) < 0) {
-            perror("http-serve: poll");
-            return 1;
-        }
-        if (want_dump) {
-            want_dump = 0;
-            gw_exec_dump(srv.ex, stderr);
-            fflush(stderr);
-        }
-        if (want_stop && !srv.stopping) {
-            srv.stopping = 1;
-            gw_task_cancel(srv.ex, acc_task); /* its cleanup closes the listener */
-            grace = gw_now() + 1000 * MS;
-            GW_INIT(&timer, grace_task);
-            timer.until = grace;
-            if (GW_SPAWN(srv.ex, &timer, NULL, NULL) == NULL)
-                break;
-        }
-        if (srv.stopping && (srv.live == 0 || gw_now() >= grace))
-            break;
-    }
-    gw_exec_free(srv.ex); /* cancels what is left: their cleanups close the sockets */
-    gw_fdio_fini(&sig.io);
-    return 0;
+    return server_loop_run("http-serve", srv.ex, &srv.l, acc_task, &srv.live);
 }
