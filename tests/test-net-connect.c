@@ -1,0 +1,270 @@
+/*
+ * Tests of connect and listen (transport/net.c) and of deadlines on the fd
+ * transport, under the executor: a refused connect, malformed and unknown
+ * addresses, a connect, a read and a write that pass their deadlines
+ * (GW_ETIMEDOUT within a few milliseconds, sticky, naming the side), IPv6
+ * and Unix sockets, names through the resolver.  Every address is loopback.
+ * Timing checks allow the slack of tests/net-util.h and a few attempts.
+ */
+#define _GNU_SOURCE
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <unistd.h>
+
+#include "gwt.h"
+#include "net-util.h"
+
+/* ---- connect ------------------------------------------------------------- */
+
+/* A port on 127.0.0.1 with nothing listening. */
+static int closed_port(void)
+{
+    gw_listener l;
+    int port;
+
+    assert_int_equal(gw_listen(&l, "127.0.0.1:0", NULL, NULL), 0);
+    port = gw_listener_port(&l);
+    assert_true(port > 0);
+    gw_listener_close(&l);
+    return port;
+}
+
+static void test_connect_refused(void **state)
+{
+    client c;
+    char addr[64], msg[128], want[128];
+    int done = 0;
+    gw_exec *ex = gw_exec_new();
+
+    (void)state;
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", closed_port());
+    client_init(&c, addr, 1, 16, &done);
+    GW_SPAWN(ex, &c, NULL, NULL);
+    assert_int_equal(gw_exec_run(ex), 0);
+    assert_int_equal(c.err, GW_ECONNREFUSED);
+    assert_string_equal(c.c.addr, addr);
+    snprintf(want, sizeof(want), "connection refused: %s", addr);
+    assert_string_equal(gw_conn_strerror(&c.c, c.err, msg, sizeof(msg)), want);
+    gw_exec_free(ex);
+}
+
+/* Runs a connect or accept that must finish without waiting; its ret. */
+static int run_net_op(gw_net_op *op)
+{
+    gw_stack st;
+    gw_wait w;
+
+    GW_START(&st, op, &w);
+    assert_int_equal(gw_next(&st), GW_RETURNED);
+    return op->ret;
+}
+
+/* Addresses that cannot be parsed or resolved fail at once, distinctly. */
+static void test_connect_bad_addresses(void **state)
+{
+    static const char *const bad[] = {"127.0.0.1", "::1:80", "[::1]80", ":80", "host:",
+                                      "unix:", NULL};
+    gw_conn c;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        gw_conn_init(&c);
+        assert_int_equal(run_net_op(gw_connect(&c, bad[i], NULL)), GW_EADDRESS);
+    }
+    gw_conn_init(&c);
+    assert_int_equal(run_net_op(gw_connect(&c, "localhost:no-such-service-gw", NULL)),
+                     GW_ENAME_NOT_FOUND);
+    assert_int_equal(gw_listen(&(gw_listener){0}, "nonsense", NULL, NULL), GW_EADDRESS);
+}
+/* One connect to a full accept queue with a 60 ms connect_timeout; its
+ * duration. */
+static int64_t connect_timeout_once(void *ud)
+{
+    timed_connect tc;
+    int port, held, lfd, fds;
+    char msg[128], want[128];
+    gw_exec *ex = gw_exec_new();
+
+    (void)ud;
+    lfd = full_listener(&port, &held);
+    fds = count_fds();
+    timed_connect_init(&tc, port, 60 * MS);
+    GW_SPAWN(ex, &tc, NULL, NULL);
+    assert_int_equal(gw_exec_run(ex), 0);
+    assert_int_equal(tc.err, GW_ECONNECT_TIMEDOUT);
+    snprintf(want, sizeof(want), "connect timed out: 127.0.0.1:%d", port);
+    assert_string_equal(gw_conn_strerror(&tc.c, tc.err, msg, sizeof(msg)), want);
+    assert_int_equal(count_fds(), fds); /* the attempt's socket is closed */
+    gw_exec_free(ex);
+    close(held);
+    close(lfd);
+    return tc.took;
+}
+
+static void test_connect_deadline(void **state)
+{
+    (void)state;
+    check_late(connect_timeout_once, NULL, 60 * MS, slack_ms(25));
+}
+
+/* ---- read and write deadlines ------------------------------------------- */
+
+/* A read (*write == 0) or write (1) that stalls with a 40 ms timeout on its
+ * side: GW_ETIMEDOUT, sticky, on that side only, named; its duration. */
+static int64_t stall_once(void *ud)
+{
+    int write = *(const int *)ud;
+    gw_conn a, b;
+    stalled st;
+    char msg[256], want[256];
+    gw_exec *ex = gw_exec_new();
+
+    conn_pair("127.0.0.1:0", &a, &b);
+    stalled_init(&st, &a, write);
+    if (write)
+        a.io.w.timeout = 40 * MS;
+    else
+        a.io.r.timeout = 40 * MS;
+    GW_SPAWN(ex, &st, NULL, NULL);
+    assert_int_equal(gw_exec_run(ex), 0);
+    assert_int_equal(st.err, GW_ETIMEDOUT);
+    assert_int_equal(st.again, GW_ETIMEDOUT);
+    assert_int_equal(write ? a.io.w.err : a.io.r.err, GW_ETIMEDOUT);
+    assert_int_equal(write ? a.io.r.err : a.io.w.err, 0); /* the other side is untouched */
+    snprintf(want, sizeof(want), "%s %s timed out", write ? "write to" : "read from", a.addr);
+    assert_string_equal(gw_conn_strerror(&a, st.err, msg, sizeof(msg)), want);
+    gw_exec_free(ex);
+    gw_conn_close(&a);
+    gw_conn_close(&b);
+    return st.took;
+}
+
+static void test_read_deadline(void **state)
+{
+    static const int rd = 0;
+
+    (void)state;
+    check_late(stall_once, (void *)&rd, 40 * MS, slack_ms(25));
+}
+
+static void test_write_deadline(void **state)
+{
+    static const int wr = 1;
+
+    (void)state;
+    check_late(stall_once, (void *)&wr, 40 * MS, slack_ms(25));
+}
+
+/* An absolute deadline 30 ms ahead, set before a read that would wait; the
+ * time from setting it to the error. */
+static int64_t absolute_once(void *ud)
+{
+    gw_conn a, b;
+    stalled st;
+    gw_exec *ex = gw_exec_new();
+    int64_t start;
+
+    (void)ud;
+    conn_pair("127.0.0.1:0", &a, &b);
+    stalled_init(&st, &a, 0);
+    start = gw_now();
+    a.io.r.deadline = start + 30 * MS;
+    GW_SPAWN(ex, &st, NULL, NULL);
+    assert_int_equal(gw_exec_run(ex), 0);
+    assert_int_equal(st.err, GW_ETIMEDOUT);
+    start = gw_now() - start;
+    gw_exec_free(ex);
+    gw_conn_close(&a);
+    gw_conn_close(&b);
+    return start;
+}
+
+static void test_absolute_deadline(void **state)
+{
+    (void)state;
+    check_late(absolute_once, NULL, 30 * MS, slack_ms(25));
+}
+
+/* ---- IPv6 and Unix sockets ----------------------------------------------- */
+
+static void test_ipv6_loopback(void **state)
+{
+    gw_listener l;
+    char why[128];
+    int err;
+
+    (void)state;
+    err = gw_listen(&l, "[::1]:0", NULL, NULL);
+    if (err != 0) {
+        snprintf(why, sizeof(why), "no IPv6 loopback here (%s)", gw_strerror(err));
+        gwt_skip(why);
+    }
+    assert_true(strncmp(l.addr, "[::1]:", 6) == 0);
+    gw_listener_close(&l);
+    assert_int_equal(echo_round("[::1]:0"), 0);
+}
+
+static void test_unix_socket(void **state)
+{
+    char addr[96];
+
+    (void)state;
+    snprintf(addr, sizeof(addr), "unix:/tmp/gw-test-net-%d.sock", (int)getpid());
+    unlink(addr + 5);
+    assert_int_equal(echo_round(addr), 0);
+    assert_int_equal(access(addr + 5, F_OK), -1); /* closing the listener removed it */
+    /* Listening on a path that exists is an error, not a silent takeover. */
+    {
+        gw_listener l1, l2;
+        assert_int_equal(gw_listen(&l1, addr, NULL, NULL), 0);
+        assert_int_equal(gw_listen(&l2, addr, NULL, NULL), GW_EADDRINUSE);
+        gw_listener_close(&l1);
+    }
+}
+
+/* Names resolve: localhost reaches a server on 127.0.0.1. */
+static void test_connect_by_name(void **state)
+{
+    server srv;
+    client c;
+    char addr[64];
+    int done = 0;
+    gw_exec *ex = gw_exec_new();
+
+    (void)state;
+    assert_int_equal(server_start(&srv, ex, "127.0.0.1:0", 0), 0);
+    snprintf(addr, sizeof(addr), "localhost:%d", gw_listener_port(&srv.l));
+    client_init(&c, addr, 2, 100, &done);
+    GW_SPAWN(ex, &c, NULL, NULL);
+    run_until(ex, &done, 1, 5000 * MS);
+    assert_int_equal(c.err, 0);
+    gw_exec_free(ex);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_connect_refused),
+        cmocka_unit_test(test_connect_bad_addresses),
+        cmocka_unit_test(test_connect_deadline),
+        cmocka_unit_test(test_read_deadline),
+        cmocka_unit_test(test_write_deadline),
+        cmocka_unit_test(test_absolute_deadline),
+        cmocka_unit_test(test_ipv6_loopback),
+        cmocka_unit_test(test_unix_socket),
+        cmocka_unit_test(test_connect_by_name),
+    };
+
+    net_suite_init();
+    return GWT_RUN_GROUP("net-connect", tests);
+}
