@@ -37,12 +37,14 @@ def gw(*args, data=b"", check=None):
 
 
 def case(fn):
-    """Runs one test case and records ok / not ok."""
+    """Runs one test case and records ok / not ok, and how long it took."""
+    import time
+    start = time.monotonic()
     try:
         fn()
-        results.append((True, fn.__name__, ""))
+        results.append((True, fn.__name__, "", time.monotonic() - start))
     except Exception as e:  # noqa: BLE001 - every failure is reported
-        results.append((False, fn.__name__, repr(e)))
+        results.append((False, fn.__name__, repr(e), time.monotonic() - start))
     return fn
 
 
@@ -399,10 +401,13 @@ def test_bytes_after_the_last_chunk_are_an_error():
     gw("decode", "gzip,chunked", data=wire, check=0)
 
 
-def first_output_within(args, first, rest, deadline=0.1):
+def first_output_within(args, first, rest, enough, deadline=30):
     """Starts genwire with args, writes `first` to its standard input and
-    pauses: returns what it wrote to standard output within `deadline`
-    seconds.  Then writes `rest`, closes its input and checks that it exits 0."""
+    keeps that input open: returns what genwire wrote to standard output
+    once enough(what it wrote) is true, or when `deadline` seconds have
+    passed (a bound for a loaded machine, not a latency requirement: the
+    property is that the output comes while the input stalls, before its
+    end).  Then writes `rest`, closes its input and checks that it exits 0."""
     import select
     import time
     p = subprocess.Popen([GENWIRE, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -411,7 +416,7 @@ def first_output_within(args, first, rest, deadline=0.1):
         p.stdin.write(first)
         p.stdin.flush()
         got, end = b"", time.monotonic() + deadline
-        while True:
+        while not enough(got):
             left = end - time.monotonic()
             if left <= 0:
                 break
@@ -433,24 +438,33 @@ def first_output_within(args, first, rest, deadline=0.1):
     return got
 
 
+def at_least(want):
+    """An `enough` for first_output_within: as many bytes as `want` has."""
+    return lambda got: len(got) >= len(want)
+
+
 def test_decoded_output_is_written_when_input_stalls():
     # Issue 9 item 16: output waited for 128 KiB or the end of input, so
     # `tail -f log | genwire decode lines` showed nothing.  Half a stream,
-    # then a pause: the decoded half is on standard output within 100 ms.
+    # then a pause: the decoded half is on standard output before the rest
+    # of the input is written.
     text = b"".join(b"log line %d\n" % i for i in range(2000))
     half = text[:len(text) // 2]
     half = half[:half.rindex(b"\n") + 1]
-    got = first_output_within(["decode", "lines", "--format", "lines"], half, text[len(half):])
+    got = first_output_within(["decode", "lines", "--format", "lines"], half, text[len(half):],
+                              at_least(half))
     assert got == half, (len(got), len(half))
     co = zlib.compressobj(6, zlib.DEFLATED, 31)
     first = co.compress(half) + co.flush(zlib.Z_SYNC_FLUSH)
     rest = co.compress(text[len(half):]) + co.flush()
-    assert first_output_within(["decode", "gzip"], first, rest) == half
-    assert first_output_within(["decode", "gzip,lines", "--format", "lines"], first, rest) == half
+    assert first_output_within(["decode", "gzip"], first, rest, at_least(half)) == half
+    assert first_output_within(["decode", "gzip,lines", "--format", "lines"], first, rest,
+                               at_least(half)) == half
     chunk = b"%x\r\n%s\r\n" % (len(half), half)
-    assert first_output_within(["decode", "chunked"], chunk, b"0\r\n\r\n") == half
+    assert first_output_within(["decode", "chunked"], chunk, b"0\r\n\r\n", at_least(half)) == half
     recs = b"".join(struct.pack(">I", 5) + b"rec%02d" % i for i in range(50))
-    got = first_output_within(["decode", "u32be", "--format", "json"], recs + b"\x00\x00", b"\x00\x00")
+    got = first_output_within(["decode", "u32be", "--format", "json"], recs + b"\x00\x00", b"\x00\x00",
+                              lambda got: got.count(b"\n") >= 50)
     assert got.count(b"\n") == 50 and b'"rec49"' in got, got
 
 
@@ -459,20 +473,24 @@ def test_encoded_output_is_written_when_input_stalls():
     # soon as its input stalls (a flush through every layer: the record
     # writer, a chunk, a deflate sync flush, a secretstream message), so
     # that `tail -f log | genwire encode gzip | ...` shows each burst.
-    # What came out within 100 ms decodes to the first half (the stream
-    # cut there, so decode reports a truncation where the format has an
-    # end), and the whole run still ends cleanly.
+    # What comes out before the rest of the input is written decodes to
+    # the first half (the stream cut there, so decode reports a truncation
+    # where the format has an end), and the whole run still ends cleanly.
     text = b"".join(b"log line %d\n" % i for i in range(2000))
     half = text[:len(text) // 2]
     half = half[:half.rindex(b"\n") + 1]
     for stack in ["u32be", "lines", "gzip", "zlib", "deflate", "chunked", "secretstream",
                   "gzip,u32be", "secretstream,gzip,varint", "chunked,deflate,netstring"]:
         args = keyargs(stack)
-        got = first_output_within(["encode", stack, *args], half, text[len(half):])
-        assert got, stack
         fmt = ["--format", "lines"] if stack.split(",")[-1] in RECORD_LAYERS else []
-        _, out, err = gw("decode", stack, *args, *fmt, data=got)
-        assert out == half, (stack, len(out), len(half), err)
+
+        def decoded(got):
+            return gw("decode", stack, *args, *fmt, data=got)[1] if got else b""
+
+        got = first_output_within(["encode", stack, *args], half, text[len(half):],
+                                  lambda got: decoded(got) == half)
+        assert got, stack
+        assert decoded(got) == half, (stack, len(decoded(got)), len(half))
 
 
 def test_key_path_fifo_or_directory():
@@ -958,9 +976,10 @@ for name, fn in list(globals().items()):
         case(fn)
 
 print("1..%d" % len(results))
-for i, (ok, name, why) in enumerate(results, 1):
+for i, (ok, name, why, secs) in enumerate(results, 1):
     print("%s %d - %s" % ("ok" if ok else "not ok", i, name))
     if not ok:
         print("# " + why.replace("\n", "\n# "))
+    print("# %.2f s" % secs)
 shutil.rmtree(TMP, ignore_errors=True)
-sys.exit(0 if all(ok for ok, _, _ in results) else 1)
+sys.exit(0 if all(r[0] for r in results) else 1)
