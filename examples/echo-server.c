@@ -38,9 +38,9 @@
 typedef struct server {
     gw_exec *ex;
     gw_listener l;
-    int64_t idle;  /* ns, 0: none */
+    int64_t idle; /* ns, 0: none */
     long max_conns;
-    long live;     /* connection tasks alive */
+    long live; /* connection tasks alive */
 } server;
 
 /* One connection: read what came, write it back, until the peer ends,
@@ -118,8 +118,9 @@ static int conn_start(void *frame)
 
 static int usage(const char *msg)
 {
-    fprintf(stderr, "echo-server: %s\nusage: echo-server [--listen ADDR] [--idle-timeout MS] "
-                    "[--max-conns N]\n",
+    fprintf(stderr,
+            "echo-server: %s\nusage: echo-server [--listen ADDR] [--idle-timeout MS] "
+            "[--max-conns N]\n",
             msg);
     return 2;
 }
@@ -141,9 +142,11 @@ int main(int argc, char **argv)
             return usage("missing value or unknown option");
         if (strcmp(argv[i], "--listen") == 0)
             addr = argv[++i];
-        else if (strcmp(argv[i], "--idle-timeout") == 0 && (idle_ms = server_option_number(argv[++i], 1000000000L)) >= 0)
+        else if (strcmp(argv[i], "--idle-timeout") == 0 &&
+                 (idle_ms = server_option_number(argv[++i], 1000000000L)) >= 0)
             continue;
-        else if (strcmp(argv[i], "--max-conns") == 0 && (max = server_option_number(argv[++i], 1000000000L)) >= 0)
+        else if (strcmp(argv[i], "--max-conns") == 0 &&
+                 (max = server_option_number(argv[++i], 1000000000L)) >= 0)
             continue;
         else
             return usage("bad option or value (numbers: 0 to 1000000000)");

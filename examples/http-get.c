@@ -66,17 +66,17 @@ static const char usage_text[] =
 
 /* One HOST:PORT and its connection. */
 typedef struct host {
-    char addr[300];                   /* what gw_connect takes: "name:port", "[v6]:port" */
-    char authority[300];              /* the Host field: HOST[:PORT] as in the URL */
-    gw_conn c;                        /* the connection */
-    int up;                           /* c is connected and br / rd are set up for it */
-    unsigned served;                  /* responses read on this connection */
-    size_t *urls, nurls;              /* the URLs to this host, in order (indexes) */
-    size_t sent, done;                /* of urls: requests written, responses read */
-    gw_bufreader br;                  /* the connection's input */
-    gw_http_reader rd;                /* the responses */
-    char *req;                        /* the request heads being written */
-    size_t reqcap;                    /* req's size */
+    char addr[300];      /* what gw_connect takes: "name:port", "[v6]:port" */
+    char authority[300]; /* the Host field: HOST[:PORT] as in the URL */
+    gw_conn c;           /* the connection */
+    int up;              /* c is connected and br / rd are set up for it */
+    unsigned served;     /* responses read on this connection */
+    size_t *urls, nurls; /* the URLs to this host, in order (indexes) */
+    size_t sent, done;   /* of urls: requests written, responses read */
+    gw_bufreader br;     /* the connection's input */
+    gw_http_reader rd;   /* the responses */
+    char *req;           /* the request heads being written */
+    size_t reqcap;       /* req's size */
 } host;
 
 /* One URL. */
@@ -97,17 +97,17 @@ static struct {
 /* The one task: every URL in order. */
 typedef struct get_task {
     GW_FRAME(gw_wait);
-    size_t i;        /* the URL being fetched */
-    host *h;         /* its host */
-    int retried;     /* this URL was already sent again on a new connection */
-    int skip;        /* --fail: the body of this response is not written */
-    gw_fdio out;     /* standard output */
-    gw_net_op *nop;  /* connect */
-    gw_io_op *op;    /* reads and writes */
-    size_t n;        /* bytes of body in buf */
-    int err;         /* the result of the body read that gave them */
-    int status;      /* exit status */
-    int ret;         /* unused: the result is `status` */
+    size_t i;       /* the URL being fetched */
+    host *h;        /* its host */
+    int retried;    /* this URL was already sent again on a new connection */
+    int skip;       /* --fail: the body of this response is not written */
+    gw_fdio out;    /* standard output */
+    gw_net_op *nop; /* connect */
+    gw_io_op *op;   /* reads and writes */
+    size_t n;       /* bytes of body in buf */
+    int err;        /* the result of the body read that gave them */
+    int status;     /* exit status */
+    int ret;        /* unused: the result is `status` */
     uint8_t buf[1 << 18];
 } get_task;
 
@@ -361,7 +361,8 @@ static int parse_url(const char *s, url *u)
     end = a + strcspn(a, "/?#");
     alen = (size_t)(end - a);
     if (alen == 0 || alen >= sizeof(h->authority) || memchr(a, '@', alen) != NULL) {
-        snprintf(errbuf, sizeof(errbuf), "bad host in URL (no user info, at most 299 bytes): %s", s);
+        snprintf(errbuf, sizeof(errbuf), "bad host in URL (no user info, at most 299 bytes): %s",
+                 s);
         return -1;
     }
     if (a[0] == '[') {
@@ -389,8 +390,7 @@ static int parse_url(const char *s, url *u)
             return -1;
         }
     }
-    if (hostend == a || (size_t)(hostend - a) >= sizeof(name) ||
-        (a[0] == '[' && hostend - a < 3)) {
+    if (hostend == a || (size_t)(hostend - a) >= sizeof(name) || (a[0] == '[' && hostend - a < 3)) {
         snprintf(errbuf, sizeof(errbuf), "bad host in URL: %s", s);
         return -1;
     }

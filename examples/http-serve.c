@@ -83,25 +83,25 @@ static struct {
 typedef struct conn_task {
     GW_FRAME(gw_wait);
     gw_conn c;
-    gw_bufreader br;     /* requests */
-    gw_http_reader rd;   /* their heads */
-    gw_bufwriter bw;     /* responses */
-    int ready;           /* br, rd and bw are set up */
-    int first;           /* no request yet on this connection */
-    int status;          /* of the response being written */
-    int head_only;       /* HEAD: no body */
-    int keep;            /* the connection goes on after this response */
-    int gzip;            /* the body goes out gzip-coded and chunked */
-    serve_file f;        /* the file, f.fd -1 when none */
-    uint64_t left;       /* bytes of the file still to send */
-    size_t n;            /* bytes in buf */
-    gw_deflate z;        /* gzip body: deflate -> chunked -> keep-open -> bw */
+    gw_bufreader br;   /* requests */
+    gw_http_reader rd; /* their heads */
+    gw_bufwriter bw;   /* responses */
+    int ready;         /* br, rd and bw are set up */
+    int first;         /* no request yet on this connection */
+    int status;        /* of the response being written */
+    int head_only;     /* HEAD: no body */
+    int keep;          /* the connection goes on after this response */
+    int gzip;          /* the body goes out gzip-coded and chunked */
+    serve_file f;      /* the file, f.fd -1 when none */
+    uint64_t left;     /* bytes of the file still to send */
+    size_t n;          /* bytes in buf */
+    gw_deflate z;      /* gzip body: deflate -> chunked -> keep-open -> bw */
     gw_chunked_writer ch;
     serve_keep_open ko;
     gw_io_op *op;
     int ret;
-    char head[1024];     /* the response head */
-    uint8_t buf[65536];  /* file bytes on their way out */
+    char head[1024];    /* the response head */
+    uint8_t buf[65536]; /* file bytes on their way out */
 } conn_task;
 
 static void conn_release(conn_task *s)
@@ -128,15 +128,24 @@ static void conn_cleanup(gw_frame *f)
 static const char *reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 431: return "Request Header Fields Too Large";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Error";
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Error";
     }
 }
 
@@ -159,9 +168,9 @@ static int status_of(conn_task *s, int err)
         for (k = 0, sp = 0, last = 0; k < n && p[k] != '\r' && p[k] != '\n'; k++)
             if (p[k] == ' ')
                 sp++, last = k;
-        if (sp == 2 && k < n && p[k] == '\r' && k == last + 9 && memcmp(p + last, " HTTP/", 6) == 0 &&
-            p[last + 6] >= '0' && p[last + 6] <= '9' && p[last + 7] == '.' && p[last + 8] >= '0' &&
-            p[last + 8] <= '9')
+        if (sp == 2 && k < n && p[k] == '\r' && k == last + 9 &&
+            memcmp(p + last, " HTTP/", 6) == 0 && p[last + 6] >= '0' && p[last + 6] <= '9' &&
+            p[last + 7] == '.' && p[last + 8] >= '0' && p[last + 8] <= '9')
             return 505;
         return 400;
     case GW_ETIMEDOUT:
@@ -203,7 +212,7 @@ static void route(conn_task *s)
 static size_t response_head(conn_task *s)
 {
     int n;
-    const char *conn = !s->keep ? "Connection: close\r\n"
+    const char *conn = !s->keep                ? "Connection: close\r\n"
                        : s->rd.head.minor == 0 ? "Connection: keep-alive\r\n"
                                                : "";
 
@@ -392,8 +401,8 @@ static int conn_start(void *frame)
 
 static int usage(const char *msg)
 {
-    fprintf(stderr, "http-serve: %s\n%.*s", msg,
-            (int)(strchr(usage_text, '\n') - usage_text + 1), usage_text);
+    fprintf(stderr, "http-serve: %s\n%.*s", msg, (int)(strchr(usage_text, '\n') - usage_text + 1),
+            usage_text);
     return 2;
 }
 
@@ -419,7 +428,8 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--header-timeout") == 0 &&
                  (header_ms = server_option_number(argv[++i], 86400000L)) > 0)
             continue;
-        else if (strcmp(argv[i], "--idle-timeout") == 0 && (idle_ms = server_option_number(argv[++i], 86400000L)) >= 0)
+        else if (strcmp(argv[i], "--idle-timeout") == 0 &&
+                 (idle_ms = server_option_number(argv[++i], 86400000L)) >= 0)
             continue;
         else
             return usage("bad option or value (timeouts: 0 to 86400000 ms, header > 0)");

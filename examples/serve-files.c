@@ -142,14 +142,12 @@ static const struct {
     const char *ext, *type;
     int text;
 } types[] = {
-    {"txt", "text/plain", 1},         {"html", "text/html", 1},
-    {"htm", "text/html", 1},          {"css", "text/css", 1},
-    {"js", "text/javascript", 1},     {"json", "application/json", 1},
-    {"xml", "text/xml", 1},           {"svg", "image/svg+xml", 1},
-    {"csv", "text/csv", 1},           {"md", "text/markdown", 1},
-    {"png", "image/png", 0},          {"jpg", "image/jpeg", 0},
-    {"jpeg", "image/jpeg", 0},        {"gif", "image/gif", 0},
-    {"gz", "application/gzip", 0},    {"pdf", "application/pdf", 0},
+    {"txt", "text/plain", 1},      {"html", "text/html", 1},     {"htm", "text/html", 1},
+    {"css", "text/css", 1},        {"js", "text/javascript", 1}, {"json", "application/json", 1},
+    {"xml", "text/xml", 1},        {"svg", "image/svg+xml", 1},  {"csv", "text/csv", 1},
+    {"md", "text/markdown", 1},    {"png", "image/png", 0},      {"jpg", "image/jpeg", 0},
+    {"jpeg", "image/jpeg", 0},     {"gif", "image/gif", 0},      {"gz", "application/gzip", 0},
+    {"pdf", "application/pdf", 0},
 };
 
 static void type_of(const char *rel, serve_file *f)
