@@ -296,6 +296,26 @@ def _run(serve, get, files, check, slow, root, outside):
           got.endswith(files["1k.txt"]) and 0.5 < idle < (2.5 if slow else 1.5), idle)
     stop(p)
 
+    # IPv6 loopback, where the machine has it.
+    try:
+        socket.socket(socket.AF_INET6).bind(("::1", 0))
+        have_v6 = True
+    except OSError:
+        have_v6 = False
+    if have_v6:
+        p = subprocess.Popen([serve, "--root", root, "--listen", "[::1]:0"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        line = p.stdout.readline().decode()
+        m = re.match(r"listening on \[::1\]:(\d+)\n$", line)
+        url = "http://[::1]:%s/1k.bin" % (m.group(1) if m else "1")
+        r = subprocess.run([get, url, url], capture_output=True, timeout=30)
+        check("IPv6: http-serve on [::1], http-get fetches http://[::1]:PORT/ twice",
+              m is not None and r.returncode == 0 and r.stdout == files["1k.bin"] * 2,
+              (line, r.returncode, r.stderr))
+        stop(p)
+    else:
+        check("IPv6: no ::1 on this machine, skipped (said so here)", True)
+
     r = subprocess.run([serve, "--help"], capture_output=True)
     check("http-serve --help: exit 0, names every option",
           r.returncode == 0 and all(o in r.stdout for o in (b"--listen", b"--root",

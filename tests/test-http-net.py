@@ -105,6 +105,19 @@ def client_vs_nginx():
             r = get(ng.url(name))
             check("http-get vs nginx: %s (%d bytes) identical" % (name, len(data)),
                   r.returncode == 0 and r.stdout == data, (r.returncode, len(r.stdout), r.stderr))
+        # Memory stays flat: the peak RSS for 10 MiB is that for 0 bytes.
+        rss = {}
+        for name in ("empty.txt", "10m.bin"):
+            t = subprocess.run(["/usr/bin/time", "-f", "%M", GET, ng.url(name)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+            rss[name] = int(t.stderr.split()[-1]) if t.returncode == 0 else -1
+        if SLOW:
+            check("peak RSS: not compared under the sanitizers (their memory is in it), skipped",
+                  True)
+        else:
+            check("http-get's peak RSS for 10 MiB is within 1 MiB of that for 0 bytes",
+                  rss["empty.txt"] > 0 and rss["10m.bin"] - rss["empty.txt"] < 1024, rss)
+
         names = list(FILES)
         r = get(*[ng.url(n) for n in names])
         check("http-get vs nginx: five files in one run, bodies in order",
