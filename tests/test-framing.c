@@ -132,6 +132,11 @@ static void test_varint(void **state)
     expect(&c, VEC("\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"), NULL, 0, GW_ERECORD_TOO_LARGE, 0);
     /* Cut at end of input. */
     expect(&c, VEC("\x01x\x80\x80"), (const char *const[]){"x"}, 1, GW_ETRUNCATED, 4);
+    /* A limit under 127: one-byte lengths are checked too (the inline fast
+     * path, which skips the check, is off for such a limit). */
+    c.lim.max_record = 5;
+    expect(&c, VEC("\x05" "abcde\x06" "abcdef"), (const char *const[]){"abcde"}, 1,
+           GW_ERECORD_TOO_LARGE, 6);
 }
 
 static void test_lines(void **state)

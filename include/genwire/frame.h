@@ -108,8 +108,8 @@ int gw_frame_header_parse(gw_frame_format fmt, const void *buf, size_t len, uint
 #define GW_RECORD_STREAM   1 /* records larger than the buffer come in pieces */
 
 /* Internal: which inline fast path applies (gw_record_reader._fast). */
-#define GW__RECORD_FAST_U32BE  1
-#define GW__RECORD_FAST_VARINT 2
+#define GW__RECORD_FAST_U32BE  1 /* u32be */
+#define GW__RECORD_FAST_VARINT 2 /* varint, with max_record >= 127 */
 
 typedef struct gw_record_reader {
     /* The current record (or piece), set when a next call returns 1. */
@@ -170,43 +170,47 @@ int gw__record_try_next(gw_record_reader *rr);
  * call more per record.  The record's bytes are consumed from src at once
  * (they stay in its buffer, valid, until the next call on the reader).
  */
-/* Internal: hands out the plen-byte record whose h-byte header is at p if
- * `whole` (the payload is all buffered) and the limit allows it; else goes
- * to `general`. */
-#define GW__RECORD_TAKE(rr, b, p, h, plen, whole)                                                  \
+/* Internal: hands out the plen-byte record whose h-byte header is at p
+ * (buffer index pos) and consumes it. */
+#define GW__RECORD_TAKE(rr, b, p, pos, h, plen)                                                    \
     do {                                                                                           \
-        if ((plen) > (rr)->_lim.max_record || !(whole))                                            \
-            goto general;                                                                          \
         (rr)->data = (p) + (h);                                                                    \
         (rr)->len = (plen);                                                                        \
-        (rr)->offset = (b)->base + (b)->pos;                                                       \
-        (b)->pos += (h) + (plen);                                                                  \
-        return 1;                                                                                  \
+        (rr)->offset = (b)->base + (pos);                                                          \
+        (b)->pos = (pos) + (h) + (plen);                                                           \
     } while (0)
 
 static inline int gw_record_try_next(gw_record_reader *rr)
 {
     gw_bufreader *b = rr->_src;
     const uint8_t *p;
-    size_t n, plen;
+    size_t pos, n, plen;
 
-    /* Each format has its own straight path, with its header length a
-     * constant. */
+    /* Each format has its own straight path, its header length a constant;
+     * every field is loaded before the first store. */
     if (rr->_fast == GW__RECORD_FAST_VARINT) {
-        p = b->buf + b->pos;
-        n = b->end - b->pos;
-        if (n < 1 || p[0] >= 0x80)
+        /* A one-byte varint: a length under 128, within any limit the fast
+         * path is enabled for (records.c). */
+        pos = b->pos;
+        n = b->end - pos;
+        p = b->buf + pos;
+        if (n == 0 || p[0] >= 0x80 || p[0] >= n)
             goto general;
         plen = p[0];
-        GW__RECORD_TAKE(rr, b, p, 1, plen, plen < n);
+        GW__RECORD_TAKE(rr, b, p, pos, 1, plen);
+        return 1;
     }
     if (rr->_fast == GW__RECORD_FAST_U32BE) {
-        p = b->buf + b->pos;
-        n = b->end - b->pos;
+        pos = b->pos;
+        n = b->end - pos;
+        p = b->buf + pos;
         if (n < 4)
             goto general;
         plen = gw_load_u32be(p);
-        GW__RECORD_TAKE(rr, b, p, 4, plen, plen <= n - 4);
+        if (plen > rr->_lim.max_record || plen > n - 4)
+            goto general;
+        GW__RECORD_TAKE(rr, b, p, pos, 4, plen);
+        return 1;
     }
 general:
     return gw__record_try_next(rr);

@@ -81,7 +81,8 @@ static int empty_limited(const gw_record_reader *rr)
 
 /* Enters state st; the inline fast path applies only at a record boundary,
  * with no error, for u32be and varint, and with no empty-record count to
- * keep. */
+ * keep; for varint, only when every one-byte length (under 128) is within
+ * the limit, so that it need not check it. */
 static void set_state(gw_record_reader *rr, int st)
 {
     rr->_state = st;
@@ -89,7 +90,7 @@ static void set_state(gw_record_reader *rr, int st)
     if (st == RR_HEAD && rr->err == 0 && !empty_limited(rr)) {
         if (rr->_fmt == GW_FRAME_U32BE)
             rr->_fast = GW__RECORD_FAST_U32BE;
-        else if (rr->_fmt == GW_FRAME_VARINT)
+        else if (rr->_fmt == GW_FRAME_VARINT && rr->_lim.max_record >= 0x7f)
             rr->_fast = GW__RECORD_FAST_VARINT;
     }
 }
