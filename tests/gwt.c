@@ -402,3 +402,61 @@ void gwt_result_join(const gwt_result *r, char sep, char *buf, size_t cap)
         i += (size_t)n;
     }
 }
+
+/* ---- a source that fails at the end of its input ------------------------- */
+
+typedef gw_io_op failsrc_read;
+GW_GENERATOR(failsrc_read, NULL);
+GW_BODY(failsrc_read, s)
+{
+    gwt_failsrc *f = s->obj;
+    gwt_feed *feed = f->feed;
+    size_t stop, take;
+
+    GW_BEGIN(s);
+    if (f->r.err != 0)
+        GW_RETURN(s, f->r.err);
+    do {
+        while (feed->next < feed->ncuts && feed->cuts[feed->next] <= feed->pos)
+            feed->next++;
+        stop = feed->next < feed->ncuts ? feed->cuts[feed->next] : feed->len;
+        take = stop - feed->pos;
+        if (take > s->len - s->n)
+            take = s->len - s->n;
+        memcpy(s->buf + s->n, feed->in + feed->pos, take);
+        feed->pos += take;
+        s->n += take;
+        f->r.nread += take;
+    } while (s->n < s->min && s->n < s->len && feed->pos < feed->len);
+    if (feed->pos == feed->len) {
+        f->r.err = f->fail_with;
+        f->r.err_off = feed->len;
+        GW_RETURN(s, f->fail_with);
+    }
+    GW_RETURN(s, 0);
+    GW_END(s);
+}
+
+static gw_io_op *failsrc_try_read(gw_reader *r, uint8_t *buf, size_t cap, size_t min)
+{
+    gw_io_op *op = &r->op;
+
+    GW_INIT(op, failsrc_read);
+    op->obj = r;
+    op->buf = buf;
+    op->len = cap;
+    op->min = min;
+    op->n = 0;
+    op->ret = 0;
+    return op;
+}
+
+static const gw_reader_ops failsrc_ops = {"failsrc", failsrc_try_read};
+
+void gwt_failsrc_init(gwt_failsrc *f, gwt_feed *feed, int fail_with)
+{
+    memset(f, 0, sizeof(*f));
+    gw_reader_init(&f->r, &failsrc_ops);
+    f->feed = feed;
+    f->fail_with = fail_with;
+}

@@ -143,6 +143,23 @@ int gwt_run_group(const char *name, const struct CMUnitTest *tests, size_t n);
         skip();                                                                                    \
     } while (0)
 
+/*
+ * A source that never waits and fails at the end of its input: each read
+ * returns the input up to the feed's next cut (more pieces while fewer than
+ * min bytes are in), and the read that reaches the end returns its bytes
+ * together with the error fail_with (sticky; later reads fail with it and
+ * no bytes).  A decoder over it must deliver every unit those bytes
+ * complete before it reports the error, whatever the cuts.
+ */
+typedef struct gwt_failsrc {
+    gw_reader r;     /* base */
+    gwt_feed *feed;  /* the input and its cuts; feed->pos is how much was read */
+    int fail_with;   /* the error that comes with the last bytes */
+} gwt_failsrc;
+
+/* gwt_failsrc_init: a source over feed (not owned) failing with fail_with. */
+void gwt_failsrc_init(gwt_failsrc *f, gwt_feed *feed, int fail_with);
+
 /* A small deterministic PRNG for test data (xorshift64*). */
 uint64_t gwt_rand(uint64_t *state);
 

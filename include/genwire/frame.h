@@ -134,6 +134,7 @@ typedef struct gw_record_reader {
     size_t _trail;        /* bytes after that payload (a netstring's ',') */
     size_t _scan;         /* lines: bytes of the buffered line already searched for LF */
     size_t _lseen;        /* lines: bytes of a line longer than the buffer moved out */
+    size_t _had;          /* lines: bytes buffered before the last fill (did it bring any?) */
     uint64_t _nempty;     /* consecutive empty records so far (when max_empty is on) */
     uint8_t *_big;        /* assembly buffer for records larger than the buffer */
     size_t _bigcap;       /* its capacity */

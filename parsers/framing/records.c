@@ -364,13 +364,16 @@ static void record_next_cleanup(gw_frame *f)
 
 /*
  * RR_MORE(s, rr, b): lines: one byte more than is buffered, or the end of
- * input (which ends a line without LF); an error of the input fails the
- * reader at the offset it reached.  One per line (it may suspend).
+ * input (which ends a line without LF).  An error of the input fails the
+ * reader at the offset it reached, but only once the bytes that came with
+ * it have been looked at: they may hold whole lines, which go out first.
+ * One per line (it may suspend).
  */
 #define RR_MORE(s, rr, b)                                                                          \
     do {                                                                                           \
-        GW_FILL(s, sub, b, gw_bufreader_avail(b) + 1);                                             \
-        if ((b)->r.err != 0)                                                                       \
+        (rr)->_had = gw_bufreader_avail(b);                                                        \
+        GW_FILL(s, sub, b, (rr)->_had + 1);                                                        \
+        if ((b)->r.err != 0 && gw_bufreader_avail(b) <= (rr)->_had)                                \
             GW_RETURN(s, fail(rr, (b)->r.err, gw_bufreader_offset(b) + gw_bufreader_avail(b)));    \
     } while (0)
 
