@@ -14,7 +14,7 @@
 typedef struct decoder {
     GW_FRAME(gw_wait);
     job j;              /* the run */
-    hold_reader hold;   /* the bytes a record or message layer reads */
+    hold_reader hold;   /* the bytes a message layer reads */
     layer *sink;        /* the record or message layer, or NULL */
     gw_reader *top;     /* without one: the decoded bytes */
     uint8_t *buf;       /* without one: the bytes being copied */
@@ -90,7 +90,7 @@ int do_decode(const options *o, layer *ls, int n, const gw_key *key)
     j->sin.out = &j->bout.w; /* flushed when standard input stalls */
     src = &j->sin.r;
     for (i = 0; i < n && err == 0; i++) {
-        if (i > 0 && i == n - 1 && ls[i].row->kind != LAYER_BYTES) {
+        if (i > 0 && i == n - 1 && ls[i].row->kind == LAYER_MESSAGES) {
             hold_reader_init(&d->hold, src);
             src = &d->hold.r;
         }

@@ -217,12 +217,12 @@ struct job {
 
 
 /*
- * The decoded bytes as a record or message layer reads them: a read of the
- * layer below that fails after decoding some bytes delivers those bytes
- * first and its error on the next read, so that the records they complete
- * are written before the error is reported (the bufreader would otherwise
- * take the bytes and the error in one fill, and the record reader report the
- * error first).
+ * The decoded bytes as a message layer reads them: a read of the layer below
+ * that fails after decoding some bytes delivers those bytes first and its
+ * error on the next read, so that the messages they complete are written
+ * before the error is reported.  Record layers need no such reader: the
+ * record reader hands out the records a failing read completed before its
+ * error (test-framing-errors).
  */
 typedef struct hold_reader {
     gw_reader r;    /* the reader */
