@@ -158,6 +158,17 @@ typedef struct reader_task {
     int ret;
 } reader_task;
 
+/* One record with GW_RECORD_NEXT, digested and counted; the end of the
+ * stream or an error finishes the body. */
+#define NEXT_RECORD(s)                                                                             \
+    do {                                                                                           \
+        GW_RECORD_NEXT(s, op, (s)->rr, (s)->res);                                                  \
+        if ((s)->res <= 0)                                                                         \
+            GW_RETURN(s, (s)->res);                                                                \
+        DIGEST((s)->sum, (s)->rr->data, (s)->rr->len);                                             \
+        (s)->n++;                                                                                  \
+    } while (0)
+
 /* Each record taken with GW_RECORD_NEXT. */
 typedef reader_task reader_next;
 GW_GENERATOR(reader_next, NULL);
@@ -165,11 +176,7 @@ GW_BODY(reader_next, s)
 {
     GW_BEGIN(s);
     for (;;) {
-        GW_RECORD_NEXT(s, op, s->rr, s->res);
-        if (s->res <= 0)
-            GW_RETURN(s, s->res);
-        DIGEST(s->sum, s->rr->data, s->rr->len);
-        s->n++;
+        NEXT_RECORD(s);
     }
     GW_END(s);
 }
@@ -194,11 +201,7 @@ GW_BODY(reader_scan, s)
             s->sum += sum;
             s->n += k;
         }
-        GW_RECORD_NEXT(s, op, s->rr, s->res);
-        if (s->res <= 0)
-            GW_RETURN(s, s->res);
-        DIGEST(s->sum, s->rr->data, s->rr->len);
-        s->n++;
+        NEXT_RECORD(s);
     }
     GW_END(s);
 }

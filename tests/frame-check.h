@@ -82,6 +82,19 @@ static inline uint64_t record_limit(const gw_frame_limits *lim, gw_frame_format 
     return lim->max_record ? lim->max_record : GW_FRAME_DEFAULT_MAX_RECORD;
 }
 
+/* Makes *c a consumer of rr's records into out, configured by cfg. */
+static inline void consumer_init(consumer *c, gw_record_reader *rr, gwt_result *out,
+                                 const fcfg *cfg)
+{
+    GW_INIT(c, consumer);
+    c->rr = rr;
+    c->out = out;
+    memset(&c->piece, 0, sizeof(c->piece));
+    c->scan = cfg->scan;
+    c->limit = record_limit(&cfg->lim, cfg->fmt);
+    c->ret = 0;
+}
+
 static inline void decode(gwt_feed *feed, gwt_result *out, void *ud)
 {
     const fcfg *cfg = ud;
@@ -95,13 +108,7 @@ static inline void decode(gwt_feed *feed, gwt_result *out, void *ud)
     assert_int_equal(gw_mempipe_init(&pipe, 64), 0);
     assert_int_equal(gw_bufreader_init(&br, &pipe.r, cfg->bufcap), 0);
     assert_int_equal(gw_record_reader_init(&rr, &br, cfg->fmt, &cfg->lim, cfg->mode), 0);
-    GW_INIT(&c, consumer);
-    c.rr = &rr;
-    c.out = out;
-    memset(&c.piece, 0, sizeof(c.piece));
-    c.scan = cfg->scan;
-    c.limit = record_limit(&cfg->lim, cfg->fmt);
-    c.ret = 0;
+    consumer_init(&c, &rr, out, cfg);
     GW_START(&st, &c, &w);
     gwt_drive(&st, &w, &pipe, feed);
     out->err = c.ret;

@@ -4,6 +4,8 @@
  */
 #include "gwt.h"
 
+#include "transport/io-impl.h"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -437,19 +439,7 @@ GW_BODY(failsrc_read, s)
     GW_END(s);
 }
 
-static gw_io_op *failsrc_try_read(gw_reader *r, uint8_t *buf, size_t cap, size_t min)
-{
-    gw_io_op *op = &r->op;
-
-    GW_INIT(op, failsrc_read);
-    op->obj = r;
-    op->buf = buf;
-    op->len = cap;
-    op->min = min;
-    op->n = 0;
-    op->ret = 0;
-    return op;
-}
+GW__IO_DEFINE_TRY_READ(failsrc_try_read, gwt_failsrc, r, failsrc_read)
 
 static const gw_reader_ops failsrc_ops = {"failsrc", failsrc_try_read};
 

@@ -23,13 +23,7 @@ static void decode_failing(gwt_feed *feed, gwt_result *out, void *ud)
     gwt_failsrc_init(&src, feed, GW_ECONNRESET);
     assert_int_equal(gw_bufreader_init(&br, &src.r, cfg->bufcap), 0);
     assert_int_equal(gw_record_reader_init(&rr, &br, cfg->fmt, &cfg->lim, cfg->mode), 0);
-    GW_INIT(&c, consumer);
-    c.rr = &rr;
-    c.out = out;
-    memset(&c.piece, 0, sizeof(c.piece));
-    c.scan = cfg->scan;
-    c.limit = record_limit(&cfg->lim, cfg->fmt);
-    c.ret = 0;
+    consumer_init(&c, &rr, out, cfg);
     GW_START(&st, &c, &w);
     assert_int_equal(gw_next(&st), GW_RETURNED);
     out->err = c.ret;
