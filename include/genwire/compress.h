@@ -70,8 +70,9 @@ const char *gw_zformat_name(gw_zformat fmt);
 
 /*
  * The library that decodes under an inflate layer.  Both give the same bytes
- * and the same errors; where ISA-L cannot match zlib exactly, it says so
- * below ("Backend differences").  Which are built in: meson option
+ * and the same errors except where ISA-L cannot match zlib, which gw_inflate
+ * below lists ("Backend differences": among them, ISA-L accepts streams with
+ * incomplete Huffman codes that zlib refuses).  Which are built in: meson option
  * inflate_backend (auto: ISA-L where libisal is found, and zlib always).
  */
 typedef enum gw_inflate_backend {
@@ -134,9 +135,10 @@ void gw_inflate_opts_default(gw_inflate_opts *o);
  * input has ended too).  Errors stick in
  * z->r.err, with z->r.err_off the offset in the bufreader's stream (see
  * gw_bufreader_offset):
- *   GW_EZ_HEADER, GW_EZ_DATA, GW_EZ_CHECKSUM, GW_EZ_LENGTH: zlib found the
- *     stream corrupt; err_off is the offset of the last byte it read, the one
- *     in which it found the error; gw_inflate_msg() has zlib's words;
+ *   GW_EZ_HEADER, GW_EZ_DATA, GW_EZ_CHECKSUM, GW_EZ_LENGTH: the stream is
+ *     corrupt; err_off is the offset of the last byte read, the one in which
+ *     the error was found; gw_inflate_msg() has zlib's words (on ISA-L, for
+ *     GW_EZ_DATA, see "Backend differences");
  *   GW_ETRUNCATED: the input ended inside a stream or gzip member; err_off is
  *     the offset of the end of input;
  *   GW_ETRAILING_DATA: bytes that are not a gzip member follow the stream;
@@ -158,15 +160,36 @@ void gw_inflate_opts_default(gw_inflate_opts *o);
  *
  * Backend differences.  Both backends accept exactly the same gzip, zlib
  * and raw deflate headers and trailers (on ISA-L the layer parses them
- * itself, with zlib's checks, messages and offsets), give the same bytes for
- * every stream both accept, and the same error codes.  What ISA-L forces:
- *   - GW_EZ_DATA (corrupt deflate data): gw_inflate_msg says "invalid
- *     deflate block", "invalid deflate code" or "invalid distance too far
- *     back" instead of zlib's finer words; err_off is where ISA-L's bit
- *     reader stood, which can be a few bytes from zlib's; and ISA-L checks a
- *     run of codes before it writes them, so of the bytes before the bad
- *     code it may deliver fewer than zlib does, how many depending on how
- *     the input arrived.  The error itself never depends on it.
+ * itself, with zlib's checks, messages and offsets), and give the same bytes
+ * for every stream both accept.  The verdicts on the deflate data differ in
+ * three ways, which the differential fuzzer (fuzz/fuzz-inflate-diff.c)
+ * allows and no other:
+ *   1. Huffman code sets.  zlib refuses, at the dynamic block header, a
+ *      code-length, literal/length or distance code that is incomplete
+ *      (leaves part of the code space unused, beyond the single distance
+ *      code deflate allows) or has no end-of-block code: GW_EZ_DATA,
+ *      "invalid code lengths set", "invalid literal/lengths set", "invalid
+ *      distances set" or "invalid code -- missing end-of-block".  ISA-L
+ *      decodes on with such a code: a stream that uses only the codes it
+ *      has is ACCEPTED, in every format (a gzip or zlib checksum computed
+ *      over that output holds); one that reaches an unused code fails later
+ *      (GW_EZ_DATA), and corrupt data may fail its checksum
+ *      (GW_EZ_CHECKSUM, GW_EZ_LENGTH), run out of input (GW_ETRUNCATED) or
+ *      hit a limit first.  Over-subscribed codes are GW_EZ_DATA on both.
+ *   2. A block header cut short.  Some corrupt dynamic block headers that
+ *      zlib is still reading when the input ends (GW_ETRUNCATED) are
+ *      refused by ISA-L, which checks them as it goes (GW_EZ_DATA).
+ *   3. Past the output cap.  ISA-L decodes ahead of what it may deliver,
+ *      so corrupt data just after the GW_EOUTPUT_LIMIT point of zlib can be
+ *      GW_EZ_DATA on ISA-L (max_output bytes delivered on both).
+ * And in what the errors carry:
+ *   - GW_EZ_DATA: gw_inflate_msg says "invalid deflate block", "invalid
+ *     deflate code" or "invalid distance too far back" instead of zlib's
+ *     finer words; err_off is where ISA-L's bit reader stood, which can be
+ *     a few bytes from zlib's; and ISA-L checks a run of codes before it
+ *     writes them, so of the bytes before the bad code it may deliver fewer
+ *     than zlib does, how many depending on how the input arrived.  The
+ *     code itself never depends on it.
  *   - GW_EOUTPUT_LIMIT, GW_ERATIO_LIMIT: ISA-L reads ahead of its output by
  *     an amount that depends on how the input arrived, so err_off is the
  *     offset where the stream or gzip member began, not zlib's byte.
@@ -176,8 +199,16 @@ void gw_inflate_opts_default(gw_inflate_opts *o);
  *     later than zlib, or not at all where zlib stops just short of the end,
  *     and how many bytes it delivers first can depend on how the input
  *     arrived.
+ *   - GW_ETRUNCATED inside the deflate data: the same code at the same
+ *     offset, but ISA-L decodes a code only once it holds bits enough for
+ *     its widest table lookup, so the codes in the last bits of the input
+ *     (at most its 64-bit bit buffer: a few bytes of text, more if a long
+ *     match is among them) may be missing from what it delivers, where zlib
+ *     delivers them.  What it delivers is a prefix of zlib's bytes.
  *   - ISA-L needs a bufreader of at least GW_INFLATE_ISAL_MIN_BUFFER bytes
  *     (any size over memory); the default backend is zlib below that.
+ * Every other error (headers, trailers, truncation elsewhere, trailing data,
+ * the reader below) has the same code, offset and delivered bytes on both.
  */
 typedef struct gw_inflate {
     gw_reader r;          /* the decompressed stream */
