@@ -46,13 +46,6 @@ enum {
     STEP_STARVED       /* the backend needs more input to go on */
 };
 
-/* Sets the sticky error (the first one stays); returns it. */
-static int fail(gw_inflate *z, int err, uint64_t off, const char *msg)
-{
-    if (z->r.err == 0)
-        z->msg = msg;
-    return gw_reader_fail(&z->r, err, off);
-}
 
 /* The output the ratio limit allows for the input read so far. */
 static uint64_t ratio_budget(const gw_inflate *z)
@@ -62,14 +55,23 @@ static uint64_t ratio_budget(const gw_inflate *z)
     return z->in_total * z->opts.max_ratio;
 }
 
+/* The sticky error (gw_reader_fail, io.h) with the backend's message msg,
+ * which z->msg keeps only if this error is the first. */
+static int with_msg(gw_inflate *z, int err, uint64_t off, const char *msg)
+{
+    if (z->r.err == 0)
+        z->msg = msg;
+    return gw_reader_fail(&z->r, err, off);
+}
+
 /* A backend's error err found at offset off. */
 static int backend_error(gw_inflate *z, int err, uint64_t off, const char *msg)
 {
     /* A later gzip member whose magic is wrong is not a member at all: bytes
      * after the last one. */
     if (err == GW_EZ_HEADER && z->members > 0 && z->_gzip && off - z->_start <= 1)
-        return fail(z, GW_ETRAILING_DATA, z->_start, NULL);
-    return fail(z, err, off, msg);
+        return gw_reader_fail(&z->r, GW_ETRAILING_DATA, z->_start);
+    return with_msg(z, err, off, msg);
 }
 
 /*
@@ -99,7 +101,7 @@ static int run(gw_inflate *z, size_t avail, uint8_t *out, size_t room, size_t *m
     if (used > 0 || *made > 0 || z->_ahead != ahead)
         return STEP_PROGRESS;
     if (avail > z->_ahead) /* stuck with new input and room: cannot happen */
-        return fail(z, GW_ELIBRARY, gw_bufreader_offset(src), "inflate made no progress");
+        return with_msg(z, GW_ELIBRARY, gw_bufreader_offset(src), "inflate made no progress");
     return STEP_STARVED;
 }
 
@@ -117,9 +119,9 @@ static uint64_t limit_offset(const gw_inflate *z)
 static int take_probe(gw_inflate *z, uint8_t *out)
 {
     if (z->opts.max_output != GW_UNLIMITED && z->out_total >= z->opts.max_output)
-        return fail(z, GW_EOUTPUT_LIMIT, limit_offset(z), NULL);
+        return gw_reader_fail(&z->r, GW_EOUTPUT_LIMIT, limit_offset(z));
     if (z->opts.max_ratio != (uint32_t)GW_UNLIMITED && z->out_total >= ratio_budget(z))
-        return fail(z, GW_ERATIO_LIMIT, limit_offset(z), NULL);
+        return gw_reader_fail(&z->r, GW_ERATIO_LIMIT, limit_offset(z));
     out[0] = z->_probe;
     z->out_total++;
     return 0;
@@ -209,10 +211,10 @@ static int after_stream(gw_inflate *z)
         return 0;
     }
     if (!z->_gzip || gw_bufreader_peek(src)[0] != 0x1f)
-        return fail(z, GW_ETRAILING_DATA, gw_bufreader_offset(src), NULL);
+        return gw_reader_fail(&z->r, GW_ETRAILING_DATA, gw_bufreader_offset(src));
     /* Another member: gzip only from now on, also if the format was auto. */
     if (z->_be->next_member(z) != 0)
-        return fail(z, GW_ELIBRARY, gw_bufreader_offset(src), NULL);
+        return gw_reader_fail(&z->r, GW_ELIBRARY, gw_bufreader_offset(src));
     z->_start = gw_bufreader_offset(src);
     z->_state = ST_STREAM;
     return 0;
@@ -239,7 +241,7 @@ static void infl_cleanup(gw_frame *f)
     gw_inflate *z = op->obj;
 
     release(z);
-    fail(z, GW_ECANCELLED, gw_bufreader_offset(z->src), NULL);
+    gw_reader_fail(&z->r, GW_ECANCELLED, gw_bufreader_offset(z->src));
 }
 
 /*
@@ -265,7 +267,7 @@ GW_BODY(infl_read, s)
         if (z->_state == ST_AFTER) {
             if (after_needs_input(z)) {
                 if (z->_src_err != 0)
-                    GW_RETURN(s, fail(z, z->_src_err, gw_bufreader_offset(z->src), NULL));
+                    GW_RETURN(s, gw_reader_fail(&z->r, z->_src_err, gw_bufreader_offset(z->src)));
                 if (s->n >= s->min)
                     break;
                 GW_FILL(s, sub, z->src, 1);
@@ -288,9 +290,9 @@ GW_BODY(infl_read, s)
         if (rc != STEP_STARVED)
             continue;
         if (z->_src_err != 0)
-            GW_RETURN(s, fail(z, z->_src_err, gw_bufreader_offset(z->src), NULL));
+            GW_RETURN(s, gw_reader_fail(&z->r, z->_src_err, gw_bufreader_offset(z->src)));
         if (gw_bufreader_eof(z->src))
-            GW_RETURN(s, fail(z, GW_ETRUNCATED, gw_bufreader_offset(z->src) + z->_ahead, NULL));
+            GW_RETURN(s, gw_reader_fail(&z->r, GW_ETRUNCATED, gw_bufreader_offset(z->src) + z->_ahead));
         if (s->n >= s->min)
             break;
         /* More than the backend already holds. */
@@ -338,14 +340,14 @@ int gw_inflate_init(gw_inflate *z, gw_bufreader *src, const gw_inflate_opts *o)
     if (z->opts.max_ratio == 0)
         z->opts.max_ratio = GW_INFLATE_DEFAULT_MAX_RATIO;
     if (src == NULL || (unsigned)z->opts.format >= GW_ZFORMAT_NFORMATS)
-        return fail(z, GW_EINVAL, 0, NULL);
+        return gw_reader_fail(&z->r, GW_EINVAL, 0);
     z->src = src;
     z->_start = gw_bufreader_offset(src);
     if ((rc = gw__inflate_pick(z)) != 0)
-        return fail(z, rc, z->_start, NULL);
+        return gw_reader_fail(&z->r, rc, z->_start);
     z->_gzip = z->opts.format == GW_ZFORMAT_GZIP;
     if ((rc = z->_be->init(z)) != 0)
-        return fail(z, rc, z->_start, NULL);
+        return gw_reader_fail(&z->r, rc, z->_start);
     return 0;
 }
 
