@@ -125,7 +125,7 @@ void layer_users(unsigned opt, char *buf, size_t len)
 
 int layer_open_input(layer *l, gw_reader *src)
 {
-    return gw_bufreader_init(&l->in, src, IO_BUFFER);
+    return gw_bufreader_init(&l->in, src, BYTES_BUFFER);
 }
 
 /* Allocates an adapter's state of n zeroed bytes into l->state. */

@@ -26,7 +26,12 @@
 #include <genwire/io.h>
 
 #define MAX_LAYERS 8
-#define IO_BUFFER  (128u << 10) /* each bufreader and the output buffer */
+#define IO_BUFFER  (128u << 10) /* the output buffer, and the bufreaders of record layers */
+/* The bufreader of a byte layer's input, and the decoded bytes copied out at
+ * a time: four times the output buffer, so that a full copy goes straight
+ * down without a copy into it, and each library (ISA-L above all, which
+ * saves its 32 KiB window at every call) works on large pieces. */
+#define BYTES_BUFFER (4 * IO_BUFFER)
 
 /* Exit statuses. */
 #define EXIT_DATA  1 /* bad input, I/O error */
