@@ -17,33 +17,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench-util.h"
+
 #include <isa-l/igzip_lib.h>
 #include <zlib.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void die(const char *what)
-{
-    fprintf(stderr, "bench-deflate-levels: %s\n", what);
-    exit(1);
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-    uint64_t x = *s;
-
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
 
 /* Log lines like a web server's, n bytes. */
 static uint8_t *make_logs(size_t n)
@@ -57,16 +34,16 @@ static uint8_t *make_logs(size_t n)
     size_t i = 0;
 
     if (p == NULL)
-        die("out of memory");
+        bench_die("bench-deflate-levels", "out of memory");
     while (i < n) {
         i += (size_t)snprintf((char *)p + i, 256,
                               "10.%u.%u.%u - - [01/Dec/2026:%02u:%02u:%02u +0000] \"GET %s "
                               "HTTP/1.1\" %u %u \"-\" \"%s\"\n",
-                              (unsigned)(rnd(&s) % 256), (unsigned)(rnd(&s) % 256),
-                              (unsigned)(rnd(&s) % 256), (unsigned)(rnd(&s) % 24),
-                              (unsigned)(rnd(&s) % 60), (unsigned)(rnd(&s) % 60),
-                              paths[rnd(&s) % 7], rnd(&s) % 5 ? 200u : 404u,
-                              (unsigned)(rnd(&s) % 50000), agents[rnd(&s) % 4]);
+                              (unsigned)(bench_rnd(&s) % 256), (unsigned)(bench_rnd(&s) % 256),
+                              (unsigned)(bench_rnd(&s) % 256), (unsigned)(bench_rnd(&s) % 24),
+                              (unsigned)(bench_rnd(&s) % 60), (unsigned)(bench_rnd(&s) % 60),
+                              paths[bench_rnd(&s) % 7], bench_rnd(&s) % 5 ? 200u : 404u,
+                              (unsigned)(bench_rnd(&s) % 50000), agents[bench_rnd(&s) % 4]);
     }
     return p;
 }
@@ -79,10 +56,10 @@ static uint8_t *read_headers(size_t n, size_t *got)
     FILE *f;
 
     if (p == NULL)
-        die("out of memory");
+        bench_die("bench-deflate-levels", "out of memory");
     snprintf(cmd, sizeof(cmd), "find /usr/include -name '*.h' -type f | sort | xargs cat 2>/dev/null");
     if ((f = popen(cmd, "r")) == NULL)
-        die("popen");
+        bench_die("bench-deflate-levels", "popen");
     *got = fread(p, 1, n, f);
     pclose(f);
     return p;
@@ -96,7 +73,7 @@ static size_t zlib_deflate(const uint8_t *in, size_t len, int level)
     uLongf n = outcap;
 
     if (compress2(out, &n, in, (uLong)len, level) != Z_OK)
-        die("compress2");
+        bench_die("bench-deflate-levels", "compress2");
     return n;
 }
 
@@ -108,7 +85,7 @@ static size_t isal_deflate_all(const uint8_t *in, size_t len, int level)
     struct isal_zstream st;
 
     if (lbuf == NULL && (lbuf = malloc(ISAL_DEF_LVL3_DEFAULT)) == NULL)
-        die("out of memory");
+        bench_die("bench-deflate-levels", "out of memory");
     isal_deflate_init(&st);
     st.level = (uint32_t)level;
     st.level_buf = lbuf;
@@ -121,7 +98,7 @@ static size_t isal_deflate_all(const uint8_t *in, size_t len, int level)
     st.next_out = out;
     st.avail_out = (uint32_t)outcap;
     if (isal_deflate(&st) != COMP_OK || st.internal_state.state != ZSTATE_END)
-        die("isal_deflate");
+        bench_die("bench-deflate-levels", "isal_deflate");
     return st.total_out;
 }
 
@@ -135,14 +112,14 @@ static void row(const char *lib, int level, size_t (*fn)(const uint8_t *, size_t
     int i;
 
     for (i = 0; i < rounds; i++) {
-        t = now_s();
+        t = bench_cpu_s();
         clen = fn(in, len, level);
-        t = now_s() - t;
+        t = bench_cpu_s() - t;
         if (t < best)
             best = t;
     }
     if (uncompress(back, &blen, out, clen) != Z_OK || blen != len || memcmp(back, in, len) != 0)
-        die("a stream does not decode back");
+        bench_die("bench-deflate-levels", "a stream does not decode back");
     printf("| %s %d | %.0f MB/s | %.2f:1 | %.2fx |\n", lib, level, (double)len / best / 1e6,
            (double)len / (double)clen, zlib6 > 0 ? zlib6 / best : 1.0);
 }
@@ -153,9 +130,9 @@ static void corpus(const char *name, const uint8_t *in, size_t len, int rounds)
     int level, i;
 
     for (i = 0; i < rounds; i++) {
-        t = now_s();
+        t = bench_cpu_s();
         zlib_deflate(in, len, 6);
-        t = now_s() - t;
+        t = bench_cpu_s() - t;
         if (t < zlib6)
             zlib6 = t;
     }
@@ -175,13 +152,13 @@ int main(int argc, char **argv)
     uint8_t *logs, *hdrs;
 
     if (mib == 0 || rounds <= 0)
-        die("usage: bench-deflate-levels [MIB] [ROUNDS]");
+        bench_die("bench-deflate-levels", "usage: bench-deflate-levels [MIB] [ROUNDS]");
     n = mib << 20;
     outcap = compressBound((uLong)n) + 65536;
     out = malloc(outcap);
     back = malloc(n);
     if (out == NULL || back == NULL)
-        die("out of memory");
+        bench_die("bench-deflate-levels", "out of memory");
     logs = make_logs(n);
     corpus("web-server log lines", logs, n, rounds);
     hdrs = read_headers(n, &hlen);

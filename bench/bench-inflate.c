@@ -34,6 +34,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench-util.h"
+
 #include <zlib.h>
 #if GW_HAVE_ISAL
 #include <isa-l/igzip_lib.h>
@@ -43,32 +45,7 @@
 
 /* Thread CPU time: on these shared machines wall time swings by more than
  * the differences measured. */
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void die(const char *what)
-{
-    fprintf(stderr, "bench-inflate: %s\n", what);
-    exit(1);
-}
-
 /* ---- the data set -------------------------------------------------------- */
-
-static uint64_t rnd(uint64_t *s)
-{
-    uint64_t x = *s;
-
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
 
 /* n bytes of access-log lines, the same on every run. */
 static uint8_t *make_logs(size_t n)
@@ -97,9 +74,9 @@ static uint8_t *make_logs(size_t n)
     int len;
 
     if (p == NULL)
-        die("out of memory");
+        bench_die("bench-inflate", "out of memory");
     while (pos < n) {
-        uint64_t r = rnd(&s);
+        uint64_t r = bench_rnd(&s);
         t += r % 3;
         len = snprintf(line, sizeof(line),
                        "10.%u.%u.%u - - [%llu] \"%s %s?id=%llu HTTP/1.1\" %d %llu \"-\" \"%s\"\n",
@@ -125,7 +102,7 @@ static int run(gw_io_op *op)
 
     GW_START(&st, op, &w);
     if (gw_next(&st) != GW_RETURNED)
-        die("an operation waited");
+        bench_die("bench-inflate", "an operation waited");
     return op->ret;
 }
 
@@ -178,7 +155,7 @@ __attribute__((noinline)) static uint64_t raw_inflate(const uint8_t *in, size_t 
 
     memset(&zs, 0, sizeof(zs));
     if (inflateInit2(&zs, 15) != Z_OK)
-        die("inflateInit2");
+        bench_die("bench-inflate", "inflateInit2");
     zs.next_in = (Bytef *)(uintptr_t)in;
     zs.avail_in = (uInt)len;
     do {
@@ -188,7 +165,7 @@ __attribute__((noinline)) static uint64_t raw_inflate(const uint8_t *in, size_t 
         total += CHUNK - zs.avail_out;
     } while (zr == Z_OK);
     if (zr != Z_STREAM_END)
-        die("raw inflate failed");
+        bench_die("bench-inflate", "raw inflate failed");
     inflateEnd(&zs);
     return total;
 }
@@ -210,7 +187,7 @@ __attribute__((noinline)) static uint64_t raw_isal(const uint8_t *in, size_t len
         st.next_out = outbuf;
         st.avail_out = CHUNK;
         if (isal_inflate(&st) != ISAL_DECOMP_OK)
-            die("raw isal_inflate failed");
+            bench_die("bench-inflate", "raw isal_inflate failed");
         total += CHUNK - st.avail_out;
     } while (st.block_state != ISAL_BLOCK_FINISH);
     return total;
@@ -232,10 +209,10 @@ __attribute__((noinline)) static uint64_t layer_inflate(const uint8_t *in, size_
     o.format = GW_ZFORMAT_ZLIB;
     o.backend = be;
     if (gw_inflate_init(&z, &br, &o) != 0)
-        die("gw_inflate_init");
+        bench_die("bench-inflate", "gw_inflate_init");
     for (;;) {
         if (run(op = gw_try_read(&z.r, outbuf, CHUNK, 1)) != 0)
-            die(gw_inflate_msg(&z));
+            bench_die("bench-inflate", gw_inflate_msg(&z));
         if (op->n == 0)
             break;
         if (crc != NULL)
@@ -258,7 +235,7 @@ __attribute__((noinline)) static uint64_t raw_deflate(const uint8_t *in, size_t 
 
     memset(&zs, 0, sizeof(zs));
     if (deflateInit2(&zs, 6, Z_DEFLATED, 15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        die("deflateInit2");
+        bench_die("bench-inflate", "deflateInit2");
     zs.next_out = outbuf;
     zs.avail_out = CHUNK;
     do {
@@ -303,14 +280,14 @@ __attribute__((noinline)) static uint64_t layer_deflate(const uint8_t *in, size_
     o.level = 6;
     o.buffer = CHUNK;
     if (gw_deflate_init(&d, &sink, &o) != 0)
-        die("gw_deflate_init");
+        bench_die("bench-inflate", "gw_deflate_init");
     for (pos = 0; pos < len; pos += n) {
         n = len - pos < CHUNK ? len - pos : CHUNK;
         if (run(gw_write(&d.w, in + pos, n)) != 0)
-            die("deflate write");
+            bench_die("bench-inflate", "deflate write");
     }
     if (run(gw_close(&d.w)) != 0)
-        die("deflate close");
+        bench_die("bench-inflate", "deflate close");
     total = sink.nwritten;
     gw_deflate_fini(&d);
     return total;
@@ -331,29 +308,29 @@ int main(int argc, char **argv)
     (void)rawi_best;
     (void)layeri_best;
     if (mib == 0 || rounds <= 0)
-        die("usage: bench-inflate [MIB] [ROUNDS]");
+        bench_die("bench-inflate", "usage: bench-inflate [MIB] [ROUNDS]");
     data = make_logs(n);
     clen = compressBound((uLong)n);
     if ((comp = malloc(clen)) == NULL)
-        die("out of memory");
+        bench_die("bench-inflate", "out of memory");
     if (compress2(comp, &clen, data, (uLong)n, 6) != Z_OK)
-        die("compress2");
+        bench_die("bench-inflate", "compress2");
     printf("data: %zu MiB of log lines, zlib level 6: %lu bytes (%.2f:1)\n", mib,
            (unsigned long)clen, (double)n / (double)clen);
 
     /* Check once, untimed, that both sides do the whole job. */
     if (layer_inflate(comp, clen, &crc, GW_INFLATE_BACKEND_ZLIB) != n ||
         crc != (uint32_t)crc32(crc32(0, NULL, 0), data, (uInt)n))
-        die("the inflate layer's output differs");
+        bench_die("bench-inflate", "the inflate layer's output differs");
     if (raw_inflate(comp, clen) != n)
-        die("the raw inflate's output differs");
+        bench_die("bench-inflate", "the raw inflate's output differs");
 #if GW_HAVE_ISAL
     crc = (uint32_t)crc32(0, NULL, 0);
     if (layer_inflate(comp, clen, &crc, GW_INFLATE_BACKEND_ISAL) != n ||
         crc != (uint32_t)crc32(crc32(0, NULL, 0), data, (uInt)n))
-        die("the inflate layer's output on ISA-L differs");
+        bench_die("bench-inflate", "the inflate layer's output on ISA-L differs");
     if (raw_isal(comp, clen) != n)
-        die("the raw isal_inflate's output differs");
+        bench_die("bench-inflate", "the raw isal_inflate's output differs");
 #endif
     crc_a = crc_b = (uint32_t)crc32(0, NULL, 0);
     emit_crc = &crc_a;
@@ -362,28 +339,28 @@ int main(int argc, char **argv)
     b = layer_deflate(data, n);
     emit_crc = NULL;
     if (a != b || crc_a != crc_b)
-        die("the deflate layer's output differs from raw deflate's");
+        bench_die("bench-inflate", "the deflate layer's output differs from raw deflate's");
 
     for (i = 0; i < rounds; i++) {
-        t = now_s();
+        t = bench_cpu_s();
         raw_inflate(comp, clen);
-        t = now_s() - t;
+        t = bench_cpu_s() - t;
         if (t < raw_best)
             raw_best = t;
-        t = now_s();
+        t = bench_cpu_s();
         layer_inflate(comp, clen, NULL, GW_INFLATE_BACKEND_ZLIB);
-        t = now_s() - t;
+        t = bench_cpu_s() - t;
         if (t < layer_best)
             layer_best = t;
 #if GW_HAVE_ISAL
-        t = now_s();
+        t = bench_cpu_s();
         raw_isal(comp, clen);
-        t = now_s() - t;
+        t = bench_cpu_s() - t;
         if (t < rawi_best)
             rawi_best = t;
-        t = now_s();
+        t = bench_cpu_s();
         layer_inflate(comp, clen, NULL, GW_INFLATE_BACKEND_ISAL);
-        t = now_s() - t;
+        t = bench_cpu_s() - t;
         if (t < layeri_best)
             layeri_best = t;
 #endif
@@ -397,14 +374,14 @@ int main(int argc, char **argv)
            rawi_best / layeri_best, layer_best / layeri_best);
 #endif
     for (i = 0; i < (rounds + 1) / 2; i++) {
-        t = now_s();
+        t = bench_cpu_s();
         raw_deflate(data, n);
-        t = now_s() - t;
+        t = bench_cpu_s() - t;
         if (t < rawd_best)
             rawd_best = t;
-        t = now_s();
+        t = bench_cpu_s();
         layer_deflate(data, n);
-        t = now_s() - t;
+        t = bench_cpu_s() - t;
         if (t < layerd_best)
             layerd_best = t;
     }
