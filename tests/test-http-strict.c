@@ -194,8 +194,8 @@ static void test_target_forms_bad(void **state)
     target_bad("GET", "urn:x", 4);
     target_bad("GET", "http:a", 5);
     target_bad("GET", "http:/a", 6);
-    target_bad("GET", "http://", 7);    /* empty host (RFC 9110 4.2.1) */
-    target_bad("GET", "http:///x", 7);  /* the same */
+    target_bad("GET", "http://", 7);     /* empty host (RFC 9110 4.2.1) */
+    target_bad("GET", "http:///x", 7);   /* the same */
     target_bad("GET", "http://:80/", 7); /* the same */
     target_bad("GET", "http://u@a/", 8); /* userinfo (RFC 9110 4.2.4) */
     target_bad("GET", "http://a#x", 8);
@@ -208,9 +208,9 @@ static void test_target_forms_bad(void **state)
     target_bad("GET", "http://[]/", 8);
     target_bad("GET", "http://[::1/", 11);
     target_bad("GET", "http://[::1]x/", 12);
-    target_bad("GET", "http://[v1.x]/", 8);  /* IPvFuture is refused */
+    target_bad("GET", "http://[v1.x]/", 8); /* IPvFuture is refused */
     target_bad("GET", "http://[::g]/", 10);
-    target_bad("GET", "http://[::1", 11);    /* the SP */
+    target_bad("GET", "http://[::1", 11); /* the SP */
     /* asterisk-form elsewhere than OPTIONS and PRI, or not alone */
     target_bad("GET", "*", 0);
     target_bad("M-SEARCH", "*", 0);
@@ -264,8 +264,8 @@ static void test_writer_refuses_what_the_parser_refuses(void **state)
 {
     static const char *const good[][2] = {
         {"GET", "/x"}, {"GET", "http://a/"}, {"CONNECT", "a:1"}, {"OPTIONS", "*"}, {"PRI", "*"}};
-    static const char *const bad[][2] = {{"GET", "x"},          {"GET", "*"},
-                                         {"CONNECT", "/x"},     {"CONNECT", "a"},
+    static const char *const bad[][2] = {{"GET", "x"},           {"GET", "*"},
+                                         {"CONNECT", "/x"},      {"CONNECT", "a"},
                                          {"GET", "http://u@a/"}, {"M-SEARCH", "*"}};
     gw_http_head h;
     char buf[256];
@@ -289,9 +289,9 @@ static void test_writer_refuses_what_the_parser_refuses(void **state)
 
 /* ---- Content-Length ------------------------------------------------------ */
 
-#define POST "POST / HTTP/1.1\r\n" /* 17 bytes */
+#define POST  "POST / HTTP/1.1\r\n" /* 17 bytes */
 #define OK200 "HTTP/1.1 200 OK\r\n" /* 17 bytes */
-#define CL "Content-Length:"    /* 15 bytes */
+#define CL    "Content-Length:"     /* 15 bytes */
 
 static void test_content_length_lists(void **state)
 {

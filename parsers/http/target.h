@@ -193,8 +193,7 @@ static inline int gw__http_target_ok(int method, const uint8_t *t, size_t n)
 {
     int st = gw__http_target_init(method);
 
-    return n > 0 && gw__http_target_step(&st, method, t, 0, n) == n &&
-           gw__http_target_done(st);
+    return n > 0 && gw__http_target_step(&st, method, t, 0, n) == n && gw__http_target_done(st);
 }
 
 #endif /* GW_PARSERS_HTTP_TARGET_H */
