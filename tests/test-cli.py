@@ -992,6 +992,90 @@ def test_http_request_stream_and_errors():
     assert status == 1 and b"'br'" in err, err
     status, _, err = gw("decode", "http-request", data=b"GET / HTTP/1.1\r\nHo")
     assert status == 1 and b"http-request" in err, err
+
+def test_http_encode_round_trip():
+    # What decode writes, encode writes back, byte for byte when the wire
+    # was as encode writes it; and encode | decode reproduces the objects.
+    reqs = (b"GET /a?b HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"POST http://h:8/p HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 5\r\n\r\nhello"
+            b"PUT /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n\xff\x00c\r\n0\r\n\r\n"
+            b"OPTIONS * HTTP/1.1\r\n\r\n")
+    resps = (b"HTTP/1.1 100 Continue\r\n\r\n"
+             b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello"
+             b"HTTP/1.1 204 No Content\r\nContent-Length: 7\r\n\r\n"
+             b"HTTP/1.0 404 \r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n"
+             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+    for layer, wire in [("http-request", reqs), ("http-response", resps)]:
+        _, js, _ = gw("decode", layer, data=wire, check=0)
+        _, back, err = gw("encode", layer, data=js, check=0)
+        assert back == wire, (layer, back, err)
+        _, js2, _ = gw("decode", layer, data=back, check=0)
+        assert js2 == js, (layer, js2)
+    # Objects without framing fields get one: Content-Length, or chunked.
+    objs = [{"method": "POST", "target": "/x", "text": "abc"},
+            {"method": "PUT", "target": "/y", "base64": "AP8=", "chunked": True},
+            {"method": "GET", "target": "/z"}]
+    inp = "".join(json.dumps(o) + "\n" for o in objs).encode()
+    _, wire, _ = gw("encode", "http-request", data=inp, check=0)
+    assert wire == (b"POST /x HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
+                    b"PUT /y HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n\x00\xff\r\n0\r\n\r\n"
+                    b"GET /z HTTP/1.1\r\n\r\n"), wire
+    _, js, _ = gw("decode", "http-request", data=wire, check=0)
+    got = [json.loads(l) for l in js.decode().splitlines()]
+    assert [g.get("text", g.get("base64")) for g in got] == ["abc", "AP8=", ""], got
+    _, wire, _ = gw("encode", "http-response", data=b'{"status": 200, "reason": "OK"}\n'
+                    b'{"status": 304, "reason": "", "version": "1.0"}\n', check=0)
+    assert wire == b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.0 304 \r\n\r\n", wire
+    # Through byte layers too.
+    _, wire, _ = gw("encode", "gzip,http-request", data=inp, check=0)
+    _, js, _ = gw("decode", "gzip,http-request", data=wire, check=0)
+    assert len(js.splitlines()) == 3, js
+
+
+def test_http_encode_errors_name_the_line():
+    good = b'{"status": 200, "reason": "OK", "text": "ok"}\n'
+    for bad, why in [
+            (b'{"status": 200, "headers": [["Content-Length", "3"]], "text": "hello"}',
+             b"Content-Length 3 but the body has 5 bytes"),
+            (b'{"status": 204, "text": "x"}', b"a body in a message that has none"),
+            (b'{"status": 200, "headers": [["X", "a\\r\\nInjected: 1"]]}', b"cannot be written"),
+            (b'{"status": 200, "headers": [["Bad Name", "x"]]}', b"cannot be written"),
+            (b'{"status": 200, "headers": [["Content-Length", "1, 2"]], "text": "x"}',
+             b"decode would refuse it"),
+            (b'{"status": 200, "headers": [["Transfer-Encoding", "gzip"]]}', b"until close"),
+            (b'{"status": 200, "chunked": true, "headers": [["Content-Length", "0"]]}',
+             b'"chunked" is true'),
+            (b'{"version": "1.0", "status": 200, "chunked": true}', b"decode would refuse it"),
+            (b'{"version": "2", "status": 200}', b'"version"'),
+            (b'{"status": 99}', b"100 to 599"),
+            (b'{"status": 200, "headers": [["X"]]}', b"[name, value]"),
+            (b'{"status": 200, "text": "a", "base64": "YQ=="}', b"more than one"),
+            (b'{"status": 200} x', b"text after the object")]:
+        status, out, err = gw("encode", "http-response", data=good + bad + b"\n" + good)
+        assert status == 1 and b"http-response: input line 2: " in err and why in err, (bad, err)
+        # What was encoded before the bad line is written, and decodes.
+        _, js, _ = gw("decode", "http-response", data=out, check=0)
+        assert len(js.splitlines()) == 1, (bad, out)
+    for bad, why in [(b'{"method": "GET", "target": "W"}', b"cannot be written"),
+                     (b'{"method": "GET"}', b'needs "method" and "target"'),
+                     (b'{"method": "CONNECT", "target": "/x"}', b"cannot be written"),
+                     (b'{"method": "FOO", "target": "/"}', b"decode would refuse it")]:
+        status, _, err = gw("encode", "http-request", data=bad + b"\n")
+        assert status == 1 and b"http-request: input line 1: " in err and why in err, (bad, err)
+    status, _, err = gw("encode", "http-request", "--input", "lines", data=b"x\n")
+    assert status == 1 and b"--input must be json" in err, err
+
+
+def test_http_encode_written_when_input_stalls():
+    # A pipe-through encode writes each message as soon as its input stalls.
+    line = b'{"method": "POST", "target": "/", "text": "part %d"}\n'
+    half = b"".join(line % i for i in range(100))
+    got = first_output_within(["encode", "http-request"], half, line % 100,
+                              lambda got: got.count(b"part ") >= 100)
+    _, js, _ = gw("decode", "http-request", data=got, check=0)
+    assert len(js.splitlines()) == 100 and b'"part 99"' in js, js[-200:]
+
+
 def test_inflate_backend():
     # Issue 14: --version names the inflate backends built in, and
     # --inflate-backend picks one; every backend decodes the same bytes and

@@ -7,7 +7,7 @@
  * the bodies alone (raw); json is the default.  Bodies have their transfer coding removed and
  * their content coding decoded (inflate, with --max-output).  A response to
  * HEAD cannot be told apart in a bare stream: its Content-Length is taken
- * as a body that follows.  Encoding messages is not implemented yet.
+ * as a body that follows.  Encode is in http-encode.c.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,6 +16,7 @@
 
 #include <genwire/http.h>
 
+#include "http-encode.h"
 #include "text.h"
 #include "tool.h"
 
@@ -218,14 +219,6 @@ static stage *http_decode_start(layer *l, job *j)
     return stage_bind(l, j);
 }
 
-static int http_open_encode(layer *l, gw_writer *dst, job *j)
-{
-    (void)l;
-    (void)dst;
-    (void)j;
-    return GW_EINVAL; /* not implemented yet: http_error says so */
-}
-
 static int http_error(const layer *l, const job *j, char *buf, size_t len)
 {
     const http_state *st = l->state;
@@ -233,10 +226,8 @@ static int http_error(const layer *l, const job *j, char *buf, size_t len)
     char cut[96];
     int err;
 
-    if (l->encoding) {
-        snprintf(buf, len, "encoding HTTP messages is not implemented yet");
-        return 1;
-    }
+    if (l->encoding)
+        return http_encode_error(l, buf, len);
     if (st != NULL && st->bad_format) {
         snprintf(buf, len, "--format must be json (the default) or raw for HTTP messages");
         return 1;
@@ -270,6 +261,10 @@ static void http_close(layer *l)
 {
     http_state *st = l->state;
 
+    if (l->encoding) {
+        http_encode_close(l);
+        return;
+    }
     if (st == NULL)
         return;
     if (st->rd_live)
@@ -279,5 +274,5 @@ static void http_close(layer *l)
     free(st->out);
 }
 
-const layer_ops http_ops = {http_open_decode, http_open_encode, http_decode_start, NULL,
-                            http_error,       http_close};
+const layer_ops http_ops = {http_open_decode,  http_open_encode, http_decode_start,
+                            http_encode_start, http_error,       http_close};

@@ -42,11 +42,12 @@
 const layer_row layer_table[] = {
     /* Byte layers. */
     {"secretstream", LAYER_BYTES, OPT_KEY, 0, &crypt_ops, "an encrypted message"},
-    {"gzip", LAYER_BYTES, OPT_MAX_OUTPUT | OPT_INFLATE_BACKEND | OPT_LEVEL, GW_ZFORMAT_GZIP, &zlib_ops, "a gzip member"},
-    {"zlib", LAYER_BYTES, OPT_MAX_OUTPUT | OPT_INFLATE_BACKEND | OPT_LEVEL, GW_ZFORMAT_ZLIB, &zlib_ops,
-     "the zlib stream"},
-    {"deflate", LAYER_BYTES, OPT_MAX_OUTPUT | OPT_INFLATE_BACKEND | OPT_LEVEL, GW_ZFORMAT_DEFLATE, &zlib_ops,
-     "the deflate stream"},
+    {"gzip", LAYER_BYTES, OPT_MAX_OUTPUT | OPT_INFLATE_BACKEND | OPT_LEVEL, GW_ZFORMAT_GZIP,
+     &zlib_ops, "a gzip member"},
+    {"zlib", LAYER_BYTES, OPT_MAX_OUTPUT | OPT_INFLATE_BACKEND | OPT_LEVEL, GW_ZFORMAT_ZLIB,
+     &zlib_ops, "the zlib stream"},
+    {"deflate", LAYER_BYTES, OPT_MAX_OUTPUT | OPT_INFLATE_BACKEND | OPT_LEVEL, GW_ZFORMAT_DEFLATE,
+     &zlib_ops, "the deflate stream"},
     {"chunked", LAYER_BYTES, 0, 0, &chunked_ops, "the chunked body"},
     /* Record layers. */
     {"u8", LAYER_RECORDS, REC, GW_FRAME_U8, &records_ops, "a record"},
@@ -61,9 +62,9 @@ const layer_row layer_table[] = {
     {"netstring", LAYER_RECORDS, REC, GW_FRAME_NETSTRING, &records_ops, "a record"},
     /* Message layers. */
     {"resp", LAYER_MESSAGES, OPT_FORMAT | OPT_MAX_RECORD, 0, &resp_ops, "a RESP reply"},
-    {"http-request", LAYER_MESSAGES, OPT_FORMAT | OPT_MAX_RECORD | OPT_MAX_OUTPUT, GW_HTTP_REQUEST,
-     &http_ops, "an HTTP request"},
-    {"http-response", LAYER_MESSAGES, OPT_FORMAT | OPT_MAX_RECORD | OPT_MAX_OUTPUT,
+    {"http-request", LAYER_MESSAGES, OPT_FORMAT | OPT_MAX_RECORD | OPT_MAX_OUTPUT | OPT_INPUT,
+     GW_HTTP_REQUEST, &http_ops, "an HTTP request"},
+    {"http-response", LAYER_MESSAGES, OPT_FORMAT | OPT_MAX_RECORD | OPT_MAX_OUTPUT | OPT_INPUT,
      GW_HTTP_RESPONSE, &http_ops, "an HTTP response"},
     {NULL, LAYER_BYTES, 0, 0, NULL, NULL},
 };

@@ -167,11 +167,8 @@ void tx_hex(const uint8_t *p, size_t n, char *out)
 
 /* ---- the JSON-lines record parser ----------------------------------------- */
 
-typedef struct jp {
-    const char *s;   /* the line */
-    size_t n, i;     /* its length, the read position */
-    const char *why; /* the first error */
-} jp;
+/* The parser's state: the cursor of text.h. */
+typedef tx_json jp;
 
 static void ws(jp *j)
 {
@@ -496,4 +493,126 @@ int tx_json_record(const char *line, size_t n, uint8_t *scratch, tx_record *rec,
 bad:
     *why = j.why;
     return -1;
+}
+
+/* ---- a JSON cursor, for message layers' input ------------------------------ */
+
+int tx_json_begin(tx_json *c, const char *line, size_t n)
+{
+    jp *j = (jp *)c;
+
+    j->s = line;
+    j->n = n;
+    j->i = 0;
+    j->why = NULL;
+    ws(j);
+    if (j->i >= n || line[j->i] != '{')
+        return fail(j, "a JSON object was expected");
+    j->i++;
+    return 0;
+}
+
+/* The next element of an object or array being read (close is '}' or
+ * ']'): 1 if there is one (after its ',' if not the first), 0 at the
+ * close, -1 on an error. */
+static int next_elem(jp *j, char close, int *first)
+{
+    ws(j);
+    if (j->i < j->n && j->s[j->i] == close) {
+        j->i++;
+        return 0;
+    }
+    if (!*first) {
+        if (j->i >= j->n || j->s[j->i] != ',')
+            return fail(j, "',' expected");
+        j->i++;
+        ws(j);
+    }
+    *first = 0;
+    return 1;
+}
+
+int tx_json_key(tx_json *c, int *first, char *key, size_t cap, size_t *klen)
+{
+    jp *j = (jp *)c;
+    int r = next_elem(j, '}', first);
+
+    if (r <= 0)
+        return r;
+    if (string_cap(j, (uint8_t *)key, cap, klen) != 0)
+        return -1;
+    ws(j);
+    if (j->i >= j->n || j->s[j->i] != ':')
+        return fail(j, "':' expected");
+    j->i++;
+    ws(j);
+    return 1;
+}
+
+int tx_json_array(tx_json *c)
+{
+    jp *j = (jp *)c;
+
+    ws(j);
+    if (j->i >= j->n || j->s[j->i] != '[')
+        return fail(j, "an array was expected");
+    j->i++;
+    return 0;
+}
+
+int tx_json_elem(tx_json *c, int *first)
+{
+    return next_elem((jp *)c, ']', first);
+}
+
+int tx_json_string(tx_json *c, uint8_t *out, size_t *len)
+{
+    ws((jp *)c);
+    return string((jp *)c, out, len);
+}
+
+int tx_json_uint(tx_json *c, uint64_t *v)
+{
+    jp *j = (jp *)c;
+    size_t start;
+
+    ws(j);
+    start = j->i;
+    if (number(j) != 0)
+        return -1;
+    *v = 0;
+    for (; start < j->i; start++) {
+        char d = j->s[start];
+        if (d < '0' || d > '9' || *v > (UINT64_MAX - 9) / 10)
+            return fail(j, "a non-negative integer was expected");
+        *v = *v * 10 + (uint64_t)(d - '0');
+    }
+    return 0;
+}
+
+int tx_json_bool(tx_json *c, int *v)
+{
+    jp *j = (jp *)c;
+
+    ws(j);
+    if (j->n - j->i >= 4 && memcmp(j->s + j->i, "true", 4) == 0)
+        *v = 1;
+    else if (j->n - j->i >= 5 && memcmp(j->s + j->i, "false", 5) == 0)
+        *v = 0;
+    else
+        return fail(j, "true or false was expected");
+    return literal(j);
+}
+
+int tx_json_skip(tx_json *c)
+{
+    return skip_value((jp *)c, 32);
+}
+
+int tx_json_end(tx_json *c)
+{
+    jp *j = (jp *)c;
+
+    ws(j);
+    return j->i == j->n ? 0 : fail(j, "text after the object");
 }

@@ -49,4 +49,38 @@ typedef struct tx_record {
  */
 int tx_json_record(const char *line, size_t n, uint8_t *scratch, tx_record *rec, const char **why);
 
+/*
+ * A cursor over one JSON object on one line, for the message layers'
+ * encode input.  Every function returns 0 (or, where it says, 1) on
+ * success and -1 on an error, whose static reason is then in c->why; a
+ * decoded string is never longer than its JSON, so an output buffer of the
+ * line's length always fits it.
+ */
+typedef struct tx_json {
+    const char *s;   /* the line */
+    size_t n, i;     /* its length, the read position */
+    const char *why; /* the first error */
+} tx_json;
+
+/* Starts reading the object on line[0 .. n): its "{". */
+int tx_json_begin(tx_json *c, const char *line, size_t n);
+/* The next member's key (decoded, at most cap bytes kept, its whole length
+ * in *klen), with the cursor at its value: 1; 0 at the object's end.
+ * *first is 1 before the first member. */
+int tx_json_key(tx_json *c, int *first, char *key, size_t cap, size_t *klen);
+/* An array's "[", then each element: tx_json_elem is 1 with the cursor at
+ * the next element, 0 at the "]" (*first 1 before the first). */
+int tx_json_array(tx_json *c);
+int tx_json_elem(tx_json *c, int *first);
+/* A string value, decoded into out (NULL: skipped), its length in *len. */
+int tx_json_string(tx_json *c, uint8_t *out, size_t *len);
+/* A non-negative integer (no fraction, no exponent). */
+int tx_json_uint(tx_json *c, uint64_t *v);
+/* true or false. */
+int tx_json_bool(tx_json *c, int *v);
+/* Any value, skipped. */
+int tx_json_skip(tx_json *c);
+/* Nothing but whitespace after the object. */
+int tx_json_end(tx_json *c);
+
 #endif /* GW_TOOLS_TEXT_H */
