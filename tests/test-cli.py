@@ -209,6 +209,15 @@ def test_bad_input_classes():
     expect_error("varint", b"\xff" * 10 + b"\x01", "varint", 9, words="varint")
     expect_error("netstring", b"03:abc,", "netstring", 1, words="netstring")
     expect_error("netstring", b"3:abcX", "netstring", 5, words="comma")
+    # One rule for a netstring length too long, whatever its digits (issue 9
+    # item 18): 30 nines and 3000 digits give the same words, at the start.
+    texts = []
+    for digits in (b"9" * 30, b"7" * 3000, b"1" + b"0" * 20):
+        status, _, err = gw("decode", "netstring", data=b"2:ok," + digits + b":x,")
+        assert status == 1 and b"longer than the limit (--max-record" in err, err
+        assert err.rstrip().endswith(b"at byte 5"), err
+        texts.append(err)
+    assert texts[0] == texts[1] == texts[2], texts
     # Chunked.
     expect_error("chunked", b"FFFFFFFFFFFFFFFF0\r\n", "chunked", 16, words="chunk size")
     expect_error("chunked", b"5\r\nhello\r\n", "chunked", 10, words="input ends inside the chunked body")

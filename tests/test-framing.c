@@ -188,7 +188,20 @@ static void test_netstring(void **state)
     expect(&c, VEC("03:abc,"), NULL, 0, GW_ENETSTRING, 1);
     expect(&c, VEC("00:,"), NULL, 0, GW_ENETSTRING, 1);
     expect(&c, VEC("3:abc,3:abcX"), (const char *const[]){"abc"}, 1, GW_ENETSTRING_COMMA, 11);
-    expect(&c, VEC("100000000000000000000:"), NULL, 0, GW_ENETSTRING, 20);
+    /* One rule for a length too long: more than 20 digits, or 20 digits
+     * above 2^64 - 1, is a length over any limit, GW_ERECORD_TOO_LARGE at
+     * the record's start, however many digits and whatever follows them. */
+    expect(&c, VEC("100000000000000000000:"), NULL, 0, GW_ERECORD_TOO_LARGE, 0);
+    expect(&c, VEC("999999999999999999999999999999:x,"), NULL, 0, GW_ERECORD_TOO_LARGE, 0);
+    expect(&c, VEC("3:abc,12345678901234567890123x"), (const char *const[]){"abc"}, 1,
+           GW_ERECORD_TOO_LARGE, 6);
+    {
+        char many[3001];
+        memset(many, '7', 3000);
+        many[3000] = ':';
+        expect(&c, many, sizeof(many), NULL, 0, GW_ERECORD_TOO_LARGE, 0);
+        expect(&c, many, 25, NULL, 0, GW_ERECORD_TOO_LARGE, 0); /* cut short, too */
+    }
     expect(&c, VEC("99999999999999999999:"), NULL, 0, GW_ERECORD_TOO_LARGE, 0);
     expect(&c, VEC("-1:x,"), NULL, 0, GW_ENETSTRING, 0);
     expect(&c, VEC("+1:x,"), NULL, 0, GW_ENETSTRING, 0);
@@ -578,7 +591,9 @@ static void test_header_core(void **state)
         {GW_FRAME_NETSTRING, "18446744073709551615:", 21, 21, UINT64_MAX, 0},
         {GW_FRAME_NETSTRING, "18446744073709551616:", 21, GW_ERECORD_TOO_LARGE, 0, 0},
         {GW_FRAME_NETSTRING, "012:", 4, GW_ENETSTRING, 0, 1},
-        {GW_FRAME_NETSTRING, "100000000000000000000:", 22, GW_ENETSTRING, 0, 20},
+        {GW_FRAME_NETSTRING, "123456789012345678901", 21, GW_ERECORD_TOO_LARGE, 0, 0},
+        {GW_FRAME_NETSTRING, "99999999999999999999", 20, GW_ERECORD_TOO_LARGE, 0, 0},
+        {GW_FRAME_NETSTRING, "100000000000000000000:", 22, GW_ERECORD_TOO_LARGE, 0, 0},
         {GW_FRAME_NETSTRING, "1x:", 3, GW_ENETSTRING, 0, 1},
         {GW_FRAME_NETSTRING, ":", 1, GW_ENETSTRING, 0, 0},
         {GW_FRAME_VARINT, "\xac\x02", 2, 2, 300, 0},

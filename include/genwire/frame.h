@@ -40,7 +40,9 @@ extern "C" {
  *     record;
  *   - netstring: "<decimal length>:<payload>,": 1 to 20 digits, no leading
  *     zero (but "0:"), no sign or space (GW_ENETSTRING), and the ','
- *     (GW_ENETSTRING_COMMA).
+ *     (GW_ENETSTRING_COMMA); a length over the limit, however many digits
+ *     it has (more than 20, or 20 above 2^64 - 1, is over any limit), is
+ *     GW_ERECORD_TOO_LARGE at the record's start.
  * End of input inside a header or a payload is GW_ETRUNCATED; at a record
  * boundary it is a clean end.  docs/wire-formats.md has every format.
  */
@@ -94,7 +96,8 @@ void gw_frame_limits_default(gw_frame_limits *l);
  * netstring the ',' after the payload is not part of the header); 0 if the
  * bytes are the start of a header that is not complete yet; or a negative
  * error: GW_EVARINT, GW_ENETSTRING, GW_ERECORD_TOO_LARGE (a netstring
- * length over 2^64 - 1), GW_EINVAL (GW_FRAME_LINES has no header, or an
+ * length over 2^64 - 1: more than 20 digits, or 20 above it; *bad 0),
+ * GW_EINVAL (GW_FRAME_LINES has no header, or an
  * unknown format), with *bad (if not NULL) the index of the offending byte.
  * Limits are not checked.  Never suspends, never allocates.
  */
