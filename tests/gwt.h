@@ -56,6 +56,16 @@ typedef struct gwt_feed {
                              feed->min 0, 1 and cap (decoders read with gwt_feed_cap/_min or
                              consume with gwt_drain) */
 
+#define GWT_SAMPLE 8u /* under valgrind (gwt_sampling), split in two at a sample of offsets (every one
+                         within 8 bytes of either end and about 16 between) instead of at each; the
+                         other schedules run as always.  For suites whose every-split runs take
+                         minutes under valgrind; the normal and sanitizer builds still try each. */
+
+/* gwt_sampling: nonzero when GWT_SAMPLE applies: the test runs under
+ * valgrind (its preload library is in LD_PRELOAD), or GWT_SAMPLE=1 is set in
+ * the environment.  Suites may also use it to scale big cases down. */
+int gwt_sampling(void);
+
 /* The consumer's default buffer size. */
 #define GWT_CAP 4096
 

@@ -1,0 +1,202 @@
+/*
+ * Tests of the chunked decoder (parsers/framing/chunked.c) around errors:
+ * the body decoded before an error is delivered, whatever the split; a
+ * cancelled read makes GW_ECANCELLED stick; limits switched off; an error
+ * of the source is passed on with the offset reached, and sticks.
+ */
+#include "chunked-check.h"
+
+static void test_error_after_data(void **state)
+{
+    (void)state;
+    ERR("3\r\nabc\r\n0\r\nBad Trailer\r\n\r\n", GW_ETRAILER, 14, "abc");
+    ERR("3\r\nabc\r\n4\r\ndefg\r\nz\r\n", GW_ECHUNK_SIZE, 17, "abcdefg");
+    ERR("3\r\nabc\r\n4\r\ndefgX\r\n0\r\n\r\n", GW_ECHUNK_CRLF, 15, "abcdefg");
+    ERR("3\r\nabc\r\n4;=\r\ndefg\r\n0\r\n\r\n", GW_ECHUNK_EXT, 10, "abc");
+    ERR("3\r\nabc\r\n5\r\nde", GW_ETRUNCATED, 13, "abcde");
+    ERR("3\r\nabc\r\n0\r\nT: v\r\n", GW_ETRUNCATED, 17, "abc");
+}
+
+/* Runs a read of c (cap bytes, min 1) over a pipe fed cut bytes; returns
+ * nonzero if it is left suspended waiting for input. */
+static int ck_suspend(gw_stack *st, gw_wait *w, gw_chunked_reader *c, uint8_t *buf, size_t cap)
+{
+    gw_io_op *op;
+
+    for (;;) {
+        op = gw_try_read(&c->r, buf, cap, 1);
+        GW_START(st, op, w);
+        if (gw_next(st) == GW_YIELDED)
+            return 1;
+        if (op->ret < 0 || c->r.eof)
+            return 0;
+    }
+}
+
+/* Defect 7: a read cancelled wherever it waits (inside a size line, an
+ * extension, chunk data read through or buffered, a trailer) leaves
+ * GW_ECANCELLED sticky; later reads fail with it. */
+static void test_reader_cancel_sticks(void **state)
+{
+    static const char in[] = "5;a=\"q\"\r\nhello\r\n14\r\n0123456789abcdefghij\r\n0\r\nT: v\r\n\r\n";
+    size_t len = sizeof(in) - 1, cut, brcap, suspended = 0;
+    uint8_t out[64];
+
+    (void)state;
+    for (brcap = 1; brcap <= 64; brcap *= 4) {
+        for (cut = 0; cut < len; cut++) {
+            gw_mempipe pipe;
+            gw_bufreader br;
+            gw_chunked_reader c;
+            gw_wait w;
+            gw_stack st;
+
+            assert_int_equal(gw_mempipe_init(&pipe, 256), 0);
+            assert_int_equal(gw_bufreader_init(&br, &pipe.r, brcap), 0);
+            gw_chunked_reader_init(&c, &br, NULL);
+            gw_mempipe_feed(&pipe, in, cut);
+            if (ck_suspend(&st, &w, &c, out, sizeof(out))) {
+                suspended++;
+                gw_stack_close(&st);
+                assert_int_equal(c.r.err, GW_ECANCELLED);
+                gw_mempipe_feed(&pipe, in + cut, len - cut);
+                gw_mempipe_finish(&pipe);
+                assert_int_equal(gwt_run_op(gw_try_read(&c.r, out, sizeof(out), 1)),
+                                 GW_ECANCELLED);
+                assert_int_equal(gwt_run_op(gw_read(&c.r, out, sizeof(out), 0)), GW_ECANCELLED);
+            }
+            gw_bufreader_fini(&br);
+            gw_mempipe_fini(&pipe);
+        }
+    }
+    assert_true(suspended >= len);
+}
+
+/* Defect 7: the writer cancelled while it waits for room below (in a write
+ * of a buffered chunk or one straight from the caller, a flush, a close):
+ * GW_ECANCELLED sticks and no last-chunk follows the torn chunk. */
+static void test_unlimited(void **state)
+{
+    gw_chunked_limits lim = {(size_t)GW_UNLIMITED, (size_t)GW_UNLIMITED};
+    enum { N = 20000 };
+    char *in = malloc(2 * N + 64);
+    size_t len, i;
+
+    (void)state;
+    assert_non_null(in);
+    memcpy(in, "3;", 2);
+    memset(in + 2, 'e', N);
+    len = 2 + N;
+    memcpy(in + len, "\r\nabc\r\n0\r\nT:", 12);
+    len += 12;
+    memset(in + len, 'v', N);
+    len += N;
+    memcpy(in + len, "\r\n\r\n", 4);
+    len += 4;
+    /* Too long for every split point: fed whole, in every mode. */
+    for (i = 0; i < CK_NMODES; i++) {
+        gwt_feed feed = {(const uint8_t *)in, len, NULL, 0, 0, 0, 0};
+        ck_params p = ck_modes[i];
+        gwt_result r;
+
+        p.lim = &lim;
+        memset(&r, 0, sizeof(r));
+        ck_decode(&feed, &r, &p);
+        assert_int_equal(r.err, 0);
+        assert_int_equal(r.len, 3 + 8);
+        assert_memory_equal(r.data, "abc", 3);
+        gwt_result_free(&r);
+    }
+    free(in);
+}
+
+/* A source that gives a few bytes and then fails. */
+typedef struct bad_src {
+    gw_reader r;      /* base */
+    const char *data; /* what it gives before failing */
+    size_t len, pos;  /* its length, bytes given */
+} bad_src;
+
+typedef gw_io_op bad_read;
+GW_GENERATOR(bad_read, NULL);
+GW_BODY(bad_read, s)
+{
+    bad_src *b = s->obj;
+    size_t take = b->len - b->pos;
+
+    GW_BEGIN(s);
+    if (take == 0) {
+        b->r.err = GW_ECONNRESET;
+        GW_RETURN(s, GW_ECONNRESET);
+    }
+    if (take > s->len)
+        take = s->len;
+    memcpy(s->buf, b->data + b->pos, take);
+    b->pos += take;
+    s->n = take;
+    GW_RETURN(s, 0);
+    GW_END(s);
+}
+
+static gw_io_op *bad_try_read(gw_reader *r, uint8_t *buf, size_t cap, size_t min)
+{
+    gw_io_op *op = &r->op;
+
+    GW_INIT(op, bad_read);
+    op->obj = r;
+    op->buf = buf;
+    op->len = cap;
+    op->min = min;
+    op->n = 0;
+    op->ret = 0;
+    return op;
+}
+static const gw_reader_ops bad_ops = {"bad", bad_try_read};
+
+/* An error of the source is passed on with the offset reached, and sticks. */
+static void test_source_error(void **state)
+{
+    size_t caps[] = {1, 4, 64};
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < 3; i++) {
+        bad_src src;
+        gw_bufreader br;
+        gw_chunked_reader c;
+        uint8_t out[64];
+        gw_io_op *op;
+
+        memset(&src, 0, sizeof(src));
+        gw_reader_init(&src.r, &bad_ops);
+        src.data = "5\r\nhello\r\n3\r\nab";
+        src.len = strlen(src.data);
+        assert_int_equal(gw_bufreader_init(&br, &src.r, caps[i]), 0);
+        gw_chunked_reader_init(&c, &br, NULL);
+        op = gw_read(&c.r, out, sizeof(out), sizeof(out));
+        assert_int_equal(gwt_run_op(op), GW_ECONNRESET);
+        assert_int_equal(op->n, 7);
+        assert_memory_equal(out, "helloab", 7);
+        assert_int_equal(c.r.err, GW_ECONNRESET);
+        assert_int_equal(c.r.err_off, 15); /* all of it was read */
+        op = gw_try_read(&c.r, out, sizeof(out), 1);
+        assert_int_equal(gwt_run_op(op), GW_ECONNRESET);
+        assert_int_equal(op->n, 0);
+        gw_bufreader_fini(&br);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_error_after_data),
+        cmocka_unit_test(test_reader_cancel_sticks),
+        cmocka_unit_test(test_unlimited),
+        cmocka_unit_test(test_source_error),
+    };
+
+    /* CK_FILTER=pattern runs only the tests whose names match. */
+    if (getenv("CK_FILTER") != NULL)
+        cmocka_set_test_filter(getenv("CK_FILTER"));
+    return cmocka_run_group_tests_name("chunked-errors", tests, NULL, NULL);
+}
