@@ -148,8 +148,8 @@ static const ck_params ck_big_mode[] = {{64, 512, 512, 1, 0, NULL}};
 
 /* Runs `in` under each of the nmodes modes (with limits lim) and returns the
  * whole-feed result of the first, after checking all modes agree. */
-static inline void ck_run(const void *in, size_t len, const gw_chunked_limits *lim, const ck_params *modes,
-                   size_t nmodes, gwt_result *first)
+static inline void ck_run(const void *in, size_t len, const gw_chunked_limits *lim,
+                          const ck_params *modes, size_t nmodes, gwt_result *first)
 {
     size_t i;
 
@@ -195,7 +195,8 @@ static inline void ck_decode_drain(gwt_feed *feed, gwt_result *out, void *ud)
  * 3-byte bufreader and, for vectors of up to 64 bytes, a 4096-byte one; the
  * bytes must be body[0..blen) and the error err at off. */
 static inline void ck_drain_check(const void *in, size_t len, const gw_chunked_limits *lim,
-                           unsigned flags, const char *body, size_t blen, int err, uint64_t off)
+                                  unsigned flags, const char *body, size_t blen, int err,
+                                  uint64_t off)
 {
     static const size_t brcaps[] = {3, 4096};
     size_t i;
@@ -218,8 +219,8 @@ static inline void ck_drain_check(const void *in, size_t len, const gw_chunked_l
 
 /* Checks a valid stream under limits lim: its body, then `rest` left in
  * src. */
-static inline void ck_ok_lim(const char *in, size_t len, const gw_chunked_limits *lim, const char *body,
-                      size_t blen, const char *rest, size_t rlen)
+static inline void ck_ok_lim(const char *in, size_t len, const gw_chunked_limits *lim,
+                             const char *body, size_t blen, const char *rest, size_t rlen)
 {
     gwt_result r;
     uint64_t n;
@@ -239,16 +240,16 @@ static inline void ck_ok_lim(const char *in, size_t len, const gw_chunked_limits
     ck_drain_check(in, len, lim, GWT_VARY_READS | (rlen == 0 ? GWT_NO_END : 0), body, blen, 0, 0);
 }
 
-static inline void ck_ok(const char *in, size_t len, const char *body, size_t blen, const char *rest,
-                  size_t rlen)
+static inline void ck_ok(const char *in, size_t len, const char *body, size_t blen,
+                         const char *rest, size_t rlen)
 {
     ck_ok_lim(in, len, NULL, body, blen, rest, rlen);
 }
 
 /* Checks an invalid stream under limits lim: error err at offset off, after
  * body.  big: only the one cheap schedule. */
-static inline void ck_err_lim(const char *in, size_t len, const gw_chunked_limits *lim, int big, int err,
-                       uint64_t off, const char *body, size_t blen)
+static inline void ck_err_lim(const char *in, size_t len, const gw_chunked_limits *lim, int big,
+                              int err, uint64_t off, const char *body, size_t blen)
 {
     gwt_result r;
 

@@ -144,8 +144,8 @@ static inline fcfg cfg_of(gw_frame_format fmt)
 
 /* Checks that in (len bytes) decodes to the n records in want[] and then
  * the error err (0: clean end) at offset off, in both modes. */
-static inline void expect(const fcfg *base, const void *in, size_t len, const char *const *want, size_t n,
-                   int err, uint64_t off)
+static inline void expect(const fcfg *base, const void *in, size_t len, const char *const *want,
+                          size_t n, int err, uint64_t off)
 {
     gwt_result r;
     size_t i, pos;
@@ -187,8 +187,8 @@ static inline void expect(const fcfg *base, const void *in, size_t len, const ch
 
 /* Encodes the n records (recs[i], lens[i] bytes) in fmt with a record
  * writer into *out, which the caller frees with gwt_result_free. */
-static inline void encode_records(gw_frame_format fmt, const uint8_t *const *recs, const size_t *lens,
-                           size_t n, gwt_result *out)
+static inline void encode_records(gw_frame_format fmt, const uint8_t *const *recs,
+                                  const size_t *lens, size_t n, gwt_result *out)
 {
     gwt_sink k;
     gw_bufwriter bw;

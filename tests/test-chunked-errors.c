@@ -38,7 +38,8 @@ static int ck_suspend(gw_stack *st, gw_wait *w, gw_chunked_reader *c, uint8_t *b
  * GW_ECANCELLED sticky; later reads fail with it. */
 static void test_reader_cancel_sticks(void **state)
 {
-    static const char in[] = "5;a=\"q\"\r\nhello\r\n14\r\n0123456789abcdefghij\r\n0\r\nT: v\r\n\r\n";
+    static const char in[] =
+        "5;a=\"q\"\r\nhello\r\n14\r\n0123456789abcdefghij\r\n0\r\nT: v\r\n\r\n";
     size_t len = sizeof(in) - 1, cut, brcap, suspended = 0;
     uint8_t out[64];
 
@@ -61,8 +62,7 @@ static void test_reader_cancel_sticks(void **state)
                 assert_int_equal(c.r.err, GW_ECANCELLED);
                 gw_mempipe_feed(&pipe, in + cut, len - cut);
                 gw_mempipe_finish(&pipe);
-                assert_int_equal(gwt_run_op(gw_try_read(&c.r, out, sizeof(out), 1)),
-                                 GW_ECANCELLED);
+                assert_int_equal(gwt_run_op(gw_try_read(&c.r, out, sizeof(out), 1)), GW_ECANCELLED);
                 assert_int_equal(gwt_run_op(gw_read(&c.r, out, sizeof(out), 0)), GW_ECANCELLED);
             }
             gw_bufreader_fini(&br);

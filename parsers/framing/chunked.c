@@ -37,27 +37,27 @@
  * reader that was never initialised has no ops table, so a read of it never
  * reaches this file.) */
 enum {
-    CK_SIZE0 = 0, /* the first hex digit of a chunk size */
-    CK_SIZE,           /* more hex digits, or what follows them */
-    CK_EXT_SEMI,       /* whitespace after the size or a value: ';' must follow */
-    CK_EXT_NAME0,      /* after ';': optional whitespace, then an extension name */
-    CK_EXT_NAME,       /* in an extension name */
-    CK_EXT_EQ,         /* whitespace after a name: '=' or ';' must follow */
-    CK_EXT_VAL0,       /* after '=': optional whitespace, then a value */
-    CK_EXT_TOKEN,      /* in a token value */
-    CK_EXT_QUOTED,     /* in a quoted-string value */
-    CK_EXT_QPAIR,      /* after a backslash in a quoted string */
-    CK_EXT_QEND,       /* after the closing quote */
-    CK_SIZE_LF,        /* the chunk-size line's CR seen: LF must follow */
-    CK_DATA,           /* chunk data: c->left bytes to go */
-    CK_DATA_CR,        /* after the data: CR must follow */
-    CK_DATA_LF,        /* after the data's CR: LF must follow */
-    CK_TR_LINE,        /* the start of a trailer field line, or of the final CRLF */
-    CK_TR_NAME,        /* in a field name */
-    CK_TR_VALUE,       /* in a field value, after the ':' */
-    CK_TR_LF,          /* a field line's CR seen: LF must follow */
-    CK_END_LF,         /* the final CR seen: LF must follow */
-    CK_DONE            /* the body is complete; nothing more is read */
+    CK_SIZE0 = 0,  /* the first hex digit of a chunk size */
+    CK_SIZE,       /* more hex digits, or what follows them */
+    CK_EXT_SEMI,   /* whitespace after the size or a value: ';' must follow */
+    CK_EXT_NAME0,  /* after ';': optional whitespace, then an extension name */
+    CK_EXT_NAME,   /* in an extension name */
+    CK_EXT_EQ,     /* whitespace after a name: '=' or ';' must follow */
+    CK_EXT_VAL0,   /* after '=': optional whitespace, then a value */
+    CK_EXT_TOKEN,  /* in a token value */
+    CK_EXT_QUOTED, /* in a quoted-string value */
+    CK_EXT_QPAIR,  /* after a backslash in a quoted string */
+    CK_EXT_QEND,   /* after the closing quote */
+    CK_SIZE_LF,    /* the chunk-size line's CR seen: LF must follow */
+    CK_DATA,       /* chunk data: c->left bytes to go */
+    CK_DATA_CR,    /* after the data: CR must follow */
+    CK_DATA_LF,    /* after the data's CR: LF must follow */
+    CK_TR_LINE,    /* the start of a trailer field line, or of the final CRLF */
+    CK_TR_NAME,    /* in a field name */
+    CK_TR_VALUE,   /* in a field value, after the ':' */
+    CK_TR_LF,      /* a field line's CR seen: LF must follow */
+    CK_END_LF,     /* the final CR seen: LF must follow */
+    CK_DONE        /* the body is complete; nothing more is read */
 };
 
 /* Character classes (RFC 9110 section 5.6). */
@@ -118,8 +118,8 @@ static size_t ck_simple_size(gw_chunked_reader *c, const uint8_t *q, size_t n)
     uint64_t v;
     size_t k = gw_digits(q, n < 17 ? n : 17, 16);
 
-    if (k == 0 || k > 16 || k > c->lim.max_line || n - k < 2 || q[k] != '\r' ||
-        q[k + 1] != '\n' || gw_parse_u64(q, k, 16, UINT64_MAX, &v) != 0)
+    if (k == 0 || k > 16 || k > c->lim.max_line || n - k < 2 || q[k] != '\r' || q[k + 1] != '\n' ||
+        gw_parse_u64(q, k, 16, UINT64_MAX, &v) != 0)
         return 0;
     c->left = v;
     c->ndigits = (unsigned)k;

@@ -40,7 +40,6 @@ void gw_frame_limits_default(gw_frame_limits *l)
     l->max_empty = 0;
 }
 
-
 int gw_frame_header_parse(gw_frame_format fmt, const void *buf, size_t len, uint64_t *plen,
                           size_t *bad)
 {

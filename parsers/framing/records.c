@@ -308,9 +308,9 @@ GW_BODY(record_next, s)
                 len = (size_t)(lf - p);
                 if (len > 0 && p[len - 1] == '\r')
                     len--;
-                GW_RETURN(s, fail(rr, len > rr->_lim.max_line ? GW_ELINE_TOO_LONG
-                                                              : GW_ETOO_MANY_EMPTY,
-                                  gw_bufreader_offset(b)));
+                GW_RETURN(s,
+                          fail(rr, len > rr->_lim.max_line ? GW_ELINE_TOO_LONG : GW_ETOO_MANY_EMPTY,
+                               gw_bufreader_offset(b)));
             }
             if (n >= lim)
                 GW_RETURN(s, fail(rr, GW_ELINE_TOO_LONG, gw_bufreader_offset(b)));
