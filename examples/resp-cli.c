@@ -12,24 +12,27 @@
  * protocol or connection error.  SIGINT and SIGTERM end it after writing
  * what it has.
  *
- * Two tasks on one executor: the sender reads standard input and writes
- * commands, waiting on an event while N are in flight; the receiver reads
- * replies with the tree reader and writes them out.  The connection is
- * made with a plain socket (net.h had not landed when this was written),
- * then driven as a non-blocking gw_fdio.
+ * Three tasks on one executor: the connector (gw_connect, with a deadline),
+ * then the sender, which reads standard input and writes commands, waiting
+ * on an event while N replies are owed, and the receiver, which reads
+ * replies with the tree reader and writes them out.
+ *
+ * What is in flight is counted in replies, not commands: a (P|S)SUBSCRIBE
+ * or (P|S)UNSUBSCRIBE of k channels is answered by k confirmations (pushes
+ * in RESP3, arrays in RESP2), and one without channels by one per channel
+ * then subscribed (at least one), which the sender learns by letting the
+ * replies before it arrive first.  Messages (pushes, or in RESP2 the
+ * message arrays of a subscribed connection) are never replies.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
+#include <strings.h>
 
 #include <genwire/frame.h>
+#include <genwire/net.h>
 #include <genwire/resp.h>
 
 #include "../tools/resp-text.h"
@@ -37,6 +40,7 @@
 #define BUF      (256u << 10)
 #define LINE_MAX_BYTES (8u << 20) /* the longest command line */
 #define MAX_ARGS 65536
+#define CONNECT_TIMEOUT (10 * 1000000000ll) /* ns for the whole connect */
 
 static volatile sig_atomic_t stop;
 
@@ -46,8 +50,14 @@ static void on_signal(int sig)
     stop = 1;
 }
 
+/* The pub/sub commands, by kind: what their confirmations start with. */
+enum { SUB, UNSUB, PSUB, PUNSUB, SSUB, SUNSUB, NKINDS };
+static const char *const kinds[NKINDS] = {"subscribe",  "unsubscribe",  "psubscribe",
+                                          "punsubscribe", "ssubscribe", "sunsubscribe"};
+
 typedef struct cli {
-    gw_fdio sock, in, out;
+    gw_conn conn;        /* the connection to the server */
+    gw_fdio in, out;
     gw_bufreader sin;    /* standard input */
     gw_bufreader rin;    /* the replies */
     gw_bufwriter wout;   /* to the server */
@@ -58,7 +68,10 @@ typedef struct cli {
     gw_event room;       /* signalled when a reply arrives */
     gw_exec *ex;         /* the executor */
     gw_task *rtask;      /* the receiver's task */
-    long inflight, pipeline;
+    long inflight;       /* replies owed by the server */
+    long pipeline;       /* the most replies owed before the sender waits */
+    long conf_owed;      /* of them, pub/sub confirmations */
+    int64_t nsub[3];     /* channels, patterns, shard channels subscribed (from confirmations) */
     int input_done;      /* every command is sent */
     int hello;           /* send HELLO 3 first */
     int resp3;
@@ -76,6 +89,70 @@ static int fail(cli *c, const char *what, int err)
     return err;
 }
 
+/* The pub/sub kind of a command name (or confirmation), or -1. */
+static int kind_of(const char *name, size_t len)
+{
+    int k;
+
+    for (k = 0; k < NKINDS; k++)
+        if (strlen(kinds[k]) == len && strncasecmp(name, kinds[k], len) == 0)
+            return k;
+    return -1;
+}
+
+/*
+ * The replies the command argv[0..argc) will get: 1, or one per channel of
+ * a pub/sub command; 0 for an UNSUBSCRIBE of every channel of its kind,
+ * whose count is known only once the replies before it have arrived.
+ * Counts pub/sub confirmations in c->conf_owed.
+ */
+static long replies_owed(cli *c, long argc, const char *const *argv, const size_t *argl)
+{
+    int k = kind_of(argv[0], argl[0]);
+
+    if (k < 0)
+        return 1;
+    if (argc == 1 && (k == UNSUB || k == PUNSUB || k == SUNSUB)) {
+        if (c->inflight > 0)
+            return 0;
+        c->conf_owed += c->nsub[k / 2] > 0 ? c->nsub[k / 2] : 1;
+        return c->nsub[k / 2] > 0 ? c->nsub[k / 2] : 1;
+    }
+    if (argc == 1)
+        return 1; /* an error: wrong number of arguments */
+    c->conf_owed += argc - 1;
+    return argc - 1;
+}
+
+/* Nonzero if v is a reply (not a message); keeps the subscription counts. */
+static int is_reply(cli *c, const gw_resp_value *v)
+{
+    const gw_resp_value *e = v->elems;
+    int k, msg;
+
+    if (v->type != GW_RESP_PUSH && (v->type != GW_RESP_ARRAY || c->resp3))
+        return 1;
+    if (v->len < 3 || (e[0].type != GW_RESP_BULK && e[0].type != GW_RESP_SIMPLE))
+        return v->type != GW_RESP_PUSH;
+    k = kind_of(e[0].str, e[0].len);
+    if (k >= 0 && v->len == 3 && e[2].type == GW_RESP_INTEGER && c->conf_owed > 0) {
+        /* A confirmation: its count is of channels and patterns together,
+         * or of shard channels alone. */
+        if (k >= SSUB)
+            c->nsub[2] = e[2].integer;
+        else
+            c->nsub[k / 2] += e[2].integer - c->nsub[0] - c->nsub[1];
+        c->conf_owed--;
+        return 1;
+    }
+    if (v->type == GW_RESP_PUSH)
+        return 0;
+    /* RESP2: the messages of a subscribed connection look like replies. */
+    msg = (v->len == 3 && (strcmp(e[0].str, "message") == 0 || strcmp(e[0].str, "smessage") == 0)) ||
+          (v->len == 4 && strcmp(e[0].str, "pmessage") == 0);
+    return !(msg && c->nsub[0] + c->nsub[1] + c->nsub[2] > 0);
+}
+
 /* ---- the sender -------------------------------------------------------------- */
 
 typedef struct sender {
@@ -84,6 +161,7 @@ typedef struct sender {
     gw_io_op *op;
     int res;
     long argc;
+    long owed; /* replies the command will get */
     int ret;
 } sender;
 
@@ -131,10 +209,21 @@ GW_BODY(sender, s)
         }
         if (s->argc == 0)
             continue;
+        if ((s->owed = replies_owed(c, s->argc, c->argv, c->argl)) == 0) {
+            /* Unsubscribing from all: the replies before it say how many. */
+            GW_AWAIT(s, op, gw_flush(&c->wout.w));
+            if (s->op->ret < 0)
+                GW_RETURN(s, fail(c, "write", s->op->ret));
+            while (c->inflight > 0 && !stop)
+                GW_YIELD(s, gw_wait_event(&c->room, GW_NO_DEADLINE));
+            if (stop)
+                break;
+            s->owed = replies_owed(c, s->argc, c->argv, c->argl);
+        }
         GW_AWAIT(s, op, gw_resp_write_command(&c->rw, (size_t)s->argc, c->argv, c->argl));
         if (s->op->ret < 0)
             GW_RETURN(s, fail(c, "write", s->op->ret));
-        c->inflight++;
+        c->inflight += s->owed;
     }
     GW_AWAIT(s, op, gw_flush(&c->wout.w));
     if (s->op->ret < 0)
@@ -144,18 +233,6 @@ GW_BODY(sender, s)
         gw_task_cancel(c->ex, c->rtask); /* it is waiting for a reply that will not come */
     GW_RETURN(s, 0);
     GW_END(s);
-}
-
-/* Nonzero for the push that answers a (un)subscribe command in RESP3 (one
- * channel per command is counted as its reply). */
-static int confirms(const gw_resp_value *v)
-{
-    const char *k;
-
-    if (v->len == 0 || (v->elems[0].type != GW_RESP_BULK && v->elems[0].type != GW_RESP_SIMPLE))
-        return 0;
-    k = v->elems[0].str;
-    return strstr(k, "subscribe") != NULL && strcmp(k, "message") != 0;
 }
 
 /* ---- the receiver --------------------------------------------------------------- */
@@ -205,7 +282,7 @@ GW_BODY(receiver, s)
         n = resp_json(v, c->json);
         c->json[n++] = '\n';
         GW_AWAIT(s, op, gw_write(&c->sout.w, c->json, n));
-        if ((c->tree.value->type != GW_RESP_PUSH || confirms(c->tree.value)) && c->inflight > 0) {
+        if (is_reply(c, c->tree.value) && c->inflight > 0) {
             c->inflight--;
             gw_event_signal(&c->room);
         }
@@ -217,61 +294,44 @@ GW_BODY(receiver, s)
 
 /* ---- set-up ------------------------------------------------------------------------- */
 
-static int connect_to(const char *host, const char *port, const char *path, char *why, size_t n)
-{
-    int fd = -1;
+/* Connects c->conn to addr, with a deadline for the whole attempt. */
+typedef struct connector {
+    GW_FRAME(gw_wait);
+    cli *c;
+    const char *addr;
+    gw_net_opts opts;
+    gw_net_op *op;
+    int ret;
+} connector;
 
-    if (path != NULL) {
-        struct sockaddr_un sa;
-        memset(&sa, 0, sizeof(sa));
-        sa.sun_family = AF_UNIX;
-        if (strlen(path) >= sizeof(sa.sun_path)) {
-            snprintf(why, n, "socket path too long");
-            return -1;
-        }
-        strcpy(sa.sun_path, path);
-        if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
-            connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-            snprintf(why, n, "connect %s: %s", path, strerror(errno));
-            if (fd >= 0)
-                close(fd);
-            return -1;
-        }
-        return fd;
-    } else {
-        struct addrinfo hints, *res, *ai;
-        int e;
-        memset(&hints, 0, sizeof(hints));
-        hints.ai_socktype = SOCK_STREAM;
-        if ((e = getaddrinfo(host, port, &hints, &res)) != 0) {
-            snprintf(why, n, "%s: %s", host, gai_strerror(e));
-            return -1;
-        }
-        for (ai = res; ai != NULL; ai = ai->ai_next) {
-            if ((fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol)) < 0)
-                continue;
-            if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-                break;
-            close(fd);
-            fd = -1;
-        }
-        if (fd < 0)
-            snprintf(why, n, "connect %s:%s: %s", host, port, strerror(errno));
-        freeaddrinfo(res);
-        return fd;
-    }
+GW_GENERATOR(connector, NULL);
+GW_BODY(connector, s)
+{
+    char buf[200];
+
+    GW_BEGIN(s);
+    s->opts.flags = GW_NET_NODELAY;
+    s->opts.connect_timeout = CONNECT_TIMEOUT;
+    GW_AWAIT(s, op, gw_connect(&s->c->conn, s->addr, &s->opts));
+    if (s->op->ret < 0)
+        snprintf(s->c->why, sizeof(s->c->why), "%s",
+                 gw_conn_strerror(&s->c->conn, s->op->ret, buf, sizeof(buf)));
+    GW_RETURN(s, s->op->ret);
+    GW_END(s);
 }
 
 int main(int argc, char **argv)
 {
     const char *host = "127.0.0.1", *port = "6379", *path = NULL;
     static cli c;
+    static char addr[GW_NET_ADDRSTRLEN + 8];
+    connector con;
     sender snd;
     receiver rcv;
     gw_frame_limits lim;
     gw_exec *ex;
     struct sigaction sa;
-    int fd, i, err = 0;
+    int i, err = 0;
 
     c.pipeline = 1;
     for (i = 1; i < argc; i++) {
@@ -290,13 +350,26 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (path != NULL)
+        snprintf(addr, sizeof(addr), "unix:%s", path);
+    else
+        snprintf(addr, sizeof(addr), strchr(host, ':') != NULL ? "[%s]:%s" : "%s:%s", host, port);
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    if ((fd = connect_to(host, port, path, c.why, sizeof(c.why))) < 0) {
-        fprintf(stderr, "resp-cli: %s\n", c.why);
+    if ((ex = gw_exec_new()) == NULL) {
+        fprintf(stderr, "resp-cli: out of memory\n");
+        return 1;
+    }
+    gw_conn_init(&c.conn);
+    GW_INIT(&con, connector);
+    con.c = &c;
+    con.addr = addr;
+    memset(&con.opts, 0, sizeof(con.opts));
+    con.ret = 0;
+    if (GW_SPAWN(ex, &con, NULL, NULL) == NULL || gw_exec_run(ex) < 0 || con.ret < 0) {
+        fprintf(stderr, "resp-cli: %s\n", c.why[0] != 0 ? c.why : "out of memory");
         return 1;
     }
     c.args = malloc(LINE_MAX_BYTES);
@@ -306,14 +379,13 @@ int main(int argc, char **argv)
     lim.max_record = lim.max_line = LINE_MAX_BYTES - 2;
     lim.max_empty = GW_UNLIMITED;
     if (c.args == NULL || c.argv == NULL || c.argl == NULL ||
-        gw_fdio_init(&c.sock, fd, GW_FDIO_OWN | GW_FDIO_NONBLOCK) < 0 ||
         gw_fdio_init(&c.in, 0, GW_FDIO_NONBLOCK) < 0 || gw_fdio_init(&c.out, 1, 0) < 0 ||
         gw_bufreader_init(&c.sin, &c.in.r, LINE_MAX_BYTES) < 0 ||
-        gw_bufreader_init(&c.rin, &c.sock.r, BUF) < 0 ||
-        gw_bufwriter_init(&c.wout, &c.sock.w, BUF) < 0 ||
+        gw_bufreader_init(&c.rin, &c.conn.io.r, BUF) < 0 ||
+        gw_bufwriter_init(&c.wout, &c.conn.io.w, BUF) < 0 ||
         gw_bufwriter_init(&c.sout, &c.out.w, BUF) < 0 ||
         gw_record_reader_init(&c.lines, &c.sin, GW_FRAME_LINES, &lim, GW_RECORD_ASSEMBLE) < 0 ||
-        gw_resp_tree_init(&c.tree, &c.rin, NULL) < 0 || (ex = gw_exec_new()) == NULL) {
+        gw_resp_tree_init(&c.tree, &c.rin, NULL) < 0) {
         fprintf(stderr, "resp-cli: out of memory\n");
         return 1;
     }
@@ -336,6 +408,7 @@ int main(int argc, char **argv)
     }
     gw_exec_free(ex);
     gw_fdio_fini(&c.in);
+    gw_conn_close(&c.conn);
     if (c.why[0] == 0 && snd.ret < 0)
         fail(&c, "send", snd.ret);
     if (c.why[0] == 0 && err < 0)
