@@ -110,60 +110,88 @@ static void c_free(void *p, void *ud)
     free(p);
 }
 
-static size_t run_events(const uint8_t *in, size_t len, size_t *allocs)
+/* The two genwire readers behind one driver: a fast path that takes what is
+ * buffered, a generator that waits for more, and what counts as a reply. */
+typedef struct gw_side {
+    int (*try_next)(void *rd);
+    gw_io_op *(*next)(void *rd);
+    int (*is_reply)(const void *rd);
+} gw_side;
+
+/* Parses in[0..len) with the reader rd over br; returns the replies. */
+static size_t drive(const gw_side *side, void *rd, const char *what)
+{
+    size_t replies = 0;
+    int r;
+
+    for (;;) {
+        if ((r = side->try_next(rd)) == 0)
+            r = run(side->next(rd));
+        if (r <= 0)
+            break;
+        replies += (size_t)side->is_reply(rd);
+    }
+    if (r < 0)
+        fprintf(stderr, "bench-resp: %s: %s\n", what, gw_strerror(r));
+    return replies;
+}
+
+static int ev_try(void *rd)
+{
+    return gw_resp_try_next(rd);
+}
+static gw_io_op *ev_next(void *rd)
+{
+    return gw_resp_next(rd);
+}
+/* An event ends a top-level reply: a scalar, its last piece, or an END. */
+static int ev_reply(const void *p)
+{
+    const gw_resp_event *ev = &((const gw_resp_reader *)p)->ev;
+
+    return ev->depth == 0 && !(ev->flags & GW_RESP_MORE) &&
+           (ev->type == GW_RESP_END ||
+            (ev->type != GW_RESP_ARRAY && ev->type != GW_RESP_MAP && ev->type != GW_RESP_SET &&
+             ev->type != GW_RESP_PUSH && ev->type != GW_RESP_ATTRIBUTE));
+}
+static int tr_try(void *t)
+{
+    return gw_resp_tree_try_next(t);
+}
+static gw_io_op *tr_next(void *t)
+{
+    return gw_resp_tree_next(t);
+}
+static int tr_reply(const void *t)
+{
+    (void)t;
+    return 1;
+}
+static const gw_side events_side = {ev_try, ev_next, ev_reply};
+static const gw_side tree_side = {tr_try, tr_next, tr_reply};
+
+/* genwire's event API (tree 0) or tree (tree 1) over in[0..len); *allocs
+ * is what the reading allocated (the reader's init included). */
+static size_t run_genwire(const uint8_t *in, size_t len, int tree, size_t *allocs)
 {
     mem_src m;
     gw_bufreader br;
     gw_resp_reader rd;
-    size_t replies = 0, before;
-    int r;
-
-    src_init(&m, in, len);
-    gw_bufreader_init(&br, &m.r, 64u << 10);
-    gw_resp_reader_init(&rd, &br, NULL);
-    before = nalloc;
-    for (;;) {
-        if ((r = gw_resp_try_next(&rd)) == 0)
-            r = run(gw_resp_next(&rd));
-        if (r <= 0)
-            break;
-        if (rd.ev.depth == 0 && !(rd.ev.flags & GW_RESP_MORE) &&
-            (rd.ev.type == GW_RESP_END ||
-             (rd.ev.type != GW_RESP_ARRAY && rd.ev.type != GW_RESP_MAP &&
-              rd.ev.type != GW_RESP_SET && rd.ev.type != GW_RESP_PUSH &&
-              rd.ev.type != GW_RESP_ATTRIBUTE)))
-            replies++;
-    }
-    *allocs = nalloc - before;
-    if (r < 0)
-        fprintf(stderr, "bench-resp: events: %s\n", gw_strerror(r));
-    gw_resp_reader_fini(&rd);
-    gw_bufreader_fini(&br);
-    return replies;
-}
-
-static size_t run_tree(const uint8_t *in, size_t len, size_t *allocs)
-{
-    mem_src m;
-    gw_bufreader br;
     gw_resp_tree t;
-    size_t replies = 0, before;
-    int r;
+    size_t replies, before;
 
     src_init(&m, in, len);
     gw_bufreader_init(&br, &m.r, 64u << 10);
     before = nalloc;
-    gw_resp_tree_init(&t, &br, NULL);
-    for (;;) {
-        if ((r = gw_resp_tree_try_next(&t)) == 0)
-            r = run(gw_resp_tree_next(&t));
-        if (r <= 0)
-            break;
-        replies++;
+    if (tree) {
+        gw_resp_tree_init(&t, &br, NULL);
+        replies = drive(&tree_side, &t, "tree");
+        gw_resp_tree_fini(&t);
+    } else {
+        gw_resp_reader_init(&rd, &br, NULL);
+        replies = drive(&events_side, &rd, "events");
+        gw_resp_reader_fini(&rd);
     }
-    if (r < 0)
-        fprintf(stderr, "bench-resp: tree: %s\n", gw_strerror(r));
-    gw_resp_tree_fini(&t);
     *allocs = nalloc - before;
     gw_bufreader_fini(&br);
     return replies;
@@ -225,19 +253,21 @@ static stream make(const char *name, size_t count, const char *unit, size_t unit
     return s;
 }
 
-static void bench(const stream *s)
+/* bench(s, only): the parsers in the mask `only` (1 events, 2 tree, 4
+ * hiredis, 8 hiredis without objects) on stream s, 3 times each. */
+static void bench(const stream *s, unsigned only)
 {
     double best[4] = {1e9, 1e9, 1e9, 1e9};
-    size_t got[4], ae = 0, at = 0;
+    size_t got[4] = {s->replies, s->replies, s->replies, s->replies}, ae = 0, at = 0;
     int k, i;
 
     for (k = 0; k < 3; k++) {
         for (i = 0; i < 4; i++) {
             double t0 = now_s(), dt;
-            if (i == 0)
-                got[i] = run_events(s->p, s->len, &ae);
-            else if (i == 1)
-                got[i] = run_tree(s->p, s->len, &at);
+            if (!(only & (1u << i)))
+                continue;
+            if (i < 2)
+                got[i] = run_genwire(s->p, s->len, i, i == 0 ? &ae : &at);
             else
                 got[i] = run_hiredis(s->p, s->len, i == 3 ? 0 : 1);
             dt = now_s() - t0;
@@ -262,7 +292,11 @@ static void bench(const stream *s)
 int main(int argc, char **argv)
 {
     static const gw_allocator counting = {c_malloc, c_realloc, c_free, NULL};
+    /* bench-resp [SCALE [STREAMS [PARSERS]]]: masks of the streams and of
+     * the parsers (see bench()) to run, for profiling one of them. */
     size_t scale = argc > 1 ? (size_t)atoi(argv[1]) : 10;
+    unsigned streams = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 0) : 31;
+    unsigned only = argc > 3 ? (unsigned)strtoul(argv[3], NULL, 0) : 15;
     stream s[5];
     size_t cap, i, n;
     char unit[512];
@@ -301,7 +335,8 @@ int main(int argc, char **argv)
     printf("%-26s %9s %9s %9s %9s   %6s %6s   %s\n", "stream", "events", "tree", "hiredis",
            "hr-noobj", "ev/no", "tr/obj", "allocs/reply ev tree");
     for (i = 0; i < 5; i++) {
-        bench(&s[i]);
+        if (streams & (1u << i))
+            bench(&s[i], only);
         free(s[i].p);
     }
     gw_set_allocator(NULL);
