@@ -187,6 +187,12 @@ static int run_now(gw_io_op *op)
     return op->ret;
 }
 
+/* Nonzero for the type bytes of RESP2, the ones hiredis 0.14 knows. */
+static int resp2_type(uint8_t c)
+{
+    return c == '+' || c == '-' || c == ':' || c == '$' || c == '*';
+}
+
 /* Nonzero if the number in the line at p (its type byte; a CR ends it) is
  * in the one form hiredis's string2ll takes: no sign but '-', no leading
  * zero, not "-0". */
@@ -208,10 +214,34 @@ static int error_verdict(int err, const uint8_t *in, size_t len, uint64_t off)
         return HZ_PARTIAL;
     if (err == GW_ERESP_DEPTH)
         return HZ_UNKNOWN;
-    if ((err == GW_ERESP_TYPE || err == GW_ERESP_STREAM) && off < len &&
-        strchr("+-:$*", in[off]) == NULL)
+    if ((err == GW_ERESP_TYPE || err == GW_ERESP_STREAM) && off < len && !resp2_type(in[off]))
         return HZ_UNKNOWN;
     return HZ_LAX;
+}
+
+/*
+ * The input ends inside a value that genwire has not handed out, which
+ * starts at in[pos]: what hiredis must make of it.  hiredis refuses a type
+ * byte it does not know, and a `*` at depth 8, as soon as it sees them; it
+ * refuses a complete header line with a number not in canonical form; it
+ * reads the `$?` of a streamed string (its line already consumed) as a bad
+ * length.  Otherwise it waits, as genwire does.
+ */
+static int pending_verdict(const gw_resp_reader *rd, const uint8_t *in, size_t len, size_t pos)
+{
+    const uint8_t *cr;
+
+    if (rd->_strlen != UINT64_MAX)
+        return HZ_LAX; /* inside a streamed string */
+    if (pos >= len)
+        return HZ_PARTIAL;
+    if (!resp2_type(in[pos]) || (in[pos] == '*' && rd->_depth == 8))
+        return HZ_UNKNOWN;
+    cr = memchr(in + pos, '\r', len - pos);
+    if (in[pos] != '+' && in[pos] != '-' && cr != NULL && cr + 1 < in + len && cr[1] == '\n' &&
+        !canonical_number(in + pos))
+        return HZ_LAX;
+    return HZ_PARTIAL;
 }
 
 static void run_genwire(const uint8_t *in, size_t len, hz_side *s)
@@ -246,7 +276,7 @@ static void run_genwire(const uint8_t *in, size_t len, hz_side *s)
             s->verdict = HZ_LAX;
             break;
         }
-        if (strchr("+-:$*", ev->wire) == NULL) {
+        if (!resp2_type(ev->wire)) {
             s->verdict = HZ_UNKNOWN;
             break;
         }
@@ -254,7 +284,7 @@ static void run_genwire(const uint8_t *in, size_t len, hz_side *s)
             s->verdict = HZ_UNKNOWN;
             break;
         }
-        if (strchr(":$*", ev->wire) != NULL && !(ev->flags & GW_RESP_MORE) &&
+        if (ev->wire != '+' && ev->wire != '-' && !(ev->flags & GW_RESP_MORE) &&
             !canonical_number(in + ev->offset)) {
             s->verdict = HZ_LAX;
             break;
@@ -276,9 +306,8 @@ static void run_genwire(const uint8_t *in, size_t len, hz_side *s)
         if (ev->depth == 0 && ev->type != GW_RESP_ARRAY)
             hz_reply_done(s);
     }
-    /* hiredis may refuse a `*` at depth 8 before its line is complete. */
-    if (s->verdict == HZ_PARTIAL && rd._depth == 8 && br.pos < len && in[br.pos] == '*')
-        s->verdict = HZ_UNKNOWN;
+    if (s->verdict == HZ_PARTIAL)
+        s->verdict = pending_verdict(&rd, in, len, br.pos);
     fz_result_free(&str);
     gw_resp_reader_fini(&rd);
     gw_bufreader_fini(&br);
