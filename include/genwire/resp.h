@@ -26,6 +26,7 @@
 
 #include "genwire/error.h"
 #include "genwire/io.h"
+#include "genwire/parse.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -126,7 +127,7 @@ typedef struct gw_resp_reader {
     unsigned _depth;         /* frames in use */
     int _state;              /* where in the grammar the reader is (resp-read.c) */
     size_t _consume;         /* bytes of the current event to consume at the next call */
-    size_t _scan;            /* bytes of the current line already searched for CR */
+    gw_linescan _ls;         /* the scan of the current header line (parse.h) */
     uint64_t _left;          /* bytes of the current string (or chunk) still to hand out */
     uint64_t _strlen;        /* bytes of a streamed string so far */
     uint64_t _total;         /* values of the current reply so far */

@@ -9,8 +9,16 @@
  * its CRLF) or nothing, except for strings too long for the buffer, which it
  * hands out in pieces from state RS_STRING.  So nothing buffered is ever
  * moved per value, and a value that is whole in the buffer costs one step.
- * A line scan remembers how far it has searched (_scan), so a line that
- * arrives a byte at a time costs O(n) in total.
+ * A line scan remembers how far it has searched (_ls), so a line that
+ * arrives a byte at a time costs O(n) in total.  The lexical cores (line
+ * scan, numbers, the double grammar) are in resp-lex.c, the strings that
+ * come in pieces (states RS_STRING and RS_CHUNK) in resp-string.c.
+ *
+ * gw_resp_try_next() first tries fast_value(), which takes the commonest
+ * values (an integer, a bulk or an array with a short decimal header, whole
+ * in the buffer) in one pass with no call, and hands an owed END out
+ * directly; anything it does not take goes to step(), which decides every
+ * error, so the two paths cannot disagree.
  *
  * States, and the transitions between them:
  *
@@ -35,15 +43,6 @@
 #include "parsers/resp/resp-impl.h"
 #include "transport/io-impl.h"
 
-/* Reader states.  They start at a magic value, as zlib's do, so that a
- * reader that was never initialised is caught by a range check. */
-enum {
-    RS_VALUE = 0x7250, /* at the type byte of a value, or an END is owed */
-    RS_STRING,         /* inside the payload of a long string or a chunk: _left to go */
-    RS_CHUNK,          /* streamed string: at the `;` of the next chunk */
-    RS_FAILED          /* an error is stored; every call returns it */
-};
-
 /* Nonzero for the bytes that begin a value. */
 static const uint8_t resp_type_class[256] = {
     ['+'] = 1, ['-'] = 1, [':'] = 1, ['$'] = 1, ['*'] = 1, ['_'] = 1, [','] = 1, ['#'] = 1,
@@ -56,29 +55,6 @@ int gw__resp_fail(gw_resp_reader *rd, int err, uint64_t off)
     rd->err_off = off;
     rd->_state = RS_FAILED;
     return err;
-}
-
-const char *gw_resp_type_name(int type)
-{
-    switch (type) {
-    case GW_RESP_SIMPLE: return "simple";
-    case GW_RESP_ERROR: return "error";
-    case GW_RESP_INTEGER: return "integer";
-    case GW_RESP_BULK: return "bulk";
-    case GW_RESP_ARRAY: return "array";
-    case GW_RESP_NULL: return "null";
-    case GW_RESP_DOUBLE: return "double";
-    case GW_RESP_BOOL: return "boolean";
-    case GW_RESP_BLOB_ERROR: return "blob-error";
-    case GW_RESP_VERBATIM: return "verbatim";
-    case GW_RESP_BIGNUM: return "bignum";
-    case GW_RESP_MAP: return "map";
-    case GW_RESP_SET: return "set";
-    case GW_RESP_ATTRIBUTE: return "attribute";
-    case GW_RESP_PUSH: return "push";
-    case GW_RESP_END: return "end";
-    default: return "?";
-    }
 }
 
 int gw_resp_reader_init(gw_resp_reader *rd, gw_bufreader *src, const gw_resp_limits *lim)
@@ -107,6 +83,7 @@ int gw_resp_reader_init(gw_resp_reader *rd, gw_bufreader *src, const gw_resp_lim
     if (src->src != NULL && l.max_line > src->cap - 3)
         l.max_line = src->cap - 3;
     rd->_lim = l;
+    gw_linescan_init(&rd->_ls, l.max_line, GW_LINE_STRICT);
     rd->_stack = gw_malloc(l.max_depth * sizeof(*rd->_stack));
     if (rd->_stack == NULL)
         return gw__resp_fail(rd, GW_ENOMEM, 0);
@@ -122,158 +99,6 @@ void gw_resp_reader_fini(gw_resp_reader *rd)
 int gw_resp_reader_idle(const gw_resp_reader *rd)
 {
     return rd->_state == RS_VALUE && rd->_depth == 0 && !rd->_attr && !rd->_pend_end;
-}
-
-/*
- * Finds the CR LF that ends the line starting at p[0] (the type byte),
- * resuming at _scan.  Returns 1 with *eol the index of the CR; 0 if more
- * bytes are needed (*need set); or an error.
- */
-static int find_line(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t off, size_t *eol,
-                     size_t *need)
-{
-    size_t i = rd->_scan > 1 ? rd->_scan : 1;
-    size_t stop = rd->_lim.max_line + 2; /* the CR may be at most at index max_line + 1 */
-
-    if (stop > n)
-        stop = n;
-    for (; i < stop; i++) {
-        if (p[i] == '\r') {
-            if (i + 1 == n) {
-                rd->_scan = i;
-                *need = n + 1;
-                return 0;
-            }
-            if (p[i + 1] != '\n')
-                return gw__resp_fail(rd, GW_ERESP_CRLF, off + i + 1);
-            rd->_scan = 0;
-            *eol = i;
-            return 1;
-        }
-        if (p[i] == '\n')
-            return gw__resp_fail(rd, GW_ERESP_CRLF, off + i);
-    }
-    if (n >= rd->_lim.max_line + 2)
-        return gw__resp_fail(rd, GW_ERESP_LINE_TOO_LONG, off);
-    rd->_scan = i;
-    *need = n + 1;
-    return 0;
-}
-
-/*
- * Parses the digits of a length or count p[0..n): a decimal of at most 18
- * digits (so no overflow), or "-1" (*v = -1), or "?" (*v = -2).  Returns 0
- * or -1 if malformed.
- */
-static int parse_len(const uint8_t *p, size_t n, int64_t *v)
-{
-    int64_t x = 0;
-    size_t i;
-
-    if (n == 0 || n > 18)
-        return -1;
-    if (p[0] == '?' || p[0] == '-') {
-        if (n == 1 && p[0] == '?') {
-            *v = -2;
-            return 0;
-        }
-        if (n == 2 && p[0] == '-' && p[1] == '1') {
-            *v = -1;
-            return 0;
-        }
-        return -1;
-    }
-    for (i = 0; i < n; i++) {
-        unsigned d = (unsigned)p[i] - '0';
-        if (d > 9)
-            return -1;
-        x = x * 10 + (int64_t)d;
-    }
-    *v = x;
-    return 0;
-}
-
-/* Parses a signed 64-bit decimal p[0..n) with an optional sign.  Returns 0
- * or -1 if malformed or out of range. */
-static int parse_int(const uint8_t *p, size_t n, int64_t *v)
-{
-    uint64_t x = 0, max = (uint64_t)INT64_MAX;
-    size_t i = 0;
-    int neg = 0;
-
-    if (n > 0 && (p[0] == '-' || p[0] == '+')) {
-        neg = p[0] == '-';
-        max += (uint64_t)neg;
-        i = 1;
-    }
-    if (i == n)
-        return -1;
-    if (n - i <= 18) {
-        /* At most 18 digits cannot overflow: no check per digit. */
-        for (; i < n; i++) {
-            unsigned d = (unsigned)p[i] - '0';
-            if (d > 9)
-                return -1;
-            x = x * 10 + d;
-        }
-    }
-    for (; i < n; i++) {
-        unsigned d = (unsigned)p[i] - '0';
-        if (d > 9 || x > (max - d) / 10)
-            return -1;
-        x = x * 10 + d;
-    }
-    *v = neg ? (int64_t)(0 - x) : (int64_t)x;
-    return 0;
-}
-
-/* Length of the run of decimal digits at p[0..n). */
-static size_t digits(const uint8_t *p, size_t n)
-{
-    size_t i = 0;
-
-    while (i < n && (unsigned)p[i] - '0' <= 9)
-        i++;
-    return i;
-}
-
-/* Nonzero if p[0..n) is a double in RESP3's grammar:
- * [+|-] digits [. digits] [(e|E) [+|-] digits], or inf, -inf, nan. */
-int gw__resp_valid_double(const uint8_t *p, size_t n)
-{
-    size_t i = 0, k;
-
-    if ((n == 3 && memcmp(p, "inf", 3) == 0) || (n == 4 && memcmp(p, "-inf", 4) == 0) ||
-        (n == 3 && memcmp(p, "nan", 3) == 0))
-        return 1;
-    if (i < n && (p[i] == '+' || p[i] == '-'))
-        i++;
-    if ((k = digits(p + i, n - i)) == 0)
-        return 0;
-    i += k;
-    if (i < n && p[i] == '.') {
-        i++;
-        if ((k = digits(p + i, n - i)) == 0)
-            return 0;
-        i += k;
-    }
-    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-        i++;
-        if (i < n && (p[i] == '+' || p[i] == '-'))
-            i++;
-        if ((k = digits(p + i, n - i)) == 0)
-            return 0;
-        i += k;
-    }
-    return i == n;
-}
-
-/* Nonzero if p[0..n) is a big number: [+|-] digits. */
-int gw__resp_valid_bignum(const uint8_t *p, size_t n)
-{
-    size_t i = n > 0 && (p[0] == '+' || p[0] == '-');
-
-    return i < n && digits(p + i, n - i) == n - i;
 }
 
 /*
@@ -297,24 +122,6 @@ static int begin_value(gw_resp_reader *rd, uint64_t off)
     return 0;
 }
 
-/* A value has been handed out whole: counts it as a member of the
- * aggregate around it, if any. */
-static void complete(gw_resp_reader *rd)
-{
-    gw__resp_frame *f;
-
-    rd->_attr = 0;
-    if (rd->_depth == 0) {
-        rd->_total = 0;
-        return;
-    }
-    f = &rd->_stack[rd->_depth - 1];
-    if (f->streamed)
-        f->left++;
-    else if (--f->left == 0)
-        rd->_pend_end = 1;
-}
-
 /* Hands out the END event owed for the top frame and pops it. */
 static int emit_end(gw_resp_reader *rd, uint64_t off)
 {
@@ -332,113 +139,7 @@ static int emit_end(gw_resp_reader *rd, uint64_t off)
     if (type == GW_RESP_ATTRIBUTE)
         rd->_attr = 1;
     else
-        complete(rd);
-    return 1;
-}
-
-/* The payload of a string in state RS_STRING: hands out a piece of what is
- * buffered, the last one only together with its CRLF. */
-static int string_piece(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t off,
-                        size_t *need)
-{
-    gw_resp_event *ev = &rd->ev;
-    size_t take, skip = 0;
-    int last = 0;
-
-    if (rd->_sfmt[3] == 1) {
-        /* A verbatim string: its "fmt:" first. */
-        if (n < 4) {
-            *need = 4;
-            return 0;
-        }
-        if (p[3] != ':')
-            return gw__resp_fail(rd, GW_ERESP_VERBATIM, rd->_voff);
-        memcpy(rd->_sfmt, p, 3);
-        rd->_sfmt[3] = 0;
-        rd->_left -= 4;
-        skip = 4;
-        p += 4;
-        n -= 4;
-        off += 4;
-    }
-    if (n >= rd->_left + 2) {
-        take = (size_t)rd->_left;
-        if (p[take] != '\r')
-            return gw__resp_fail(rd, GW_ERESP_CRLF, off + take);
-        if (p[take + 1] != '\n')
-            return gw__resp_fail(rd, GW_ERESP_CRLF, off + take + 1);
-        last = 1;
-        rd->_consume = skip + take + 2;
-    } else {
-        if (n > rd->_left && p[rd->_left] != '\r')
-            return gw__resp_fail(rd, GW_ERESP_CRLF, off + rd->_left);
-        /* Keep the last payload byte back until its CRLF is here. */
-        take = n < rd->_left ? n : rd->_left > 0 ? (size_t)rd->_left - 1 : 0;
-        if (take == 0 && skip == 0) {
-            *need = (size_t)rd->_left + 2 <= rd->_src->cap ? (size_t)rd->_left + 2 : n + 1;
-            return 0;
-        }
-        rd->_consume = skip + take;
-    }
-    rd->_left -= take;
-    ev->type = rd->_stype == '$' ? GW_RESP_BULK : rd->_stype;
-    ev->flags = rd->_strlen != UINT64_MAX ? GW_RESP_STREAMED : 0;
-    ev->depth = rd->_depth;
-    ev->data = p;
-    ev->len = take;
-    ev->offset = rd->_voff;
-    ev->wire = rd->_stype;
-    memcpy(ev->fmt, rd->_sfmt, 4);
-    if (!last || rd->_strlen != UINT64_MAX)
-        ev->flags |= GW_RESP_MORE;
-    if (last) {
-        if (rd->_strlen != UINT64_MAX) {
-            rd->_state = RS_CHUNK; /* the chunk ends; the string goes on */
-        } else {
-            rd->_state = RS_VALUE;
-            complete(rd);
-        }
-    }
-    return 1;
-}
-
-/* Streamed string: the `;N` header of the next chunk. */
-static int chunk_header(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t off,
-                        size_t *need)
-{
-    gw_resp_event *ev = &rd->ev;
-    size_t eol;
-    int64_t v;
-    int r;
-
-    if (p[0] != ';')
-        return gw__resp_fail(rd, GW_ERESP_STREAM, off);
-    if ((r = find_line(rd, p, n, off, &eol, need)) <= 0)
-        return r;
-    if (parse_len(p + 1, eol - 1, &v) < 0 || v < 0)
-        return gw__resp_fail(rd, GW_ERESP_LENGTH, off);
-    if ((uint64_t)v > rd->_lim.max_bulk - rd->_strlen)
-        return gw__resp_fail(rd, GW_ERESP_BULK_TOO_LARGE, off);
-    rd->_consume = eol + 2;
-    if (v > 0) {
-        rd->_strlen += (uint64_t)v;
-        rd->_left = (uint64_t)v;
-        rd->_state = RS_STRING;
-        /* The chunk's payload follows in the next step; nothing to hand out
-         * for the header itself. */
-        return 2;
-    }
-    ev->type = GW_RESP_BULK;
-    ev->flags = GW_RESP_STREAMED;
-    ev->depth = rd->_depth;
-    ev->data = p + eol + 2;
-    ev->len = 0;
-    ev->size = 0;
-    ev->offset = rd->_voff;
-    ev->wire = '$';
-    rd->_state = RS_VALUE;
-    rd->_strlen = UINT64_MAX;
-    complete(rd);
+        gw__resp_complete(rd);
     return 1;
 }
 
@@ -483,14 +184,20 @@ static int value_step(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t o
     gw_resp_event *ev = &rd->ev;
     uint8_t t = p[0];
     size_t eol;
-    int64_t v;
-    int r;
+    int64_t v = 0;
+    int r, fast = 0;
 
     /* An unknown type byte is an error at once, not after its line. */
     if (t != '.' && resp_type_class[t] == 0)
         return gw__resp_fail(rd, t == ';' ? GW_ERESP_STREAM : GW_ERESP_TYPE, off);
-    if ((r = find_line(rd, p, n, off, &eol, need)) <= 0)
+    /* A short decimal header (":1234", "$5", "*10") is read in one pass;
+     * anything else goes through the line scan. */
+    if ((eol = gw__resp_fast_number(p, n, &v)) != 0 && eol - 1 <= rd->_lim.max_line) {
+        rd->_ls.scanned = 0;
+        fast = 1;
+    } else if ((r = gw__resp_line(rd, p, n, off, &eol, need)) <= 0) {
         return r;
+    }
     ev->offset = off;
     ev->wire = t;
     ev->depth = rd->_depth;
@@ -517,7 +224,9 @@ static int value_step(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t o
         ev->type = t;
         break;
     case ':':
-        if (parse_int(p + 1, eol - 1, &ev->integer) < 0)
+        if (fast)
+            ev->integer = v;
+        else if (gw__resp_parse_int(p + 1, eol - 1, &ev->integer) < 0)
             return gw__resp_fail(rd, GW_ERESP_INTEGER, off);
         ev->type = GW_RESP_INTEGER;
         break;
@@ -546,7 +255,8 @@ static int value_step(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t o
     case '$':
     case '!':
     case '=':
-        if (parse_len(p + 1, eol - 1, &v) < 0 || (v < 0 && t != '$'))
+        if ((!(fast && v >= -1) && gw__resp_parse_len(p + 1, eol - 1, &v) < 0) ||
+            (v < 0 && t != '$'))
             return gw__resp_fail(rd, GW_ERESP_LENGTH, off);
         if (v == -1) {
             ev->type = GW_RESP_NULL;
@@ -599,7 +309,7 @@ static int value_step(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t o
                 return gw__resp_fail(rd, GW_ERESP_CRLF, off + cr);
             rd->_consume = 0;
             rd->_total--;
-            rd->_scan = eol;
+            rd->_ls.scanned = eol - 1; /* resume at the CR */
             *need = eol + 2 + (size_t)v + 2;
             return 0;
         }
@@ -614,7 +324,8 @@ static int value_step(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t o
     case '~':
     case '|':
     case '>':
-        if (parse_len(p + 1, eol - 1, &v) < 0 || (v == -1 && t != '*'))
+        if ((!(fast && v >= -1) && gw__resp_parse_len(p + 1, eol - 1, &v) < 0) ||
+            (v == -1 && t != '*'))
             return gw__resp_fail(rd, GW_ERESP_LENGTH, off);
         if (v == -1) {
             ev->type = GW_RESP_NULL;
@@ -625,7 +336,7 @@ static int value_step(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t o
             return gw__resp_fail(rd, GW_ERESP_PUSH_NESTED, off);
         return open_aggregate(rd, t, v, off);
     }
-    complete(rd);
+    gw__resp_complete(rd);
     return 1;
 }
 
@@ -656,13 +367,13 @@ static int step(gw_resp_reader *rd, size_t *need)
                 *need = 1;
                 return 0;
             }
-            r = string_piece(rd, p, n, off, need);
+            r = gw__resp_string_piece(rd, p, n, off, need);
         } else if (rd->_state == RS_CHUNK) {
             if (n == 0) {
                 *need = 1;
                 return 0;
             }
-            r = chunk_header(rd, p, n, off, need);
+            r = gw__resp_chunk_header(rd, p, n, off, need);
         } else {
             return rd->err != 0 ? rd->err : gw__resp_fail(rd, GW_EINVAL, 0);
         }
@@ -671,10 +382,85 @@ static int step(gw_resp_reader *rd, size_t *need)
     }
 }
 
+/*
+ * The fast path of the commonest values, whole in the buffer at p[0..n)
+ * (stream offset off): an integer, a bulk string or an array with a short
+ * unsigned decimal header, in a reply with no attributes pending and not
+ * inside a streamed aggregate.  Returns 1 with the event set, as step()
+ * would; 0 to leave the value to step(), which also reports every error:
+ * this path decides nothing else, so the two cannot disagree.
+ */
+static inline int fast_value(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t off)
+{
+    gw_resp_event *ev = &rd->ev;
+    gw__resp_frame *f = rd->_depth > 0 ? &rd->_stack[rd->_depth - 1] : NULL;
+    const uint8_t t = p[0];
+    size_t i = 1, stop = n < 19 ? n : 19; /* at most 18 digits */
+    uint64_t x = 0;
+
+    if ((t != ':' && t != '$' && t != '*') || rd->_attr || (f != NULL && f->streamed))
+        return 0;
+    while (i < stop && (unsigned)(p[i] - '0') <= 9)
+        x = x * 10 + (unsigned)(p[i++] - '0');
+    if (i == 1 || i + 1 >= n || p[i] != '\r' || p[i + 1] != '\n' || i - 1 > rd->_lim.max_line ||
+        rd->_total >= rd->_lim.max_total)
+        return 0;
+    if (t == '$') {
+        const uint8_t *q = p + i + 2;
+        if (x > rd->_lim.max_bulk || x + 2 > n - i - 2 || q[x] != '\r' || q[x + 1] != '\n')
+            return 0;
+        ev->type = GW_RESP_BULK;
+        ev->data = q;
+        ev->len = (size_t)x;
+        ev->size = x;
+        rd->_consume = i + 4 + (size_t)x;
+    } else if (t == ':') {
+        ev->type = GW_RESP_INTEGER;
+        ev->data = p + 1;
+        ev->len = i - 1;
+        ev->integer = (int64_t)x;
+        rd->_consume = i + 2;
+    } else {
+        if (x == 0 || x > rd->_lim.max_elements || rd->_depth == rd->_lim.max_depth)
+            return 0;
+        ev->type = GW_RESP_ARRAY;
+        ev->data = NULL;
+        ev->len = 0;
+        ev->integer = (int64_t)x;
+        rd->_consume = i + 2;
+    }
+    ev->wire = t;
+    ev->flags = 0;
+    ev->depth = rd->_depth;
+    ev->offset = off;
+    rd->_ls.scanned = 0;
+    rd->_total++;
+    if (t == '*') {
+        f = &rd->_stack[rd->_depth++];
+        f->type = GW_RESP_ARRAY;
+        f->streamed = 0;
+        f->left = x;
+    } else if (f == NULL) {
+        rd->_total = 0;
+    } else if (--f->left == 0) {
+        rd->_pend_end = 1;
+    }
+    return 1;
+}
+
 int gw_resp_try_next(gw_resp_reader *rd)
 {
+    gw_bufreader *b = rd->_src;
     size_t need;
 
+    if (rd->_state == RS_VALUE) {
+        b->pos += rd->_consume;
+        rd->_consume = 0;
+        if (rd->_pend_end)
+            return emit_end(rd, b->base + b->pos);
+        if (b->end - b->pos >= 4 && fast_value(rd, b->buf + b->pos, b->end - b->pos, b->base + b->pos))
+            return 1;
+    }
     return step(rd, &need);
 }
 
