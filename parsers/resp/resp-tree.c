@@ -102,7 +102,11 @@ static const char *arena_str(gw_resp_tree *t, const void *p, size_t n)
 }
 
 /* Appends a piece to the string arriving in pieces, growing its block by
- * doubling, up to `size` (its declared length, 0 if unknown) + 1. */
+ * doubling, up to `size` (its declared length, 0 if unknown) + 1.  The
+ * first block of a string of declared length holds 16 times the reader's
+ * buffer (the most a piece can be; at most 16 MiB): a long string then
+ * grows once or twice, not a dozen times with a copy each, and what is
+ * allocated before its bytes arrive stays within 16 buffers. */
 static int str_append(gw_resp_tree *t, const uint8_t *p, size_t n, uint64_t size)
 {
     gw__resp_block *b = t->_str;
@@ -110,6 +114,11 @@ static int str_append(gw_resp_tree *t, const uint8_t *p, size_t n, uint64_t size
 
     if (b == NULL || need > b->cap) {
         cap = b != NULL ? b->cap : 256;
+        if (b == NULL && size != 0) {
+            size_t buf = t->rd._src->cap < ((size_t)1 << 20) ? t->rd._src->cap : (size_t)1 << 20;
+            if (16 * buf > cap)
+                cap = 16 * buf;
+        }
         while (cap < need)
             cap = cap > SIZE_MAX / 2 ? need : 2 * cap;
         if (size != 0 && size < SIZE_MAX && cap > size + 1 && need <= size + 1)
