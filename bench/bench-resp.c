@@ -312,7 +312,8 @@ int main(int argc, char **argv)
      * maps only in RESP3, which hiredis 0.14 does not: arrays stand in). */
     n = (size_t)sprintf(unit, "*8\r\n");
     for (i = 0; i < 4; i++)
-        n += (size_t)sprintf(unit + n, "$4\r\nkey%zu\r\n*4\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n:2\r\n", i);
+        n += (size_t)sprintf(unit + n, "$4\r\nkey%zu\r\n*4\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n:2\r\n",
+                             i);
     s[3] = make("nested arrays (map-shaped)", scale * 100000, unit, n);
     s[4].name = "1 MiB bulks";
     s[4].p = NULL;

@@ -37,9 +37,9 @@
 
 #include "../tools/resp-text.h"
 
-#define BUF      (256u << 10)
-#define LINE_MAX_BYTES (8u << 20) /* the longest command line */
-#define MAX_ARGS 65536
+#define BUF             (256u << 10)
+#define LINE_MAX_BYTES  (8u << 20) /* the longest command line */
+#define MAX_ARGS        65536
 #define CONNECT_TIMEOUT (10 * 1000000000ll) /* ns for the whole connect */
 
 static volatile sig_atomic_t stop;
@@ -52,34 +52,34 @@ static void on_signal(int sig)
 
 /* The pub/sub commands, by kind: what their confirmations start with. */
 enum { SUB, UNSUB, PSUB, PUNSUB, SSUB, SUNSUB, NKINDS };
-static const char *const kinds[NKINDS] = {"subscribe",  "unsubscribe",  "psubscribe",
-                                          "punsubscribe", "ssubscribe", "sunsubscribe"};
+static const char *const kinds[NKINDS] = {"subscribe",    "unsubscribe", "psubscribe",
+                                          "punsubscribe", "ssubscribe",  "sunsubscribe"};
 
 typedef struct cli {
-    gw_conn conn;        /* the connection to the server */
+    gw_conn conn; /* the connection to the server */
     gw_fdio in, out;
-    gw_bufreader sin;    /* standard input */
-    gw_bufreader rin;    /* the replies */
-    gw_bufwriter wout;   /* to the server */
-    gw_bufwriter sout;   /* standard output */
+    gw_bufreader sin;  /* standard input */
+    gw_bufreader rin;  /* the replies */
+    gw_bufwriter wout; /* to the server */
+    gw_bufwriter sout; /* standard output */
     gw_record_reader lines;
     gw_resp_writer rw;
     gw_resp_tree tree;
-    gw_event room;       /* signalled when a reply arrives */
-    gw_exec *ex;         /* the executor */
-    gw_task *rtask;      /* the receiver's task */
-    long inflight;       /* replies owed by the server */
-    long pipeline;       /* the most replies owed before the sender waits */
-    long conf_owed;      /* of them, pub/sub confirmations */
-    int64_t nsub[3];     /* channels, patterns, shard channels subscribed (from confirmations) */
-    int input_done;      /* every command is sent */
-    int hello;           /* send HELLO 3 first */
+    gw_event room;   /* signalled when a reply arrives */
+    gw_exec *ex;     /* the executor */
+    gw_task *rtask;  /* the receiver's task */
+    long inflight;   /* replies owed by the server */
+    long pipeline;   /* the most replies owed before the sender waits */
+    long conf_owed;  /* of them, pub/sub confirmations */
+    int64_t nsub[3]; /* channels, patterns, shard channels subscribed (from confirmations) */
+    int input_done;  /* every command is sent */
+    int hello;       /* send HELLO 3 first */
     int resp3;
     char *args, *json;
     size_t jcap;
     const char **argv;
     size_t *argl;
-    char why[256];       /* the error, or "" */
+    char why[256]; /* the error, or "" */
 } cli;
 
 static int fail(cli *c, const char *what, int err)
@@ -148,8 +148,9 @@ static int is_reply(cli *c, const gw_resp_value *v)
     if (v->type == GW_RESP_PUSH)
         return 0;
     /* RESP2: the messages of a subscribed connection look like replies. */
-    msg = (v->len == 3 && (strcmp(e[0].str, "message") == 0 || strcmp(e[0].str, "smessage") == 0)) ||
-          (v->len == 4 && strcmp(e[0].str, "pmessage") == 0);
+    msg =
+        (v->len == 3 && (strcmp(e[0].str, "message") == 0 || strcmp(e[0].str, "smessage") == 0)) ||
+        (v->len == 4 && strcmp(e[0].str, "pmessage") == 0);
     return !(msg && c->nsub[0] + c->nsub[1] + c->nsub[2] > 0);
 }
 
@@ -346,7 +347,8 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--pipeline") == 0 && i + 1 < argc && atol(argv[i + 1]) > 0)
             c.pipeline = atol(argv[++i]);
         else {
-            fprintf(stderr, "usage: resp-cli [-h HOST] [-p PORT] [-s SOCKET] [-3] [--pipeline N]\n");
+            fprintf(stderr,
+                    "usage: resp-cli [-h HOST] [-p PORT] [-s SOCKET] [-3] [--pipeline N]\n");
             return 2;
         }
     }
@@ -397,7 +399,8 @@ int main(int argc, char **argv)
     rcv.c = &c;
     rcv.ret = 0;
     c.ex = ex;
-    if ((c.rtask = GW_SPAWN(ex, &rcv, NULL, NULL)) == NULL || GW_SPAWN(ex, &snd, NULL, NULL) == NULL) {
+    if ((c.rtask = GW_SPAWN(ex, &rcv, NULL, NULL)) == NULL ||
+        GW_SPAWN(ex, &snd, NULL, NULL) == NULL) {
         fprintf(stderr, "resp-cli: out of memory\n");
         return 1;
     }

@@ -68,11 +68,11 @@ typedef struct hz_side {
 } hz_side;
 
 enum {
-    HZ_CLEAN,     /* every byte read, between replies */
-    HZ_PARTIAL,   /* the input ends inside a reply, which is valid so far */
-    HZ_REJECTED,  /* an error, or hiredis's protocol error */
-    HZ_UNKNOWN,   /* genwire: a type hiredis cannot know, or a `*` at depth 8 */
-    HZ_LAX,       /* genwire: a known difference; compare only what came before */
+    HZ_CLEAN,    /* every byte read, between replies */
+    HZ_PARTIAL,  /* the input ends inside a reply, which is valid so far */
+    HZ_REJECTED, /* an error, or hiredis's protocol error */
+    HZ_UNKNOWN,  /* genwire: a type hiredis cannot know, or a `*` at depth 8 */
+    HZ_LAX,      /* genwire: a known difference; compare only what came before */
 };
 
 static void hz_value(hz_side *s, char kind, unsigned depth, int64_t iv, const void *p, size_t n)
@@ -96,8 +96,8 @@ static void hz_reply_done(hz_side *s)
 
 /* ---- hiredis ------------------------------------------------------------------ */
 
-static hz_side *hz_cur;     /* the side hiredis's functions record into */
-static char hz_obj;         /* what the functions return: never looked at */
+static hz_side *hz_cur; /* the side hiredis's functions record into */
+static char hz_obj;     /* what the functions return: never looked at */
 
 static unsigned task_depth(const redisReadTask *t)
 {
@@ -294,13 +294,26 @@ static void run_genwire(const uint8_t *in, size_t len, hz_side *s)
         if (ev->flags & GW_RESP_MORE)
             continue;
         switch (ev->type) {
-        case GW_RESP_SIMPLE: hz_value(s, 'S', ev->depth, 0, str.data, str.len); break;
-        case GW_RESP_ERROR: hz_value(s, 'E', ev->depth, 0, str.data, str.len); break;
-        case GW_RESP_BULK: hz_value(s, 'B', ev->depth, 0, str.data, str.len); break;
-        case GW_RESP_INTEGER: hz_value(s, 'I', ev->depth, ev->integer, NULL, 0); break;
-        case GW_RESP_NULL: hz_value(s, 'N', ev->depth, 0, NULL, 0); break;
-        case GW_RESP_ARRAY: hz_value(s, 'A', ev->depth, ev->integer, NULL, 0); break;
-        default: fz_check(0, "a RESP2 type byte gives a RESP2 event");
+        case GW_RESP_SIMPLE:
+            hz_value(s, 'S', ev->depth, 0, str.data, str.len);
+            break;
+        case GW_RESP_ERROR:
+            hz_value(s, 'E', ev->depth, 0, str.data, str.len);
+            break;
+        case GW_RESP_BULK:
+            hz_value(s, 'B', ev->depth, 0, str.data, str.len);
+            break;
+        case GW_RESP_INTEGER:
+            hz_value(s, 'I', ev->depth, ev->integer, NULL, 0);
+            break;
+        case GW_RESP_NULL:
+            hz_value(s, 'N', ev->depth, 0, NULL, 0);
+            break;
+        case GW_RESP_ARRAY:
+            hz_value(s, 'A', ev->depth, ev->integer, NULL, 0);
+            break;
+        default:
+            fz_check(0, "a RESP2 type byte gives a RESP2 event");
         }
         str.len = 0;
         if (ev->depth == 0 && ev->type != GW_RESP_ARRAY)

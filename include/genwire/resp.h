@@ -85,11 +85,11 @@ typedef struct gw_resp_event {
     uint64_t offset;     /* stream offset of the value's type byte (END: of its last byte) */
 } gw_resp_event;
 
-#define GW_RESP_DEFAULT_MAX_DEPTH    64u               /* nesting levels */
-#define GW_RESP_DEFAULT_MAX_BULK     (512ull << 20)    /* 512 MiB, redis's proto-max-bulk-len */
-#define GW_RESP_DEFAULT_MAX_ELEMENTS 0xffffffffull     /* per aggregate (pairs for maps) */
-#define GW_RESP_DEFAULT_MAX_TOTAL    0xffffffffull     /* values in one top-level reply */
-#define GW_RESP_DEFAULT_MAX_LINE     (64u << 10)       /* 64 KiB of a simple line */
+#define GW_RESP_DEFAULT_MAX_DEPTH    64u            /* nesting levels */
+#define GW_RESP_DEFAULT_MAX_BULK     (512ull << 20) /* 512 MiB, redis's proto-max-bulk-len */
+#define GW_RESP_DEFAULT_MAX_ELEMENTS 0xffffffffull  /* per aggregate (pairs for maps) */
+#define GW_RESP_DEFAULT_MAX_TOTAL    0xffffffffull  /* values in one top-level reply */
+#define GW_RESP_DEFAULT_MAX_LINE     (64u << 10)    /* 64 KiB of a simple line */
 
 /*
  * Limits of a reader; 0 in a field means its default, GW_UNLIMITED (as the
@@ -108,8 +108,8 @@ typedef struct gw_resp_limits {
 
 /* One open aggregate on the reader's stack.  Private. */
 typedef struct gw__resp_frame {
-    uint64_t left;   /* elements still to come; for a streamed one, elements seen */
-    uint8_t type;    /* the aggregate's type byte */
+    uint64_t left;    /* elements still to come; for a streamed one, elements seen */
+    uint8_t type;     /* the aggregate's type byte */
     uint8_t streamed; /* 1: ends with `.` */
 } gw__resp_frame;
 
@@ -121,22 +121,22 @@ typedef struct gw_resp_reader {
     uint64_t err_off;
 
     /* Private. */
-    gw_bufreader *_src;      /* the input */
-    gw_resp_limits _lim;     /* the limits, defaults filled in */
-    gw__resp_frame *_stack;  /* _lim.max_depth frames, allocated at init */
-    unsigned _depth;         /* frames in use */
-    int _state;              /* where in the grammar the reader is (resp-read.c) */
-    size_t _consume;         /* bytes of the current event to consume at the next call */
-    gw_linescan _ls;         /* the scan of the current header line (parse.h) */
-    uint64_t _left;          /* bytes of the current string (or chunk) still to hand out */
-    uint64_t _strlen;        /* bytes of a streamed string so far */
-    uint64_t _total;         /* values of the current reply so far */
-    uint64_t _voff;          /* stream offset of the current string's type byte */
-    unsigned _pend_end;      /* aggregates complete whose END event is still to come */
-    int _attr;               /* 1: attributes were read, their value is still to come */
-    uint8_t _stype;          /* the type byte of the string in progress */
-    char _sfmt[4];           /* its verbatim format */
-    gw_io_op _op;            /* the frame of gw_resp_next */
+    gw_bufreader *_src;     /* the input */
+    gw_resp_limits _lim;    /* the limits, defaults filled in */
+    gw__resp_frame *_stack; /* _lim.max_depth frames, allocated at init */
+    unsigned _depth;        /* frames in use */
+    int _state;             /* where in the grammar the reader is (resp-read.c) */
+    size_t _consume;        /* bytes of the current event to consume at the next call */
+    gw_linescan _ls;        /* the scan of the current header line (parse.h) */
+    uint64_t _left;         /* bytes of the current string (or chunk) still to hand out */
+    uint64_t _strlen;       /* bytes of a streamed string so far */
+    uint64_t _total;        /* values of the current reply so far */
+    uint64_t _voff;         /* stream offset of the current string's type byte */
+    unsigned _pend_end;     /* aggregates complete whose END event is still to come */
+    int _attr;              /* 1: attributes were read, their value is still to come */
+    uint8_t _stype;         /* the type byte of the string in progress */
+    char _sfmt[4];          /* its verbatim format */
+    gw_io_op _op;           /* the frame of gw_resp_next */
 } gw_resp_reader;
 
 /*
@@ -225,17 +225,17 @@ typedef struct gw_resp_tree {
     gw_resp_value *value; /* the reply, set when a next call returns 1; valid until the next call */
 
     /* Private. */
-    gw__resp_block *_blocks;  /* the arena, newest block first */
-    gw__resp_block *_keep;    /* the block kept between replies, or NULL */
-    int _done;                /* a reply was handed out: start the next one afresh */
-    gw_resp_value *_scratch;  /* members of the open aggregates, in order of arrival */
+    gw__resp_block *_blocks; /* the arena, newest block first */
+    gw__resp_block *_keep;   /* the block kept between replies, or NULL */
+    int _done;               /* a reply was handed out: start the next one afresh */
+    gw_resp_value *_scratch; /* members of the open aggregates, in order of arrival */
     size_t _nscratch, _capscratch;
-    size_t *_open;            /* per open aggregate: its node's index in _scratch */
-    size_t _nopen;            /* open aggregates */
-    gw_resp_value *_pattrs;   /* attributes waiting for their value */
-    size_t _npattrs;          /* their members */
-    gw__resp_block *_str;     /* a string arriving in pieces */
-    gw_io_op _op;             /* the frame of gw_resp_tree_next */
+    size_t *_open;          /* per open aggregate: its node's index in _scratch */
+    size_t _nopen;          /* open aggregates */
+    gw_resp_value *_pattrs; /* attributes waiting for their value */
+    size_t _npattrs;        /* their members */
+    gw__resp_block *_str;   /* a string arriving in pieces */
+    gw_io_op _op;           /* the frame of gw_resp_tree_next */
 } gw_resp_tree;
 
 /* gw_resp_tree_init: a tree reader over src with limits *lim (NULL: the

@@ -16,23 +16,40 @@
 const char *gw_resp_type_name(int type)
 {
     switch (type) {
-    case GW_RESP_SIMPLE: return "simple";
-    case GW_RESP_ERROR: return "error";
-    case GW_RESP_INTEGER: return "integer";
-    case GW_RESP_BULK: return "bulk";
-    case GW_RESP_ARRAY: return "array";
-    case GW_RESP_NULL: return "null";
-    case GW_RESP_DOUBLE: return "double";
-    case GW_RESP_BOOL: return "boolean";
-    case GW_RESP_BLOB_ERROR: return "blob-error";
-    case GW_RESP_VERBATIM: return "verbatim";
-    case GW_RESP_BIGNUM: return "bignum";
-    case GW_RESP_MAP: return "map";
-    case GW_RESP_SET: return "set";
-    case GW_RESP_ATTRIBUTE: return "attribute";
-    case GW_RESP_PUSH: return "push";
-    case GW_RESP_END: return "end";
-    default: return "?";
+    case GW_RESP_SIMPLE:
+        return "simple";
+    case GW_RESP_ERROR:
+        return "error";
+    case GW_RESP_INTEGER:
+        return "integer";
+    case GW_RESP_BULK:
+        return "bulk";
+    case GW_RESP_ARRAY:
+        return "array";
+    case GW_RESP_NULL:
+        return "null";
+    case GW_RESP_DOUBLE:
+        return "double";
+    case GW_RESP_BOOL:
+        return "boolean";
+    case GW_RESP_BLOB_ERROR:
+        return "blob-error";
+    case GW_RESP_VERBATIM:
+        return "verbatim";
+    case GW_RESP_BIGNUM:
+        return "bignum";
+    case GW_RESP_MAP:
+        return "map";
+    case GW_RESP_SET:
+        return "set";
+    case GW_RESP_ATTRIBUTE:
+        return "attribute";
+    case GW_RESP_PUSH:
+        return "push";
+    case GW_RESP_END:
+        return "end";
+    default:
+        return "?";
     }
 }
 

@@ -458,7 +458,8 @@ int gw_resp_try_next(gw_resp_reader *rd)
         rd->_consume = 0;
         if (rd->_pend_end)
             return emit_end(rd, b->base + b->pos);
-        if (b->end - b->pos >= 4 && fast_value(rd, b->buf + b->pos, b->end - b->pos, b->base + b->pos))
+        if (b->end - b->pos >= 4 &&
+            fast_value(rd, b->buf + b->pos, b->end - b->pos, b->base + b->pos))
             return 1;
     }
     return step(rd, &need);
@@ -479,11 +480,13 @@ GW_BODY(resp_next, s)
         if (gw_bufreader_eof(b)) {
             if (gw_bufreader_avail(b) == 0 && gw_resp_reader_idle(rd))
                 GW_RETURN(s, 0);
-            GW_RETURN(s, gw__resp_fail(rd, GW_ETRUNCATED, gw_bufreader_offset(b) + gw_bufreader_avail(b)));
+            GW_RETURN(s, gw__resp_fail(rd, GW_ETRUNCATED,
+                                       gw_bufreader_offset(b) + gw_bufreader_avail(b)));
         }
         GW_AWAIT(s, sub, gw_bufreader_fill(b, s->min));
         if (s->sub->ret < 0)
-            GW_RETURN(s, gw__resp_fail(rd, s->sub->ret, gw_bufreader_offset(b) + gw_bufreader_avail(b)));
+            GW_RETURN(
+                s, gw__resp_fail(rd, s->sub->ret, gw_bufreader_offset(b) + gw_bufreader_avail(b)));
     }
     GW_END(s);
 }

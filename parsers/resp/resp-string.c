@@ -13,7 +13,7 @@
 /* The payload of a string in state RS_STRING: hands out a piece of what is
  * buffered, the last one only together with its CRLF. */
 int gw__resp_string_piece(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t off,
-                        size_t *need)
+                          size_t *need)
 {
     gw_resp_event *ev = &rd->ev;
     size_t take, skip = 0;
@@ -78,7 +78,7 @@ int gw__resp_string_piece(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64
 
 /* Streamed string: the `;N` header of the next chunk. */
 int gw__resp_chunk_header(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t off,
-                        size_t *need)
+                          size_t *need)
 {
     gw_resp_event *ev = &rd->ev;
     size_t eol;
@@ -115,4 +115,3 @@ int gw__resp_chunk_header(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64
     gw__resp_complete(rd);
     return 1;
 }
-

@@ -30,10 +30,10 @@ struct gw__resp_block {
     size_t pad;           /* keeps the room 16-byte aligned on 64-bit targets */
 };
 
-#define BLOCK_ROOM(b)   ((uint8_t *)((b) + 1))
-#define FIRST_BLOCK     4096u
-#define MAX_BLOCK_STEP  (1u << 20)
-#define ALIGN_UP(n)     (((n) + 7u) & ~(size_t)7u)
+#define BLOCK_ROOM(b)  ((uint8_t *)((b) + 1))
+#define FIRST_BLOCK    4096u
+#define MAX_BLOCK_STEP (1u << 20)
+#define ALIGN_UP(n)    (((n) + 7u) & ~(size_t)7u)
 
 static void free_blocks(gw__resp_block *b, const gw__resp_block *keep)
 {
@@ -162,8 +162,7 @@ static gw_resp_value *scratch_push(gw_resp_tree *t)
     if (t->_nscratch == t->_capscratch) {
         size_t cap = t->_capscratch ? 2 * t->_capscratch : 16;
         gw_resp_value *s;
-        if (cap > SIZE_MAX / sizeof(*s) ||
-            (s = gw_realloc(t->_scratch, cap * sizeof(*s))) == NULL)
+        if (cap > SIZE_MAX / sizeof(*s) || (s = gw_realloc(t->_scratch, cap * sizeof(*s))) == NULL)
             return NULL;
         t->_scratch = s;
         t->_capscratch = cap;
