@@ -25,8 +25,9 @@
 /* Log lines like a web server's, n bytes. */
 static uint8_t *make_logs(size_t n)
 {
-    static const char *const paths[] = {"/", "/index.html", "/api/v1/users", "/static/app.js",
-                                        "/images/logo.png", "/login", "/search?q=generators"};
+    static const char *const paths[] = {
+        "/",      "/index.html",         "/api/v1/users", "/static/app.js", "/images/logo.png",
+        "/login", "/search?q=generators"};
     static const char *const agents[] = {"Mozilla/5.0 (X11; Linux x86_64)", "curl/7.88.1",
                                          "Wget/1.21", "python-requests/2.28"};
     uint8_t *p = malloc(n + 256);
@@ -57,7 +58,8 @@ static uint8_t *read_headers(size_t n, size_t *got)
 
     if (p == NULL)
         bench_die("bench-deflate-levels", "out of memory");
-    snprintf(cmd, sizeof(cmd), "find /usr/include -name '*.h' -type f | sort | xargs cat 2>/dev/null");
+    snprintf(cmd, sizeof(cmd),
+             "find /usr/include -name '*.h' -type f | sort | xargs cat 2>/dev/null");
     if ((f = popen(cmd, "r")) == NULL)
         bench_die("bench-deflate-levels", "popen");
     *got = fread(p, 1, n, f);

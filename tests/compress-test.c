@@ -163,8 +163,6 @@ void normalise(gwt_result *r)
 
 /* ---- the inflate layer driven by gwt ------------------------------------- */
 
-
-
 GW_GENERATOR(drain, NULL);
 GW_BODY(drain, s)
 {
@@ -188,8 +186,7 @@ GW_BODY(drain, s)
     GW_END(s);
 }
 
-void drain_init(drain *d, gw_reader *r, gwt_result *out, uint8_t *buf, size_t readsize,
-                       size_t min)
+void drain_init(drain *d, gw_reader *r, gwt_result *out, uint8_t *buf, size_t readsize, size_t min)
 {
     GW_INIT(d, drain);
     d->r = r;
@@ -376,8 +373,7 @@ void check_sampled(const uint8_t *in, size_t len, infl_cfg *cfg, gwt_result *res
 
 /* Checks the decode of `in` at every split point, then fed whole with other
  * buffer sizes and from memory; leaves the split-checked result in *res. */
-void check_all(const uint8_t *in, size_t len, gw_zformat fmt, gwt_result *res,
-                      const char **msg)
+void check_all(const uint8_t *in, size_t len, gw_zformat fmt, gwt_result *res, const char **msg)
 {
     infl_cfg a, b;
     gwt_feed feed = {in, len, NULL, 0, 0, 0, 0};
@@ -420,7 +416,6 @@ void check_all(const uint8_t *in, size_t len, gw_zformat fmt, gwt_result *res,
 }
 
 /* ---- a memory sink: the writer under the deflate layer ------------------- */
-
 
 typedef gw_io_op sink_op;
 GW_GENERATOR(sink_op, NULL);
@@ -486,8 +481,8 @@ void sink_init(memsink *m)
 
 /* Compresses data with the deflate layer, written in pieces of `chunk`
  * bytes; returns the stream (malloc'd). */
-uint8_t *deflate_layer(const uint8_t *data, size_t len, gw_zformat fmt, int level,
-                              size_t bufsize, size_t chunk, size_t *outlen)
+uint8_t *deflate_layer(const uint8_t *data, size_t len, gw_zformat fmt, int level, size_t bufsize,
+                       size_t chunk, size_t *outlen)
 {
     memsink m;
     gw_deflate d;
@@ -519,8 +514,8 @@ uint8_t *deflate_layer(const uint8_t *data, size_t len, gw_zformat fmt, int leve
 }
 
 /* Fails unless res is the valid prefix `want` then err at off. */
-void expect_prefix(const gwt_result *res, const char *what, const uint8_t *want,
-                          size_t wlen, int err, uint64_t off)
+void expect_prefix(const gwt_result *res, const char *what, const uint8_t *want, size_t wlen,
+                   int err, uint64_t off)
 {
     if (res->err != err || res->off != off || res->len != wlen)
         fail_msg("%s: %s at %llu after %zu bytes, expected %s at %llu after %zu", what,
@@ -529,4 +524,3 @@ void expect_prefix(const gwt_result *res, const char *what, const uint8_t *want,
     if (wlen > 0)
         assert_memory_equal(res->data, want, wlen);
 }
-

@@ -72,16 +72,14 @@ void normalise(gwt_result *r);
 void decode_inflate(gwt_feed *feed, gwt_result *out, void *ud);
 void decode_mem(const uint8_t *in, size_t len, infl_cfg *cfg, gwt_result *out);
 void cfg_init(infl_cfg *cfg, gw_zformat fmt, size_t bufcap, size_t readsize, size_t min);
-void expect_prefix(const gwt_result *res, const char *what, const uint8_t *want,
-                          size_t wlen, int err, uint64_t off);
+void expect_prefix(const gwt_result *res, const char *what, const uint8_t *want, size_t wlen,
+                   int err, uint64_t off);
 void check_sampled(const uint8_t *in, size_t len, infl_cfg *cfg, gwt_result *res);
-void check_all(const uint8_t *in, size_t len, gw_zformat fmt, gwt_result *res,
-                      const char **msg);
+void check_all(const uint8_t *in, size_t len, gw_zformat fmt, gwt_result *res, const char **msg);
 void sink_init(memsink *m);
-uint8_t *deflate_layer(const uint8_t *data, size_t len, gw_zformat fmt, int level,
-                              size_t bufsize, size_t chunk, size_t *outlen);
-void drain_init(drain *d, gw_reader *r, gwt_result *out, uint8_t *buf, size_t readsize,
-                       size_t min);
+uint8_t *deflate_layer(const uint8_t *data, size_t len, gw_zformat fmt, int level, size_t bufsize,
+                       size_t chunk, size_t *outlen);
+void drain_init(drain *d, gw_reader *r, gwt_result *out, uint8_t *buf, size_t readsize, size_t min);
 void drive_no_end(gw_stack *st, gw_wait *slot, gw_mempipe *pipe, gwt_feed *feed);
 
 /* The cases, by file. */

@@ -501,4 +501,3 @@ void test_cancel_deflate(void **state)
     free(m.data);
     free(plain);
 }
-

@@ -114,7 +114,6 @@ void test_stop_at_end(void **state)
     free(plain);
 }
 
-
 /* Issue 9, defect 4: with STOP_AT_END the end of the member is reported as
  * soon as its last byte came, with nothing after it and the input not ended
  * (a keep-alive peer that sends nothing more), whatever the split and the
@@ -365,6 +364,7 @@ void test_backend_differences(void **state)
         const char *zlib_msg;   /* zlib's words */
         const char *isal_out;   /* what ISA-L delivers */
     } v[] = {
+        // clang-format off
         /* 2. A dynamic block header that ISA-L refuses while zlib, short of
          * input, is still reading it. */
         {GW_ZFORMAT_DEFLATE, {0x1c, 0x00, 0x00, 0x20, 0x80, 0x05, 0x00}, 7, GW_ETRUNCATED,
@@ -389,6 +389,7 @@ void test_backend_differences(void **state)
           0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
           0x00, 0x00, 0x00, 0x24, 0x04},
          75, GW_EZ_DATA, 0, "invalid code lengths set", "AAAA"},
+        // clang-format on
     };
 #undef INCOMPLETE_LITLEN
     gw_inflate_backend bes[2] = {GW_INFLATE_BACKEND_ZLIB, GW_INFLATE_BACKEND_ISAL};
@@ -542,4 +543,3 @@ void test_bomb(void **state)
     free(comp);
     free(zeros);
 }
-

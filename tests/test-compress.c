@@ -101,12 +101,13 @@ void test_python_vectors(void **state)
             decode_mem(in, inlen, &zc, &rz);
             if (getenv("GWZ_VERBOSE") != NULL &&
                 (rz.err != res.err || rz.off != res.off || rz.len != res.len))
-                print_message("DIFF %s: zlib %s at %llu len %zu; isal %s at %llu len %zu (%s)\n", name,
-                       gw_errname(rz.err), (unsigned long long)rz.off, rz.len, gw_errname(res.err),
-                       (unsigned long long)res.off, res.len, got_msg);
+                print_message("DIFF %s: zlib %s at %llu len %zu; isal %s at %llu len %zu (%s)\n",
+                              name, gw_errname(rz.err), (unsigned long long)rz.off, rz.len,
+                              gw_errname(res.err), (unsigned long long)res.off, res.len, got_msg);
             gwt_result_free(&rz);
         }
-        if (res.err != err || (off >= 0 && res.off != (uint64_t)off && !(backend == GW_INFLATE_BACKEND_ISAL && err == GW_EZ_DATA)))
+        if (res.err != err || (off >= 0 && res.off != (uint64_t)off &&
+                               !(backend == GW_INFLATE_BACKEND_ISAL && err == GW_EZ_DATA)))
             fail_msg("%s: error %s at %llu, expected %s at %lld (%s)", name, gw_errname(res.err),
                      (unsigned long long)res.off, errname, off, got_msg);
         if (err == 0) {
@@ -275,4 +276,3 @@ int main(void)
     run_cmd("rm -rf %s", tmpdir);
     return rc;
 }
-

@@ -211,24 +211,24 @@ void gw_inflate_opts_default(gw_inflate_opts *o);
  * the reader below) has the same code, offset and delivered bytes on both.
  */
 typedef struct gw_inflate {
-    gw_reader r;          /* the decompressed stream */
-    gw_bufreader *src;    /* the compressed input, not owned */
-    gw_inflate_opts opts; /* the options in force (zeros replaced by the defaults) */
-    uint64_t in_total;    /* compressed bytes read so far */
-    uint64_t out_total;   /* decompressed bytes delivered so far */
-    uint64_t members;     /* gzip members (or zlib / deflate streams) finished */
-    const char *msg;      /* the backend's message (static) for the sticky error, or NULL */
+    gw_reader r;                /* the decompressed stream */
+    gw_bufreader *src;          /* the compressed input, not owned */
+    gw_inflate_opts opts;       /* the options in force (zeros replaced by the defaults) */
+    uint64_t in_total;          /* compressed bytes read so far */
+    uint64_t out_total;         /* decompressed bytes delivered so far */
+    uint64_t members;           /* gzip members (or zlib / deflate streams) finished */
+    const char *msg;            /* the backend's message (static) for the sticky error, or NULL */
     gw_inflate_backend backend; /* the backend in use (ZLIB or ISAL), set by init */
 
     /* Private. */
     const struct gw__zback *_be; /* the backend's functions (parsers/compress/zback.h) */
-    void *_bs;              /* the backend's state, NULL once released */
-    size_t _ahead;          /* buffered bytes the backend has taken but not decoded past */
-    uint64_t _start;        /* bufreader offset where the current stream or member began */
-    int _state;             /* where the layer is: see parsers/compress/inflate.c */
-    int _gzip;              /* nonzero if the stream is gzip (auto: its first byte is 0x1f) */
-    int _src_err;           /* an error of the fill below, reported once what it buffered is decoded */
-    uint8_t _probe;         /* one byte of output taken to see whether more is due */
+    void *_bs;                   /* the backend's state, NULL once released */
+    size_t _ahead;               /* buffered bytes the backend has taken but not decoded past */
+    uint64_t _start;             /* bufreader offset where the current stream or member began */
+    int _state;                  /* where the layer is: see parsers/compress/inflate.c */
+    int _gzip;                   /* nonzero if the stream is gzip (auto: its first byte is 0x1f) */
+    int _src_err;   /* an error of the fill below, reported once what it buffered is decoded */
+    uint8_t _probe; /* one byte of output taken to see whether more is due */
 } gw_inflate;
 
 /*

@@ -26,17 +26,17 @@
 
 /* Where the backend is in a stream. */
 enum {
-    P_MAGIC = 0, /* gzip ID1 ID2, or the zlib CMF FLG (auto: either) */
-    P_GZ_METHOD, /* gzip CM FLG */
-    P_GZ_FIXED,  /* gzip MTIME XFL OS: 6 bytes */
-    P_GZ_XLEN,   /* gzip XLEN: 2 bytes */
-    P_GZ_EXTRA,  /* gzip extra field: XLEN bytes */
-    P_GZ_NAME,   /* gzip file name, to its NUL */
-    P_GZ_COMMENT,/* gzip comment, to its NUL */
-    P_GZ_HCRC,   /* gzip header CRC-16: 2 bytes */
-    P_ZL_DICTID, /* zlib DICTID: 4 bytes, then the refusal */
-    P_BODY,      /* ISA-L decodes the deflate data */
-    P_TRAILER    /* gzip CRC32 ISIZE or zlib ADLER32 */
+    P_MAGIC = 0,  /* gzip ID1 ID2, or the zlib CMF FLG (auto: either) */
+    P_GZ_METHOD,  /* gzip CM FLG */
+    P_GZ_FIXED,   /* gzip MTIME XFL OS: 6 bytes */
+    P_GZ_XLEN,    /* gzip XLEN: 2 bytes */
+    P_GZ_EXTRA,   /* gzip extra field: XLEN bytes */
+    P_GZ_NAME,    /* gzip file name, to its NUL */
+    P_GZ_COMMENT, /* gzip comment, to its NUL */
+    P_GZ_HCRC,    /* gzip header CRC-16: 2 bytes */
+    P_ZL_DICTID,  /* zlib DICTID: 4 bytes, then the refusal */
+    P_BODY,       /* ISA-L decodes the deflate data */
+    P_TRAILER     /* gzip CRC32 ISIZE or zlib ADLER32 */
 };
 
 /* gzip FLG bits. */

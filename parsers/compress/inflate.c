@@ -46,7 +46,6 @@ enum {
     STEP_STARVED       /* the backend needs more input to go on */
 };
 
-
 /* The output the ratio limit allows for the input read so far. */
 static uint64_t ratio_budget(const gw_inflate *z)
 {
@@ -292,7 +291,8 @@ GW_BODY(infl_read, s)
         if (z->_src_err != 0)
             GW_RETURN(s, gw_reader_fail(&z->r, z->_src_err, gw_bufreader_offset(z->src)));
         if (gw_bufreader_eof(z->src))
-            GW_RETURN(s, gw_reader_fail(&z->r, GW_ETRUNCATED, gw_bufreader_offset(z->src) + z->_ahead));
+            GW_RETURN(
+                s, gw_reader_fail(&z->r, GW_ETRUNCATED, gw_bufreader_offset(z->src) + z->_ahead));
         if (s->n >= s->min)
             break;
         /* More than the backend already holds. */
