@@ -5,10 +5,12 @@
  * driven in the same run by the same load generator (the servers are in
  * bench-net-gw.c and bench-net-uv.c).
  *
- *   bench-net [SECONDS [ROUNDS [SCENARIO]]]
+ *   bench-net [SECONDS [ROUNDS [SCENARIO [SERVER]]]]
  *
  * SECONDS per measurement (default 1), ROUNDS (default 3), SCENARIO 0..3 to
- * run only that row (for profiling; default all).
+ * run only that row and SERVER 0..2 (libuv, genwire poll, genwire epoll) to
+ * run only that server, for profiling (perf stat -p, strace -c -p); default
+ * all of both.
  *
  * The load generator is a second process (a plain epoll loop, forked before
  * any server exists), so the server process holds one end of each
@@ -237,6 +239,7 @@ int main(int argc, char **argv)
     };
     double secs = argc > 1 ? atof(argv[1]) : 1.0;
     int rounds = argc > 2 ? atoi(argv[2]) : 3, only = argc > 3 ? atoi(argv[3]) : -1;
+    int only_server = argc > 4 ? atoi(argv[4]) : -1;
     int jp[2], cp[2], nserv = NSERVERS;
     size_t si;
     pid_t pid;
@@ -277,9 +280,11 @@ int main(int argc, char **argv)
         for (k = 0; k < NSERVERS; k++)
             rlo[k] = 1e9, rhi[k] = 0;
         for (r = 0; r < rounds; r++) {
-            double rate[NSERVERS], us;
+            double rate[NSERVERS] = {0}, us;
             for (k = 0; k < nserv; k++) {
                 int which = (k + r) % nserv;
+                if (only_server >= 0 && which != only_server)
+                    continue;
                 rate[which] = measure(which, &j, jp[1], cp[0], &us);
                 if (rate[which] > best[which]) {
                     best[which] = rate[which];

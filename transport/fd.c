@@ -3,7 +3,10 @@
  * pipes, terminals and regular files as AsyncRead and AsyncWrite.
  *
  * EAGAIN becomes a GW_WAIT_READ / GW_WAIT_WRITE on the fd, EINTR is retried
- * at once.  SIGPIPE never reaches the process: sockets are written with
+ * at once.  A socket read that got less than it asked for (or EAGAIN) has
+ * emptied the socket, so the next read waits for input first instead of
+ * paying a read(2) that would fail with EAGAIN: an echo costs a read and a
+ * write per message, as on libuv (bench/bench-net).  SIGPIPE never reaches the process: sockets are written with
  * send(MSG_NOSIGNAL); for other fds, unless the process already ignores
  * SIGPIPE, the signal is blocked around write() and a SIGPIPE that the
  * write raised is taken back with sigtimedwait() before the mask is restored.
@@ -79,14 +82,29 @@ GW_GENERATOR(fd_read, gw_reader_cancelled);
 GW_BODY(fd_read, s)
 {
     gw_fdio *io = s->obj;
+    size_t asked;
     ssize_t k;
 
     GW_BEGIN(s);
     while (s->n < s->len) {
-        k = read(io->fd, s->buf + s->n, s->len - s->n);
+        /* The last read found the socket empty: wait for input rather than
+         * pay a read that fails with EAGAIN (min 0 asks for what is there
+         * now, so it reads). */
+        if (io->rd_drained && s->n < s->min) {
+            GW_YIELD(s, gw_wait_fd(GW_WAIT_READ, io->fd,
+                                   gw__io_deadline(s, io->r.deadline, io->r.timeout)));
+            if (s->_out->woke == GW_WOKE_TIMEOUT)
+                GW_RETURN(s, io->r.err = GW_ETIMEDOUT);
+            io->rd_drained = 0;
+        }
+        asked = s->len - s->n;
+        k = read(io->fd, s->buf + s->n, asked);
         if (k > 0) {
             s->n += (size_t)k;
             io->r.nread += (size_t)k;
+            /* A stream socket hands out all it holds: less than asked
+             * means it is empty now. */
+            io->rd_drained = io->is_socket && (size_t)k < asked;
             if (s->n >= s->min)
                 break;
         } else if (k == 0) {
@@ -95,12 +113,9 @@ GW_BODY(fd_read, s)
         } else if (errno == EINTR) {
             continue;
         } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            io->rd_drained = 1; /* the top of the loop waits */
             if (s->n >= s->min)
                 break;
-            GW_YIELD(s, gw_wait_fd(GW_WAIT_READ, io->fd,
-                                   gw__io_deadline(s, io->r.deadline, io->r.timeout)));
-            if (s->_out->woke == GW_WOKE_TIMEOUT)
-                GW_RETURN(s, io->r.err = GW_ETIMEDOUT);
         } else {
             GW_RETURN(s, fail(io, &io->r.err, errno));
         }
@@ -194,6 +209,7 @@ int gw_fdio_init(gw_fdio *io, int fd, unsigned flags)
     io->saved_flags = -1;
     io->sys_errno = 0;
     io->is_socket = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+    io->rd_drained = 0;
     if (flags & GW_FDIO_NONBLOCK) {
         int fl = fcntl(fd, F_GETFL);
         if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {

@@ -276,6 +276,7 @@ typedef struct gw_fdio {
     unsigned flags;  /* GW_FDIO_* given to init */
     int saved_flags; /* fcntl flags before GW_FDIO_NONBLOCK, or -1 */
     int sys_errno;   /* errno of the last GW_EIO */
+    int rd_drained;  /* private: the last read emptied the socket, so the next waits for input */
 } gw_fdio;
 
 /* gw_fdio_init: wraps fd.  Returns 0, or GW_EIO if fcntl failed. */
