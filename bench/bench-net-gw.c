@@ -109,8 +109,8 @@ GW_BODY(g_ctl, s)
     GW_BEGIN(s);
     GW_AWAIT(s, op, gw_read(&s->io.r, &s->b, 1, 1));
     s->res->cpu0 = bench_cpu_s();
-    GW_AWAIT(s, op, gw_read(&s->io.r, &s->res->count, sizeof(s->res->count),
-                            sizeof(s->res->count)));
+    GW_AWAIT(s, op,
+             gw_read(&s->io.r, &s->res->count, sizeof(s->res->count), sizeof(s->res->count)));
     s->res->cpu1 = bench_cpu_s();
     if (s->op->ret != 0)
         bench_die("control pipe");
@@ -155,4 +155,3 @@ void bench_run_genwire(gw_exec_backend backend, const job *j, int jobfd, int ctl
     gw_listener_close(&srv.l);
     gw_fdio_fini(&c.io); /* closes ctl */
 }
-

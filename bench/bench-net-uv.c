@@ -166,4 +166,3 @@ void bench_run_libuv(const job *j, int jobfd, int ctl, result *res)
     if (uv_loop_close(&loop) != 0)
         bench_die("uv_loop_close");
 }
-

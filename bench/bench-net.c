@@ -53,7 +53,7 @@
 
 #include "bench-net.h"
 
-#define WARM 0.3  /* seconds of ping-pong before the window opens */
+#define WARM 0.3 /* seconds of ping-pong before the window opens */
 
 void bench_die(const char *what)
 {
@@ -314,4 +314,3 @@ int main(int argc, char **argv)
     waitpid(pid, NULL, 0);
     return 0;
 }
-

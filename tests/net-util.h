@@ -83,8 +83,8 @@ struct server {
     GW_FRAME(gw_wait);
     gw_exec *ex;
     gw_listener l;
-    int64_t idle;                        /* read timeout of each connection, 0: none */
-    echo_conn *next;                     /* the connection being accepted */
+    int64_t idle;    /* read timeout of each connection, 0: none */
+    echo_conn *next; /* the connection being accepted */
     gw_net_op *op;
     int accepted, eof, resets, timeouts; /* what happened to the connections */
     int live;                            /* connections open */

@@ -73,8 +73,8 @@ static int run_net_op(gw_net_op *op)
 /* Addresses that cannot be parsed or resolved fail at once, distinctly. */
 static void test_connect_bad_addresses(void **state)
 {
-    static const char *const bad[] = {"127.0.0.1", "::1:80", "[::1]80", ":80", "host:",
-                                      "unix:", NULL};
+    static const char *const bad[] = {"127.0.0.1", "::1:80", "[::1]80", ":80",
+                                      "host:",     "unix:",  NULL};
     gw_conn c;
     size_t i;
 
@@ -335,6 +335,7 @@ static void test_read_waits_after_short_read(void **state)
 
 int main(void)
 {
+    // clang-format off
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_connect_refused),
         cmocka_unit_test(test_connect_bad_addresses),
@@ -347,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_connect_by_name),
         cmocka_unit_test(test_read_waits_after_short_read),
     };
+    // clang-format on
 
     net_suite_init();
     return GWT_RUN_GROUP("net-connect", tests);

@@ -6,11 +6,11 @@
  * at once.  A socket read that got less than it asked for (or EAGAIN) has
  * emptied the socket, so the next read waits for input first instead of
  * paying a read(2) that would fail with EAGAIN: an echo costs a read and a
- * write per message, as on libuv (bench/bench-net).  SIGPIPE never reaches the process: sockets are written with
- * send(MSG_NOSIGNAL); for other fds, unless the process already ignores
- * SIGPIPE, the signal is blocked around write() and a SIGPIPE that the
- * write raised is taken back with sigtimedwait() before the mask is restored.
- * This file knows nothing of any protocol.
+ * write per message, as on libuv (bench/bench-net).  SIGPIPE never reaches
+ * the process: sockets are written with send(MSG_NOSIGNAL); for other fds, unless the process
+ * already ignores SIGPIPE, the signal is blocked around write() and a SIGPIPE that the write raised
+ * is taken back with sigtimedwait() before the mask is restored. This file knows nothing of any
+ * protocol.
  */
 #define _POSIX_C_SOURCE 200809L
 
