@@ -108,10 +108,7 @@ GW_BODY(g_ctl, s)
 {
     GW_BEGIN(s);
     GW_AWAIT(s, op, gw_read(&s->io.r, &s->b, 1, 1));
-    s->res->cpu0 = bench_cpu_s();
-    GW_AWAIT(s, op,
-             gw_read(&s->io.r, &s->res->count, sizeof(s->res->count), sizeof(s->res->count)));
-    s->res->cpu1 = bench_cpu_s();
+    GW_AWAIT(s, op, gw_read(&s->io.r, &s->res->win, sizeof(s->res->win), sizeof(s->res->win)));
     if (s->op->ret != 0)
         bench_die("control pipe");
     s->res->stop = 1;

@@ -89,7 +89,7 @@ static void u_connection(uv_stream_t *srv, int status)
 typedef struct u_ctl {
     uv_pipe_t h;
     result *res;
-    uint8_t got[1 + sizeof(uint64_t)];
+    uint8_t got[1 + sizeof(window)];
     size_t n;
 } u_ctl;
 
@@ -104,19 +104,14 @@ static void u_ctl_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 static void u_ctl_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 {
     u_ctl *c = (u_ctl *)st;
-    size_t before = c->n;
-
     (void)b;
     if (n < 0) {
         fprintf(stderr, "bench-net: control pipe: %s\n", uv_strerror((int)n));
         exit(1);
     }
     c->n += (size_t)n;
-    if (before == 0 && c->n > 0)
-        c->res->cpu0 = bench_cpu_s();
     if (c->n == sizeof(c->got)) {
-        c->res->cpu1 = bench_cpu_s();
-        memcpy(&c->res->count, c->got + 1, sizeof(c->res->count));
+        memcpy(&c->res->win, c->got + 1, sizeof(c->res->win));
         c->res->stop = 1;
         uv_read_stop(st);
         uv_stop(st->loop);

@@ -20,18 +20,20 @@ typedef struct job {
     double secs;
 } job;
 
+/* What the load generator sends when the window closes. */
+typedef struct window {
+    uint64_t count;  /* round trips in the window */
+    uint64_t cpu_us; /* the server process's CPU time in it (/proc, 10 ms ticks), us */
+} window;
+
 /* What one server run measured. */
 typedef struct result {
-    double cpu0, cpu1; /* process CPU time when the window opened, closed */
-    uint64_t count;    /* round trips in the window */
-    int stop;          /* the window has closed */
+    window win; /* as the load generator sent it */
+    int stop;   /* the window has closed */
 } result;
 
 /* Prints what failed, with errno, and exits 1. */
 void bench_die(const char *what);
-
-/* User plus system CPU time of this process, in seconds. */
-double bench_cpu_s(void);
 
 /* Writes all n bytes to fd, or dies. */
 void bench_write_all(int fd, const void *p, size_t n);
