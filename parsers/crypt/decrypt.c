@@ -29,6 +29,7 @@
 
 #include "genwire/alloc.h"
 #include "transport/io-impl.h"
+#include "crypt-impl.h"
 
 /* The secrets of a layer, in one allocation wiped with sodium_memzero
  * before it is freed: the stream state (it holds a derived key) and, until
@@ -271,16 +272,8 @@ int gw_decrypt_init(gw_decrypt *d, gw_bufreader *src, const gw_key *key,
 
 void gw_decrypt_fini(gw_decrypt *d)
 {
-    if (d->_secret != NULL) {
-        sodium_memzero(d->_secret, sizeof(dec_secret));
-        gw_free(d->_secret);
-        d->_secret = NULL;
-    }
-    if (d->_pbuf != NULL) {
-        sodium_memzero(d->_pbuf, d->_pcap);
-        gw_free(d->_pbuf);
-        d->_pbuf = NULL;
-    }
+    d->_secret = gw__wipe_free(d->_secret, sizeof(dec_secret));
+    d->_pbuf = gw__wipe_free(d->_pbuf, d->_pcap);
     gw_free(d->_cbuf);
     d->_cbuf = NULL;
     d->_pcap = d->_ccap = d->_ppos = d->_pend = 0;

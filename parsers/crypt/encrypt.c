@@ -16,6 +16,7 @@
 
 #include "genwire/alloc.h"
 #include "transport/io-impl.h"
+#include "crypt-impl.h"
 
 /* The push state holds a derived key: it gets an allocation of its own,
  * wiped with sodium_memzero before it is freed. */
@@ -187,16 +188,8 @@ int gw_encrypt_init(gw_encrypt *e, gw_writer *dst, const gw_key *key, const gw_c
 
 void gw_encrypt_fini(gw_encrypt *e)
 {
-    if (e->_secret != NULL) {
-        sodium_memzero(e->_secret, sizeof(enc_secret));
-        gw_free(e->_secret);
-        e->_secret = NULL;
-    }
-    if (e->_pbuf != NULL) {
-        sodium_memzero(e->_pbuf, e->_msize);
-        gw_free(e->_pbuf);
-        e->_pbuf = NULL;
-    }
+    e->_secret = gw__wipe_free(e->_secret, sizeof(enc_secret));
+    e->_pbuf = gw__wipe_free(e->_pbuf, e->_msize);
     gw_free(e->_out);
     e->_out = NULL;
     e->_plen = 0;
