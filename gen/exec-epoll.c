@@ -31,8 +31,8 @@
 
 /* One descriptor number's state. */
 struct gw__epfd {
-    uint32_t mask;       /* EPOLLIN / EPOLLOUT registered; 0: not in the set */
-    gw_task *rd, *wr;    /* tasks waiting to read / to write (through fprev/fnext) */
+    uint32_t mask;    /* EPOLLIN / EPOLLOUT registered; 0: not in the set */
+    gw_task *rd, *wr; /* tasks waiting to read / to write (through fprev/fnext) */
 };
 
 static int ep_init(gw_exec *ex)

@@ -55,33 +55,33 @@ typedef struct gw__backend {
     /* t starts waiting on t->wait.fd; it may wake t at once (an fd the
      * backend cannot watch, which is always ready). */
     void (*add)(gw_exec *ex, gw_task *t);
-    void (*del)(gw_exec *ex, gw_task *t);   /* t stops waiting (woken, timed out, cancelled) */
+    void (*del)(gw_exec *ex, gw_task *t);     /* t stops waiting (woken, timed out, cancelled) */
     int (*wait)(gw_exec *ex, int timeout_ms); /* 0, or GW_EIO with errno set (not EINTR) */
-    void (*forget)(gw_exec *ex, int fd);    /* fd is about to be closed */
+    void (*forget)(gw_exec *ex, int fd);      /* fd is about to be closed */
 } gw__backend;
 
 struct gw_exec {
-    const gw__backend *be;  /* the fd backend */
-    gw__task_list ready;    /* READY tasks, in the order they became ready */
-    gw__task_list parked;   /* EVENT tasks, and TIMER tasks without a deadline */
-    gw_task *all;           /* every task, newest first, through aprev/anext */
-    gw_task **heap;         /* min-heap of tasks with a deadline, by wait.deadline */
-    size_t nheap;           /* entries in heap */
-    size_t cap;             /* capacity of heap and of the backend's per-task arrays */
-    size_t ntasks;          /* tasks alive */
-    size_t nio;             /* tasks in state IO */
-    uint64_t turn;          /* turns begun; a turn runs the tasks ready before it */
-    uint64_t next_id;       /* the id of the last task spawned */
-    gw_task *running;       /* the task inside gw_next(), or NULL */
-    gw_exec *tl_next;       /* the next executor of this thread (gw_exec_forget_fd) */
+    const gw__backend *be; /* the fd backend */
+    gw__task_list ready;   /* READY tasks, in the order they became ready */
+    gw__task_list parked;  /* EVENT tasks, and TIMER tasks without a deadline */
+    gw_task *all;          /* every task, newest first, through aprev/anext */
+    gw_task **heap;        /* min-heap of tasks with a deadline, by wait.deadline */
+    size_t nheap;          /* entries in heap */
+    size_t cap;            /* capacity of heap and of the backend's per-task arrays */
+    size_t ntasks;         /* tasks alive */
+    size_t nio;            /* tasks in state IO */
+    uint64_t turn;         /* turns begun; a turn runs the tasks ready before it */
+    uint64_t next_id;      /* the id of the last task spawned */
+    gw_task *running;      /* the task inside gw_next(), or NULL */
+    gw_exec *tl_next;      /* the next executor of this thread (gw_exec_forget_fd) */
     /* poll backend */
-    struct pollfd *pfds;    /* one entry per IO task, kept current */
-    gw_task **pfd_task;     /* the task of each entry */
-    size_t npfds;           /* entries used */
+    struct pollfd *pfds; /* one entry per IO task, kept current */
+    gw_task **pfd_task;  /* the task of each entry */
+    size_t npfds;        /* entries used */
     /* epoll backend */
-    int epfd;               /* the epoll descriptor, or -1 */
-    struct gw__epfd *fds;   /* per-descriptor registration and waiters, indexed by fd */
-    size_t nfds;            /* entries in fds */
+    int epfd;                   /* the epoll descriptor, or -1 */
+    struct gw__epfd *fds;       /* per-descriptor registration and waiters, indexed by fd */
+    size_t nfds;                /* entries in fds */
     struct epoll_event *events; /* epoll_wait's output, cap entries */
 };
 

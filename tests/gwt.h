@@ -48,13 +48,18 @@ typedef struct gwt_feed {
 } gwt_feed;
 
 /* gwt_check_splits_ex flags: properties a decoder opts in to. */
-#define GWT_NO_END 1u /* the input ends with a complete unit: every run feeds it without ever ending
-                         it, and a decoder that waits again once it has all the input fails */
-#define GWT_PROMPT 2u /* every run: once all the input is fed, the output must be complete before
-                         the end of input is signalled (the end adds no record or byte) */
-#define GWT_VARY_READS 4u /* also run under several consumer read shapes: feed->cap from 1 to 4096,
-                             feed->min 0, 1 and cap (decoders read with gwt_feed_cap/_min or
-                             consume with gwt_drain) */
+/* GWT_NO_END: the input ends with a complete unit: every run feeds it
+ * without ever ending it, and a decoder that waits again once it has all the
+ * input fails. */
+#define GWT_NO_END 1u
+/* GWT_PROMPT: every run: once all the input is fed, the output must be
+ * complete before the end of input is signalled (the end adds no record or
+ * byte). */
+#define GWT_PROMPT 2u
+/* GWT_VARY_READS: also run under several consumer read shapes: feed->cap
+ * from 1 to 4096, feed->min 0, 1 and cap (decoders read with
+ * gwt_feed_cap/_min or consume with gwt_drain). */
+#define GWT_VARY_READS 4u
 
 #define GWT_SAMPLE 8u /* under valgrind (gwt_sampling), split in two at a sample of offsets (every one
                          within 8 bytes of either end and about 16 between) instead of at each; the
@@ -144,7 +149,8 @@ void gwt_result_join(const gwt_result *r, char sep, char *buf, size_t cap);
  */
 struct CMUnitTest;
 int gwt_run_group(const char *name, const struct CMUnitTest *tests, size_t n);
-#define GWT_RUN_GROUP(name, tests) gwt_run_group((name), (tests), sizeof(tests) / sizeof((tests)[0]))
+#define GWT_RUN_GROUP(name, tests)                                                                 \
+    gwt_run_group((name), (tests), sizeof(tests) / sizeof((tests)[0]))
 /* gwt_skip(reason): says why on the TAP stream, then skips the case (a
  * statement: it does not return). */
 #define gwt_skip(reason)                                                                           \

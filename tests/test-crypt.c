@@ -323,4 +323,3 @@ int main(void)
 
     return GWT_RUN_GROUP("crypt", tests);
 }
-

@@ -98,7 +98,6 @@ static void test_timer_order(void **state)
     gw_exec_free(ex);
 }
 
-
 GW_GENERATOR(spinner, NULL);
 GW_BODY(spinner, s)
 {
@@ -167,7 +166,6 @@ GW_BODY(pipe_producer, s)
     GW_AWAIT(s, op, gw_close(&s->p->w));
     GW_END(s);
 }
-
 
 GW_GENERATOR(pipe_consumer, NULL);
 GW_BODY(pipe_consumer, s)
@@ -354,7 +352,6 @@ static void test_done_cancels_last_ready(void **state)
     gw_exec_free(ex);
 }
 
-
 static void forever_cleanup(gw_frame *f)
 {
     *((forever *)(void *)f)->cleaned += 1;
@@ -432,7 +429,6 @@ static void test_eintr_keeps_deadline(void **state)
     gw_exec_free(ex);
 }
 
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -459,4 +455,3 @@ int main(void)
     signal(SIGPIPE, SIG_DFL);
     return cmocka_run_group_tests_name("exec", tests, NULL, NULL);
 }
-

@@ -358,7 +358,7 @@ static void test_errors(void **state)
  * on every resume (gen.h says both). */
 typedef struct counted {
     GW_FRAME(uint64_t);
-    sub_gen sub;        /* the child */
+    sub_gen sub;          /* the child */
     unsigned child_evals; /* how many times the child expression ran */
     unsigned prologues;   /* how many times the code before GW_BEGIN ran */
     unsigned yields;      /* how many values the child's yield argument computed */
@@ -471,9 +471,9 @@ static void test_nest(void **state)
     assert_int_equal(count_leaves(&n, "x"), 1);
     assert_int_equal(count_leaves(&n, "a2xa1x"), 2);
     assert_int_equal(count_leaves(&n, "a2a2xxa0"), 2);
-    assert_int_equal(count_leaves(&n, "a1a1a1a1x"), 1);        /* depth 4: the limit */
+    assert_int_equal(count_leaves(&n, "a1a1a1a1x"), 1);              /* depth 4: the limit */
     assert_int_equal(count_leaves(&n, "a1a1a1a1a1x"), GW_ETOO_DEEP); /* depth 5 */
-    assert_int_equal(count_leaves(&n, "a2x"), GW_EINVAL);       /* an element missing */
+    assert_int_equal(count_leaves(&n, "a2x"), GW_EINVAL);            /* an element missing */
     assert_int_equal(n.max_depth, 4);
     /* Items are stored by value, outermost first. */
     gw_nest_clear(&n);

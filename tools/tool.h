@@ -43,12 +43,12 @@ enum out_format { OUT_RAW, OUT_LINES, OUT_HEX, OUT_JSON };
 enum in_format { IN_LINES, IN_JSON };
 
 /* The options a layer takes, as bits of layer_row.opts. */
-#define OPT_KEY        1u  /* --key FILE (and the layer needs it) */
-#define OPT_MAX_RECORD 2u  /* --max-record N */
-#define OPT_MAX_OUTPUT 4u  /* --max-output N (decode) */
-#define OPT_LEVEL      8u  /* --level N (encode) */
-#define OPT_FORMAT     16u /* --format FMT (decode) */
-#define OPT_INPUT      32u /* --input FMT (encode) */
+#define OPT_KEY             1u  /* --key FILE (and the layer needs it) */
+#define OPT_MAX_RECORD      2u  /* --max-record N */
+#define OPT_MAX_OUTPUT      4u  /* --max-output N (decode) */
+#define OPT_LEVEL           8u  /* --level N (encode) */
+#define OPT_FORMAT          16u /* --format FMT (decode) */
+#define OPT_INPUT           32u /* --input FMT (encode) */
 #define OPT_INFLATE_BACKEND 64u /* --inflate-backend NAME (decode) */
 
 typedef struct options {
@@ -219,7 +219,6 @@ struct job {
     const layer *why_l; /* the layer `why` is about, or NULL */
     char why[320];      /* a message the run left for the report, or "" */
 };
-
 
 /*
  * The decoded bytes as a message layer reads them: a read of the layer below

@@ -31,8 +31,8 @@ GW_BODY(bounded_read, s)
             GW_RETURN(s, gw_reader_fail(&br->r, s->sub->ret, gw_bufreader_offset(br->src)));
         /* Short of what was asked, or nothing left beneath (a read with
          * min 0 reports no end of stream): the body was cut off. */
-        if (br->left > 0 && (s->n < s->sub->min ||
-                             (gw_bufreader_eof(br->src) && gw_bufreader_avail(br->src) == 0)))
+        if (br->left > 0 &&
+            (s->n < s->sub->min || (gw_bufreader_eof(br->src) && gw_bufreader_avail(br->src) == 0)))
             GW_RETURN(s, gw_reader_fail(&br->r, GW_ETRUNCATED, gw_bufreader_offset(br->src)));
     }
     /* The last byte is out: end of stream now, not at the next read. */

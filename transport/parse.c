@@ -66,8 +66,8 @@ int gw_parse_i64(const uint8_t *p, size_t n, int64_t *out)
 {
     uint64_t v;
     int neg = n > 0 && p[0] == '-';
-    int rc = gw_parse_u64(p + neg, n - (size_t)neg, 10, neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX,
-                          &v);
+    int rc =
+        gw_parse_u64(p + neg, n - (size_t)neg, 10, neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX, &v);
 
     if (rc != 0)
         return rc;

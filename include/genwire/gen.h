@@ -187,7 +187,7 @@ enum gw_next_result {
  */
 #define GW_YIELD_FROM(s, child)                                                                    \
     do {                                                                                           \
-        (void)sizeof((child)->_out == (s)->_out); /* same value type: not evaluated */            \
+        (void)sizeof((child)->_out == (s)->_out); /* same value type: not evaluated */             \
         gw__self->_pc = __LINE__;                                                                  \
         if (gw__call(gw__st, gw__self, gw__with_out(&(child)->_gw, (void *)(s)->_out)) !=          \
             GW__DONE)                                                                              \

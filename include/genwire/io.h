@@ -203,11 +203,11 @@ typedef struct gw_writer_ops {
 
 /* The AsyncWrite base: the first member of every writer. */
 struct gw_writer {
-    const gw_writer_ops *ops; /* the implementation */
-    gw_io_op op;              /* the operation in progress */
-    int err;                  /* the sticky error, or 0 */
-    int closed;               /* nonzero once close was started */
-    uint64_t nwritten;        /* bytes accepted so far */
+    const gw_writer_ops *ops;  /* the implementation */
+    gw_io_op op;               /* the operation in progress */
+    int err;                   /* the sticky error, or 0 */
+    int closed;                /* nonzero once close was started */
+    uint64_t nwritten;         /* bytes accepted so far */
     int64_t deadline, timeout; /* as gw_reader's: GW_ETIMEDOUT on this writer */
 };
 
@@ -254,9 +254,11 @@ gw_io_op *gw_flush_or_close(gw_writer *w, int close);
 /* ---- Non-blocking fd ---------------------------------------------------- */
 
 /* gw_fdio_init flags. */
-#define GW_FDIO_OWN      1u /* gw_fdio_fini closes the fd */
-#define GW_FDIO_NONBLOCK 2u /* set O_NONBLOCK now, restore the old flags in gw_fdio_fini (or in
-                               gw_close, if that closes the fd first) */
+/* GW_FDIO_OWN: gw_fdio_fini closes the fd.  GW_FDIO_NONBLOCK: set O_NONBLOCK
+ * now, restore the old flags in gw_fdio_fini (or in gw_close, if that closes
+ * the fd first). */
+#define GW_FDIO_OWN      1u
+#define GW_FDIO_NONBLOCK 2u
 
 /*
  * A file descriptor as both an AsyncRead (io->r) and an AsyncWrite (io->w).

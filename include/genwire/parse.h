@@ -83,10 +83,11 @@ int gw_parse_i64(const uint8_t *p, size_t n, int64_t *out);
 
 /* ---- Lines ------------------------------------------------------------------ */
 
-/* gw_linescan flags. */
-#define GW_LINE_STRICT 1u /* CRLF only: a bare CR or a bare LF is an error */
-#define GW_LINE_LAST   2u /* gw_bufreader_line: a last line without LF at end of stream is a
-                             line (lenient mode only); otherwise it is GW_ETRUNCATED */
+/* gw_linescan flags.  GW_LINE_STRICT: CRLF only, a bare CR or a bare LF is
+ * an error.  GW_LINE_LAST (gw_bufreader_line): a last line without LF at end
+ * of stream is a line (lenient mode only); otherwise it is GW_ETRUNCATED. */
+#define GW_LINE_STRICT 1u
+#define GW_LINE_LAST   2u
 
 /*
  * The state of one line scan: set max and flags, zero the rest (or call
@@ -94,11 +95,11 @@ int gw_parse_i64(const uint8_t *p, size_t n, int64_t *out);
  * it returns nonzero.  It can then be reused for the next line as is.
  */
 typedef struct gw_linescan {
-    size_t max;      /* the longest line content allowed, terminator excluded */
-    unsigned flags;  /* GW_LINE_* */
-    size_t scanned;  /* resume point: bytes of the current line already searched */
-    size_t len;      /* out, on success: the content length, terminator excluded */
-    size_t bad;      /* out, on error: where the error is, as an index from the line start */
+    size_t max;     /* the longest line content allowed, terminator excluded */
+    unsigned flags; /* GW_LINE_* */
+    size_t scanned; /* resume point: bytes of the current line already searched */
+    size_t len;     /* out, on success: the content length, terminator excluded */
+    size_t bad;     /* out, on error: where the error is, as an index from the line start */
 } gw_linescan;
 
 /* gw_linescan_init: a scan of lines of at most max bytes with flags. */

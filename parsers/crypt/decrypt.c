@@ -136,7 +136,7 @@ static void dec_cleanup(gw_frame *f)
  * breaks out of it); one per line (it may suspend).
  */
 #define DEC_NEED(s, d, b, k)                                                                       \
-    if (gw_bufreader_avail(b) < (k) && (s)->n >= (s)->min && !gw_bufreader_eof(b) &&              \
+    if (gw_bufreader_avail(b) < (k) && (s)->n >= (s)->min && !gw_bufreader_eof(b) &&               \
         (b)->r.err == 0)                                                                           \
         break;                                                                                     \
     GW_NEED(s, sub, b, k, &(d)->_need_err, NULL)
