@@ -51,7 +51,7 @@ void test_flipped_bits(void **state)
     size_t bit, m;
     /* Under valgrind every fifth bit (5 is prime to 8: every bit position
      * of a byte still comes up). */
-    size_t step = gwt_sampled() ? 5 : 1;
+    size_t step = gwt_sampling() ? 5 : 1;
 
     (void)state;
     fixture_make(&f, 11);

@@ -62,7 +62,7 @@ void test_roundtrip_large(void **state)
 {
     gw_key *k = key_filled(2);
     /* Under valgrind 2 MiB and a bit: still two messages of the largest size. */
-    size_t len = (gwt_sampled() ? 2 : 3) * MIB + 12345, clen;
+    size_t len = (gwt_sampling() ? 2 : 3) * MIB + 12345, clen;
     uint8_t *data = malloc(len), *c;
     dparams dp[] = {
         {k, 4096, 4096, 1, 0},       /* messages gathered, plaintext through _pbuf */
