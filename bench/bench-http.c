@@ -330,7 +330,7 @@ int main(int argc, char **argv)
     static const size_t lens[3] = {sizeof(get_msg) - 1, sizeof(res_msg) - 1, sizeof(post_msg) - 1};
     static const char *const titles[3] = {"browser GET, head", "response head",
                                           "chunked POST, whole"};
-    int rounds = argc > 1 ? atoi(argv[1]) : 7, iters = argc > 2 ? atoi(argv[2]) : 20000;
+    int rounds, iters;
     double best[3][NPARSERS];
     unsigned long allocs[3][NPARSERS];
     int msg, which, round, i, best_isa = gw__http_isa_best();
@@ -343,6 +343,24 @@ int main(int argc, char **argv)
     ll_settings.on_body = ll_body;
     ll_settings.on_message_complete = ll_done;
     bench_hp_init();
+
+    if (argc == 5 && strcmp(argv[1], "one") == 0) {
+        /* "one PARSER MSG N": N parses by one parser of one message and
+         * nothing else, for callgrind (the difference of two N gives the
+         * instructions per message without start-up). */
+        which = atoi(argv[2]);
+        msg = atoi(argv[3]);
+        iters = atoi(argv[4]);
+        if (which < 0 || which >= NPARSERS || msg < 0 || msg > 2)
+            return 2;
+        gw__http_set_isa(which == P_GW_PORTABLE ? 1 : best_isa);
+        for (i = 0; i < iters; i++)
+            if (parse(which, msg, msgs[msg], lens[msg]) != (int)lens[msg])
+                return 1;
+        return 0;
+    }
+    rounds = argc > 1 ? atoi(argv[1]) : 7;
+    iters = argc > 2 ? atoi(argv[2]) : 20000;
 
     for (msg = 0; msg < 3; msg++)
         for (which = 0; which < NPARSERS; which++) {

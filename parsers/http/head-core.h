@@ -5,7 +5,9 @@
  *   GW__HT_ATTR         its attributes (a target, or nothing);
  *   GW__HT_SCAN_CTL     the control-byte scanner (scan.h) to inline;
  *   GW__HT_SCAN_TARGET  the request-target scanner to inline;
- *   GW__HT_SCAN_NAME    the field-name (tchar) scanner to inline.
+ *   GW__HT_SCAN_NAME    the field-name (tchar) scanner to inline;
+ *   GW__HT_LINE_MASKS   optional: a function as gw__line_masks_avx2
+ *                       (scan.h), for the fast path of whole field lines.
  * Not a header of its own: it has no include guard on purpose.
  *
  * The states (p->_state), each resumed at p->_pos, and what moves on:
@@ -197,6 +199,45 @@ reason:
     p->_h.reason.len = i - (size_t)((const uint8_t *)p->_h.reason.p - buf);
 
 fieldline:
+#ifdef GW__HT_LINE_MASKS
+    /* The fast path: a whole, plain field line of at most 63 bytes with
+     * its CRLF inside the next 64 (and a byte after them), classified in
+     * one pass.  Anything else (the head's end, a long line, a line cut by
+     * the end of the bytes, any error) leaves it at the line's start for
+     * the general states below, which judge it exactly as if this path did
+     * not exist. */
+    {
+        gw_http_field *fl = p->fields;
+        size_t nf = p->_h.nfields, maxf = p->lim.max_fields;
+
+        while (len - pos > 64 && nf < maxf) {
+            const uint8_t *s = buf + pos;
+            uint64_t nt, ctl;
+            unsigned c, e, v;
+
+            GW__HT_LINE_MASKS(s, &nt, &ctl);
+            if ((nt & 1) != 0 || ctl == 0)
+                break;
+            c = (unsigned)__builtin_ctzll(nt);
+            e = (unsigned)__builtin_ctzll(ctl);
+            if (s[c] != ':' || s[e] != '\r' || s[e + 1] != '\n')
+                break;
+            /* c < e: the name's bytes are tchars, which are no controls. */
+            v = c + 1;
+            while (v < e && (s[v] == ' ' || s[v] == '\t'))
+                v++;
+            while (e > v && (s[e - 1] == ' ' || s[e - 1] == '\t'))
+                e--;
+            fl[nf].name.p = (const char *)s;
+            fl[nf].name.len = c;
+            fl[nf].value.p = (const char *)s + v;
+            fl[nf].value.len = e - v;
+            nf++;
+            pos += (unsigned)__builtin_ctzll(ctl) + 2;
+        }
+        p->_h.nfields = nf;
+    }
+#endif
     /* At a field line, or the empty line that ends the head. */
     line = pos;
     if (pos >= len)

@@ -191,7 +191,9 @@ fail:
 #define GW__HT_ATTR        GW__AVX2
 #define GW__HT_SCAN_CTL    gw__scan_ctl_avx2
 #define GW__HT_SCAN_TARGET gw__scan_target_avx2
+#define GW__HT_LINE_MASKS  gw__line_masks_avx2
 #include "head-core.h"
+#undef GW__HT_LINE_MASKS
 #undef GW__HT_FN
 #undef GW__HT_ATTR
 #undef GW__HT_SCAN_CTL

@@ -189,5 +189,44 @@ static inline GW__AVX2 const uint8_t *gw__scan_name_avx2(const uint8_t *p, const
     return gw__scan_name_c(p, e);
 }
 
+/*
+ * AVX2: the two classes a field line needs, over the 64 bytes at p (all of
+ * which must be readable), as bit masks (bit i for p[i]): *nontchar, the
+ * bytes that are not tchars (the name ends at the first); *ctl, the bytes
+ * gw__http_ctl marks (the line ends at the first).  One pass over a short
+ * line finds both its colon and its end.
+ */
+static inline GW__AVX2 void gw__line_masks_avx2(const uint8_t *p, uint64_t *nontchar,
+                                                uint64_t *ctl)
+{
+    const __m256i lo_tab = _mm256_setr_epi8(
+        (char)0xe8, (char)0xfc, (char)0xf8, (char)0xfc, (char)0xfc, (char)0xfc, (char)0xfc,
+        (char)0xfc, (char)0xf8, (char)0xf8, (char)0xf4, (char)0x54, (char)0xd0, (char)0x54,
+        (char)0xf4, (char)0x70, (char)0xe8, (char)0xfc, (char)0xf8, (char)0xfc, (char)0xfc,
+        (char)0xfc, (char)0xfc, (char)0xfc, (char)0xf8, (char)0xf8, (char)0xf4, (char)0x54,
+        (char)0xd0, (char)0x54, (char)0xf4, (char)0x70);
+    const __m256i hi_tab =
+        _mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)128, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 4, 8, 16,
+                         32, 64, (char)128, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m256i nib = _mm256_set1_epi8(0x0f), c1f = _mm256_set1_epi8(0x1f),
+                  tab = _mm256_set1_epi8(9), del = _mm256_set1_epi8(0x7f);
+    uint64_t nt[2], cm[2];
+    int k;
+
+    for (k = 0; k < 2; k++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * k));
+        __m256i lo = _mm256_shuffle_epi8(lo_tab, _mm256_and_si256(v, nib));
+        __m256i hi = _mm256_shuffle_epi8(hi_tab, _mm256_and_si256(_mm256_srli_epi16(v, 4), nib));
+        __m256i none = _mm256_cmpeq_epi8(_mm256_and_si256(lo, hi), _mm256_setzero_si256());
+        __m256i low = _mm256_cmpeq_epi8(_mm256_min_epu8(v, c1f), v);
+        __m256i m = _mm256_or_si256(_mm256_andnot_si256(_mm256_cmpeq_epi8(v, tab), low),
+                                    _mm256_cmpeq_epi8(v, del));
+        nt[k] = (uint32_t)_mm256_movemask_epi8(none);
+        cm[k] = (uint32_t)_mm256_movemask_epi8(m);
+    }
+    *nontchar = nt[0] | nt[1] << 32;
+    *ctl = cm[0] | cm[1] << 32;
+}
+
 #endif /* GW__HTTP_X86 */
 #endif /* GW_HTTP_SCAN_H */

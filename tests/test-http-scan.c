@@ -1,0 +1,239 @@
+/*
+ * Tests of the HTTP head parser's scanning fast paths (parsers/http/scan.h
+ * and the whole-line path of head-core.h): every instruction-set flavour
+ * must give exactly what the portable one gives, on inputs built so that
+ * the fast paths run (a field line with more than 64 bytes after its
+ * start), byte by byte over every byte value and position, around the
+ * 64-byte window's edges, at the limits, and fed in pieces of every size.
+ * Each case also checks the outcome itself against the grammar, so that
+ * flavours agreeing on a wrong answer fail too.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <genwire/http.h>
+
+int gw__http_isa_best(void);
+int gw__http_set_isa(int want);
+
+/* One parse's outcome, spans as offsets from the input's start. */
+typedef struct outcome {
+    int r, err;
+    size_t err_off, nfields;
+    size_t span[16][4];
+} outcome;
+
+/* Parses in[0 .. len) under flavour isa, fed in pieces of `piece` bytes
+ * (0: whole), each call given every byte so far in a fresh copy. */
+static outcome parse_with(int isa, const char *in, size_t len, size_t piece,
+                          const gw_http_limits *lim)
+{
+    gw_http_field f[16];
+    gw_http_parser p;
+    gw_http_head h;
+    outcome o;
+    size_t have = 0, i;
+    char *copy = NULL;
+
+    memset(&o, 0, sizeof(o));
+    gw__http_set_isa(isa);
+    assert_int_equal(gw_http_parser_init(&p, GW_HTTP_REQUEST, f, 16, lim, 0), 0);
+    do {
+        have = piece == 0 || len - have < piece ? len : have + piece;
+        free(copy);
+        copy = malloc(have + 1);
+        assert_non_null(copy);
+        memcpy(copy, in, have);
+        o.r = gw_http_parse(&p, copy, have, &h);
+    } while (o.r == 0 && have < len);
+    if (o.r < 0) {
+        o.err = o.r;
+        o.err_off = p.err_off;
+    } else if (o.r > 0) {
+        o.nfields = h.nfields;
+        for (i = 0; i < h.nfields && i < 16; i++) {
+            o.span[i][0] = (size_t)(h.fields[i].name.p - copy);
+            o.span[i][1] = h.fields[i].name.len;
+            o.span[i][2] = (size_t)(h.fields[i].value.p - copy);
+            o.span[i][3] = h.fields[i].value.len;
+        }
+    }
+    free(copy);
+    gw__http_set_isa(0);
+    return o;
+}
+
+/* Parses under every flavour (whole, and in pieces of 1, 7 and 64 bytes)
+ * and checks that all agree with the portable whole parse, returned. */
+static outcome parse_all(const char *in, size_t len, const gw_http_limits *lim)
+{
+    static const size_t pieces[] = {0, 1, 7, 64};
+    outcome first = parse_with(1, in, len, 0, lim);
+    int isa, best = gw__http_isa_best();
+    size_t k;
+
+    for (isa = 1; isa <= best; isa++)
+        for (k = 0; k < sizeof(pieces) / sizeof(pieces[0]); k++) {
+            outcome o = parse_with(isa, in, len, pieces[k], lim);
+            if (memcmp(&o, &first, sizeof(o)) != 0)
+                fail_msg("flavour %d, pieces of %zu: r %d (%s at %zu) vs %d (%s at %zu): %.*s",
+                         isa, pieces[k], o.r, gw_errname(o.err), o.err_off, first.r,
+                         gw_errname(first.err), first.err_off, (int)len, in);
+        }
+    return first;
+}
+
+static const char pad[] = "Pad: ppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp"
+                          "ppppppppppppppp\r\n\r\n";
+
+/* "GET / HTTP/1.1\r\n" line pad into buf; returns the length. */
+static size_t build(char *buf, const char *line, size_t n)
+{
+    memcpy(buf, "GET / HTTP/1.1\r\n", 16);
+    memcpy(buf + 16, line, n);
+    memcpy(buf + 16 + n, pad, sizeof(pad) - 1);
+    return 16 + n + sizeof(pad) - 1;
+}
+
+static int is_tchar(int c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* Every byte value at every position of a field line the fast path takes
+ * whole: in the name, right after the colon, inside and at the end of the
+ * value. */
+static void test_every_byte(void **state)
+{
+    static const char line[] = "X-Field-Name: some value text\r\n";
+    const size_t colon = 12, n = sizeof(line) - 1;
+    char buf[256], l[64];
+    size_t j, len;
+    int c;
+
+    (void)state;
+    for (j = 0; j < n - 2; j++)
+        for (c = 0; c < 256; c++) {
+            outcome o;
+            int ok;
+
+            memcpy(l, line, n);
+            l[j] = (char)c;
+            len = build(buf, l, n);
+            o = parse_all(buf, len, NULL);
+            if (j == 0)
+                ok = is_tchar(c);
+            else if (j < colon)
+                ok = is_tchar(c) || c == ':';
+            else if (j == colon)
+                ok = c == ':';
+            else
+                ok = c == '\t' || (c >= 0x20 && c != 0x7f);
+            if ((o.r > 0) != ok)
+                fail_msg("byte 0x%02x at %zu: r %d (%s at %zu)", c, j, o.r, gw_errname(o.err),
+                         o.err_off);
+            if (ok) {
+                assert_int_equal(o.r, (int)len);
+                assert_int_equal(o.nfields, 2);
+            }
+        }
+}
+
+/* Lines of every length from 4 to 80 bytes, with and without whitespace
+ * around the value: the CRLF before, at and past the 64-byte window. */
+static void test_window_edges(void **state)
+{
+    char buf[512], l[128];
+    size_t n, len, ws;
+
+    (void)state;
+    for (n = 4; n <= 80; n++)
+        for (ws = 0; ws < (n < 7 ? 1u : 4u); ws++) {
+            outcome o;
+            size_t vlen = n - 4 - (ws & 1) - (ws >> 1);
+
+            /* "A:" then the value, then CRLF: n bytes in all. */
+            memset(l, 'v', n);
+            l[0] = 'A';
+            l[1] = ':';
+            if (ws & 1)
+                l[2] = ' ';
+            if (ws & 2)
+                l[n - 3] = '\t';
+            l[n - 2] = '\r';
+            l[n - 1] = '\n';
+            len = build(buf, l, n);
+            o = parse_all(buf, len, NULL);
+            assert_int_equal(o.r, (int)len);
+            assert_int_equal(o.nfields, 2);
+            assert_int_equal(o.span[0][0], 16);
+            assert_int_equal(o.span[0][1], 1);
+            assert_int_equal(o.span[0][2], 16 + 2 + (ws & 1));
+            assert_int_equal(o.span[0][3], vlen);
+            /* A bare CR, a bare LF and a control at the line's end. */
+            l[n - 1] = 'x';
+            len = build(buf, l, n);
+            o = parse_all(buf, len, NULL);
+            assert_int_equal(o.err, GW_EHTTP_BARE_CR);
+            assert_int_equal(o.err_off, 16 + n - 1);
+            l[n - 2] = '\n';
+            len = build(buf, l, n);
+            o = parse_all(buf, len, NULL);
+            assert_int_equal(o.err, GW_EHTTP_BARE_LF);
+            assert_int_equal(o.err_off, 16 + n - 2);
+            l[n - 2] = 0x01;
+            len = build(buf, l, n);
+            o = parse_all(buf, len, NULL);
+            assert_int_equal(o.err, GW_EHTTP_FIELD_VALUE);
+            assert_int_equal(o.err_off, 16 + n - 2);
+        }
+}
+
+/* The fast path stops at the field limit and at the head limit exactly as
+ * the general states do. */
+static void test_limits(void **state)
+{
+    char buf[1024];
+    size_t len = 16, i, head;
+    gw_http_limits lim = {0, 3, 0};
+    outcome o;
+
+    (void)state;
+    memcpy(buf, "GET / HTTP/1.1\r\n", 16);
+    for (i = 0; i < 8; i++)
+        len += (size_t)sprintf(buf + len, "Field-%zu: value %zu\r\n", i, i);
+    len += (size_t)sprintf(buf + len, "%s", pad);
+    o = parse_all(buf, len, &lim);
+    assert_int_equal(o.err, GW_EHTTP_TOO_MANY_FIELDS);
+    assert_int_equal(o.err_off, 16 + 3 * 18);
+    lim.max_fields = 0;
+    o = parse_all(buf, len, NULL);
+    assert_int_equal(o.r, (int)len);
+    assert_int_equal(o.nfields, 9);
+    /* A head limit inside each line, and on either side of its CRLF. */
+    for (head = 30; head < len; head += 3) {
+        lim.max_head = head;
+        o = parse_all(buf, len, &lim);
+        assert_int_equal(o.err, GW_EHTTP_HEAD_TOO_LARGE);
+        assert_int_equal(o.err_off, head);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_byte),
+        cmocka_unit_test(test_window_edges),
+        cmocka_unit_test(test_limits),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
