@@ -442,11 +442,39 @@ typedef struct gw_chunked_reader {
 
 /*
  * gw_chunked_reader_init: a decoder of one chunked body from src (not
- * owned, not NULL), with limits *lim (NULL, or a field of 0: the defaults).
- * Allocates nothing, so there is no fini; call it again on the same src to
- * decode the next message.  Never suspends.
+ * owned; NULL when c is used only through gw_chunked_decode), with limits
+ * *lim (NULL, or a field of 0: the defaults).  Allocates nothing, so there
+ * is no fini; call it again on the same src to decode the next message.
+ * Never suspends.
  */
 void gw_chunked_reader_init(gw_chunked_reader *c, gw_bufreader *src, const gw_chunked_limits *lim);
+
+/*
+ * gw_chunked_decode: the decoder's pure core, for a body in memory without
+ * a reader (as picohttpparser's phr_decode_chunked): decodes in[0 .. len),
+ * the next bytes of a chunked body, by exactly the rules and limits of the
+ * reader above, going on from where the last call on c stopped (so the
+ * body may come in any pieces), and writes the chunk data to out, which
+ * has room for len bytes (data is never longer than its coding) and may be
+ * in itself: the body is then decoded in place.  c comes from
+ * gw_chunked_reader_init and is used either through this function or
+ * through c->r, not both.
+ *
+ * Returns 1 when the body is complete: *used is the bytes of in up to and
+ * including the trailer's final CRLF (what follows is the next message's;
+ * later calls return 1 and take nothing); GW_INCOMPLETE (0) when all len
+ * bytes were taken and the body goes on; or a negative error, as the
+ * reader's (GW_ECHUNK_SIZE, GW_ECHUNK_EXT, GW_ECHUNK_CRLF, GW_ETRAILER),
+ * with *used the index in in of the byte that broke the rule (for a CR not
+ * followed by LF, the byte after the CR), also in c->r.err_off; errors stick
+ * in c->r.err (later calls return it and take nothing).  Whatever it
+ * returns, *n is the data bytes written to out by this call: on an error,
+ * exactly the body's valid prefix.  End of input before a 1 is the
+ * caller's to judge (the reader calls it GW_ETRUNCATED).  Never suspends,
+ * never allocates.
+ */
+int gw_chunked_decode(gw_chunked_reader *c, const void *in, size_t len, void *out, size_t *used,
+                      size_t *n);
 
 /*
  * The chunked encoder: an AsyncWrite (c->w) that buffers what is written
