@@ -6,7 +6,8 @@
  * start), byte by byte over every byte value and position, around the
  * 64-byte window's edges, at the limits, and fed in pieces of every size.
  * Each case also checks the outcome itself against the grammar, so that
- * flavours agreeing on a wrong answer fail too.
+ * flavours agreeing on a wrong answer fail too.  And the case-insensitive
+ * compare the framing rules use, gw_http_span_eq, on every pair of bytes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -227,12 +228,36 @@ static void test_limits(void **state)
     }
 }
 
+/* gw_http_span_eq against a plain reference on every pair of bytes, and
+ * at the ends of either side. */
+static void test_span_eq(void **state)
+{
+    char lit[3] = {'x', 0, 0}, sp[2] = {'x', 0};
+    int a, b;
+
+    (void)state;
+    for (a = 0; a < 256; a++)
+        for (b = 1; b < 256; b++) {
+            gw_http_span s = {sp, 2};
+            int la = a >= 'A' && a <= 'Z' ? a + 32 : a, lb = b >= 'A' && b <= 'Z' ? b + 32 : b;
+            sp[1] = (char)a;
+            lit[1] = (char)b;
+            assert_int_equal(gw_http_span_eq(s, lit), la == lb);
+            s.len = 1;
+            assert_int_equal(gw_http_span_eq(s, lit), 0); /* the span is shorter */
+            s.len = 2;
+            lit[1] = 0;
+            assert_int_equal(gw_http_span_eq(s, lit), 0); /* the literal is shorter */
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_byte),
         cmocka_unit_test(test_window_edges),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_span_eq),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,8 @@
 #include "genwire/http.h"
 #include "genwire/parse.h"
 
+#include "scan.h"
+
 /* Offset of a span inside the head. */
 static size_t off_in(const gw_http_head *h, gw_http_span s)
 {
@@ -70,16 +72,13 @@ static int list_has(gw_http_span v, const char *tok)
 /* Nonzero if s is a non-empty token. */
 static int is_token(gw_http_span s)
 {
-    static const char sep[] = "\"(),/:;<=>?@[\\]{}";
     size_t i;
 
     if (s.len == 0)
         return 0;
-    for (i = 0; i < s.len; i++) {
-        uint8_t c = (uint8_t)s.p[i];
-        if (c <= 0x20 || c >= 0x7f || strchr(sep, c) != NULL)
+    for (i = 0; i < s.len; i++)
+        if (!gw__http_tchar[(uint8_t)s.p[i]])
             return 0;
-    }
     return 1;
 }
 
@@ -99,6 +98,9 @@ int gw_http_framing_of(const gw_http_head *h, int req_method, gw_http_framing *f
         gw_http_span v = fl->value, e;
         int any = 0;
 
+        /* Most fields are none of the four: their length says so at once. */
+        if (fl->name.len != 17 && fl->name.len != 14 && fl->name.len != 10 && fl->name.len != 7)
+            continue;
         if (gw_http_span_eq(fl->name, "Transfer-Encoding")) {
             te = te != NULL ? te : fl;
             while (gw_http_list_next(&v, &e)) {

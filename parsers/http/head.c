@@ -314,18 +314,17 @@ int gw_http_parse(gw_http_parser *p, const void *buf, size_t len, gw_http_head *
 
 /* ---- looking at fields --------------------------------------------------- */
 
-static int lower(int c)
-{
-    return c >= 'A' && c <= 'Z' ? c + 32 : c;
-}
-
 int gw_http_span_eq(gw_http_span s, const char *lit)
 {
     size_t i;
 
-    for (i = 0; i < s.len; i++)
-        if (lit[i] == '\0' || lower((uint8_t)s.p[i]) != lower((uint8_t)lit[i]))
+    for (i = 0; i < s.len; i++) {
+        unsigned a = (uint8_t)s.p[i], b = (uint8_t)lit[i];
+        /* The literal's end, or neither equal nor the same letter in the
+         * other case. */
+        if (b == 0 || (a != b && ((a | 0x20) != (b | 0x20) || (a | 0x20) - 'a' > 25u)))
             return 0;
+    }
     return lit[i] == '\0';
 }
 
