@@ -3,7 +3,7 @@
  * and the whole-line path of head-core.h): every instruction-set flavour
  * must give exactly what the portable one gives, on inputs built so that
  * the fast paths run (a field line with more than 64 bytes after its
- * start), byte by byte over every byte value and position, around the
+ * start, or among the last 64 bytes of a longer input), byte by byte over every byte value and position, around the
  * 64-byte window's edges, at the limits, and fed in pieces of every size.
  * Each case also checks the outcome itself against the grammar, so that
  * flavours agreeing on a wrong answer fail too.  And the case-insensitive
@@ -94,13 +94,23 @@ static outcome parse_all(const char *in, size_t len, const gw_http_limits *lim)
 static const char pad[] = "Pad: ppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp"
                           "ppppppppppppppp\r\n\r\n";
 
-/* "GET / HTTP/1.1\r\n" line pad into buf; returns the length. */
-static size_t build(char *buf, const char *line, size_t n)
+/* Two shapes of head around the line under test: "GET / HTTP/1.1", the
+ * line, a long field line and the end (the line has more than 64 bytes
+ * after it); or a long request-line, the line and the end (the line is
+ * among the last 64 bytes, classified from the input's last 64). */
+static const char *const starts[2] = {"GET / HTTP/1.1\r\n",
+                                      "GET /0123456789012345678901234567890123 HTTP/1.1\r\n"};
+static const char *const ends[2] = {pad, "\r\n"};
+
+/* starts[shape] line ends[shape] into buf; returns the length. */
+static size_t build(char *buf, int shape, const char *line, size_t n)
 {
-    memcpy(buf, "GET / HTTP/1.1\r\n", 16);
-    memcpy(buf + 16, line, n);
-    memcpy(buf + 16 + n, pad, sizeof(pad) - 1);
-    return 16 + n + sizeof(pad) - 1;
+    size_t a = strlen(starts[shape]), z = strlen(ends[shape]);
+
+    memcpy(buf, starts[shape], a);
+    memcpy(buf + a, line, n);
+    memcpy(buf + a + n, ends[shape], z);
+    return a + n + z;
 }
 
 static int is_tchar(int c)
@@ -118,34 +128,35 @@ static void test_every_byte(void **state)
     const size_t colon = 12, n = sizeof(line) - 1;
     char buf[256], l[64];
     size_t j, len;
-    int c;
+    int c, shape;
 
     (void)state;
-    for (j = 0; j < n - 2; j++)
-        for (c = 0; c < 256; c++) {
-            outcome o;
-            int ok;
+    for (shape = 0; shape < 2; shape++)
+        for (j = 0; j < n - 2; j++)
+            for (c = 0; c < 256; c++) {
+                outcome o;
+                int ok;
 
-            memcpy(l, line, n);
-            l[j] = (char)c;
-            len = build(buf, l, n);
-            o = parse_all(buf, len, NULL);
-            if (j == 0)
-                ok = is_tchar(c);
-            else if (j < colon)
-                ok = is_tchar(c) || c == ':';
-            else if (j == colon)
-                ok = c == ':';
-            else
-                ok = c == '\t' || (c >= 0x20 && c != 0x7f);
-            if ((o.r > 0) != ok)
-                fail_msg("byte 0x%02x at %zu: r %d (%s at %zu)", c, j, o.r, gw_errname(o.err),
-                         o.err_off);
-            if (ok) {
-                assert_int_equal(o.r, (int)len);
-                assert_int_equal(o.nfields, 2);
+                memcpy(l, line, n);
+                l[j] = (char)c;
+                len = build(buf, shape, l, n);
+                o = parse_all(buf, len, NULL);
+                if (j == 0)
+                    ok = is_tchar(c);
+                else if (j < colon)
+                    ok = is_tchar(c) || c == ':';
+                else if (j == colon)
+                    ok = c == ':';
+                else
+                    ok = c == '\t' || (c >= 0x20 && c != 0x7f);
+                if ((o.r > 0) != ok)
+                    fail_msg("shape %d, byte 0x%02x at %zu: r %d (%s at %zu)", shape, c, j, o.r,
+                             gw_errname(o.err), o.err_off);
+                if (ok) {
+                    assert_int_equal(o.r, (int)len);
+                    assert_int_equal(o.nfields, 2 - shape);
+                }
             }
-        }
 }
 
 /* Lines of every length from 4 to 80 bytes, with and without whitespace
@@ -153,49 +164,52 @@ static void test_every_byte(void **state)
 static void test_window_edges(void **state)
 {
     char buf[512], l[128];
-    size_t n, len, ws;
+    size_t n, len, ws, at;
+    int shape;
 
     (void)state;
-    for (n = 4; n <= 80; n++)
-        for (ws = 0; ws < (n < 7 ? 1u : 4u); ws++) {
-            outcome o;
-            size_t vlen = n - 4 - (ws & 1) - (ws >> 1);
+    for (shape = 0; shape < 2; shape++)
+        for (n = 4; n <= 80; n++)
+            for (ws = 0; ws < (n < 7 ? 1u : 4u); ws++) {
+                outcome o;
+                size_t vlen = n - 4 - (ws & 1) - (ws >> 1);
 
-            /* "A:" then the value, then CRLF: n bytes in all. */
-            memset(l, 'v', n);
-            l[0] = 'A';
-            l[1] = ':';
-            if (ws & 1)
-                l[2] = ' ';
-            if (ws & 2)
-                l[n - 3] = '\t';
-            l[n - 2] = '\r';
-            l[n - 1] = '\n';
-            len = build(buf, l, n);
-            o = parse_all(buf, len, NULL);
-            assert_int_equal(o.r, (int)len);
-            assert_int_equal(o.nfields, 2);
-            assert_int_equal(o.span[0][0], 16);
-            assert_int_equal(o.span[0][1], 1);
-            assert_int_equal(o.span[0][2], 16 + 2 + (ws & 1));
-            assert_int_equal(o.span[0][3], vlen);
-            /* A bare CR, a bare LF and a control at the line's end. */
-            l[n - 1] = 'x';
-            len = build(buf, l, n);
-            o = parse_all(buf, len, NULL);
-            assert_int_equal(o.err, GW_EHTTP_BARE_CR);
-            assert_int_equal(o.err_off, 16 + n - 1);
-            l[n - 2] = '\n';
-            len = build(buf, l, n);
-            o = parse_all(buf, len, NULL);
-            assert_int_equal(o.err, GW_EHTTP_BARE_LF);
-            assert_int_equal(o.err_off, 16 + n - 2);
-            l[n - 2] = 0x01;
-            len = build(buf, l, n);
-            o = parse_all(buf, len, NULL);
-            assert_int_equal(o.err, GW_EHTTP_FIELD_VALUE);
-            assert_int_equal(o.err_off, 16 + n - 2);
-        }
+                /* "A:" then the value, then CRLF: n bytes in all. */
+                at = strlen(starts[shape]);
+                memset(l, 'v', n);
+                l[0] = 'A';
+                l[1] = ':';
+                if (ws & 1)
+                    l[2] = ' ';
+                if (ws & 2)
+                    l[n - 3] = '\t';
+                l[n - 2] = '\r';
+                l[n - 1] = '\n';
+                len = build(buf, shape, l, n);
+                o = parse_all(buf, len, NULL);
+                assert_int_equal(o.r, (int)len);
+                assert_int_equal(o.nfields, 2 - shape);
+                assert_int_equal(o.span[0][0], at);
+                assert_int_equal(o.span[0][1], 1);
+                assert_int_equal(o.span[0][2], at + 2 + (ws & 1));
+                assert_int_equal(o.span[0][3], vlen);
+                /* A bare CR, a bare LF and a control at the line's end. */
+                l[n - 1] = 'x';
+                len = build(buf, shape, l, n);
+                o = parse_all(buf, len, NULL);
+                assert_int_equal(o.err, GW_EHTTP_BARE_CR);
+                assert_int_equal(o.err_off, at + n - 1);
+                l[n - 2] = '\n';
+                len = build(buf, shape, l, n);
+                o = parse_all(buf, len, NULL);
+                assert_int_equal(o.err, GW_EHTTP_BARE_LF);
+                assert_int_equal(o.err_off, at + n - 2);
+                l[n - 2] = 0x01;
+                len = build(buf, shape, l, n);
+                o = parse_all(buf, len, NULL);
+                assert_int_equal(o.err, GW_EHTTP_FIELD_VALUE);
+                assert_int_equal(o.err_off, at + n - 2);
+            }
 }
 
 /* The fast path stops at the field limit and at the head limit exactly as

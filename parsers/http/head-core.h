@@ -200,9 +200,10 @@ reason:
 
 fieldline:
 #ifdef GW__HT_LINE_MASKS
-    /* The fast path: a whole, plain field line of at most 63 bytes with
-     * its CRLF inside the next 64 (and a byte after them), classified in
-     * one pass.  Anything else (the head's end, a long line, a line cut by
+    /* The fast path: a whole, plain field line of at most 63 bytes with its
+     * CRLF inside the next 64, classified in one pass (near the end of the
+     * bytes, over the last 64 of them, the masks shifted to the line's
+     * start).  Anything else (the head's end, a long line, a line cut by
      * the end of the bytes, any error) leaves it at the line's start for
      * the general states below, which judge it exactly as if this path did
      * not exist. */
@@ -210,19 +211,27 @@ fieldline:
         gw_http_field *fl = p->fields;
         size_t nf = p->_h.nfields, maxf = p->lim.max_fields;
 
-        while (len - pos > 64 && nf < maxf) {
+        while (len >= 64 && pos < len && nf < maxf) {
             const uint8_t *s = buf + pos;
+            size_t rem = len - pos;
             uint64_t nt, ctl;
             unsigned c, e, v;
 
-            GW__HT_LINE_MASKS(s, &nt, &ctl);
+            if (rem >= 64) {
+                GW__HT_LINE_MASKS(s, &nt, &ctl);
+            } else {
+                GW__HT_LINE_MASKS(buf + len - 64, &nt, &ctl);
+                nt >>= 64 - rem;
+                ctl >>= 64 - rem;
+            }
             if ((nt & 1) != 0 || ctl == 0)
                 break;
+            /* The first control is no tchar: nt has a bit at or before it. */
             c = (unsigned)__builtin_ctzll(nt);
             e = (unsigned)__builtin_ctzll(ctl);
-            if (s[c] != ':' || s[e] != '\r' || s[e + 1] != '\n')
+            if (s[c] != ':' || s[e] != '\r' || e + 1 >= rem || s[e + 1] != '\n')
                 break;
-            /* c < e: the name's bytes are tchars, which are no controls. */
+            pos += e + 2;
             v = c + 1;
             while (v < e && (s[v] == ' ' || s[v] == '\t'))
                 v++;
@@ -233,7 +242,6 @@ fieldline:
             fl[nf].value.p = (const char *)s + v;
             fl[nf].value.len = e - v;
             nf++;
-            pos += (unsigned)__builtin_ctzll(ctl) + 2;
         }
         p->_h.nfields = nf;
     }
