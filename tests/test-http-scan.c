@@ -7,7 +7,8 @@
  * 64-byte window's edges, at the limits, and fed in pieces of every size.
  * Each case also checks the outcome itself against the grammar, so that
  * flavours agreeing on a wrong answer fail too.  And the case-insensitive
- * compare the framing rules use, gw_http_span_eq, on every pair of bytes.
+ * compare gw_http_span_eq on every pair of bytes, and the framing rules'
+ * name match on every near miss of a name.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -265,6 +266,36 @@ static void test_span_eq(void **state)
         }
 }
 
+/* The framing rules find Transfer-Encoding in any case and nothing else:
+ * every tchar at every position of the name. */
+static void test_framing_names(void **state)
+{
+    static const char name[] = "Transfer-Encoding";
+    char buf[128];
+    size_t j, n = sizeof(name) - 1;
+    int c;
+
+    (void)state;
+    for (j = 0; j < n; j++)
+        for (c = 1; c < 256; c++) {
+            gw_http_field f[4];
+            gw_http_parser p;
+            gw_http_head h;
+            gw_http_framing fr;
+            int lc = c >= 'A' && c <= 'Z' ? c + 32 : c, lo = name[j] | 0x20, len;
+
+            if (!is_tchar(c))
+                continue;
+            len = snprintf(buf, sizeof(buf), "POST / HTTP/1.1\r\n%s: chunked\r\n\r\n", name);
+            buf[17 + j] = (char)c;
+            assert_int_equal(gw_http_parser_init(&p, GW_HTTP_REQUEST, f, 4, NULL, 0), 0);
+            assert_int_equal(gw_http_parse(&p, buf, (size_t)len, &h), len);
+            assert_int_equal(gw_http_framing_of(&h, -1, &fr), 0);
+            assert_int_equal(fr.body == GW_HTTP_BODY_CHUNKED,
+                             name[j] == '-' ? c == '-' : lc == lo);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_window_edges),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_span_eq),
+        cmocka_unit_test(test_framing_names),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
