@@ -122,18 +122,22 @@ static inline const uint8_t *gw__scan_target_sse2(const uint8_t *p, const uint8_
 
 #define GW__AVX2 __attribute__((target("avx2")))
 
+/* AVX2: 0xff for each of the 32 bytes of v that gw__http_ctl marks, as
+ * the SSE2 test does. */
+static inline GW__AVX2 __m256i gw__ctl_avx2(__m256i v)
+{
+    __m256i low = _mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8(0x1f)), v);
+
+    return _mm256_or_si256(_mm256_andnot_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(9)), low),
+                           _mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x7f)));
+}
+
 /* AVX2: the same tests 32 bytes a step, then the SSE2 step for the rest. */
 static inline GW__AVX2 const uint8_t *gw__scan_ctl_avx2(const uint8_t *p, const uint8_t *e)
 {
-    const __m256i c1f = _mm256_set1_epi8(0x1f), tab = _mm256_set1_epi8(9),
-                  del = _mm256_set1_epi8(0x7f);
-
     while (e - p >= 32) {
         __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
-        __m256i lo = _mm256_cmpeq_epi8(_mm256_min_epu8(v, c1f), v);
-        __m256i m = _mm256_or_si256(_mm256_andnot_si256(_mm256_cmpeq_epi8(v, tab), lo),
-                                    _mm256_cmpeq_epi8(v, del));
-        unsigned bits = (unsigned)_mm256_movemask_epi8(m);
+        unsigned bits = (unsigned)_mm256_movemask_epi8(gw__ctl_avx2(v));
         if (bits != 0)
             return p + __builtin_ctz(bits);
         p += 32;
@@ -157,12 +161,13 @@ static inline GW__AVX2 const uint8_t *gw__scan_target_avx2(const uint8_t *p, con
 }
 
 /*
- * AVX2: tchar by two nibble lookups.  For a byte with high nibble h and
- * low nibble l, lo_tab[l] has bit h set when the byte is a tchar and
- * hi_tab[h] is 1 << h (0 for h >= 8, so no byte over 0x7f is one); the byte
- * is a tchar when the two share a bit.
+ * AVX2: 0xff for each of the 32 bytes of v that is not a tchar, by two
+ * nibble lookups.  For a byte with high nibble h and low nibble l,
+ * lo_tab[l] has bit h set when the byte is a tchar and hi_tab[h] is 1 << h
+ * (0 for h >= 8, so no byte over 0x7f is one); the byte is a tchar when the
+ * two share a bit.
  */
-static inline GW__AVX2 const uint8_t *gw__scan_name_avx2(const uint8_t *p, const uint8_t *e)
+static inline GW__AVX2 __m256i gw__nontchar_avx2(__m256i v)
 {
     /* bit h of entry l: is (h << 4 | l) a tchar?  Rows h = 2 .. 7. */
     const __m256i lo_tab = _mm256_setr_epi8(
@@ -175,13 +180,18 @@ static inline GW__AVX2 const uint8_t *gw__scan_name_avx2(const uint8_t *p, const
         _mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)128, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 4, 8, 16,
                          32, 64, (char)128, 0, 0, 0, 0, 0, 0, 0, 0);
     const __m256i nib = _mm256_set1_epi8(0x0f);
+    __m256i lo = _mm256_shuffle_epi8(lo_tab, _mm256_and_si256(v, nib));
+    __m256i hi = _mm256_shuffle_epi8(hi_tab, _mm256_and_si256(_mm256_srli_epi16(v, 4), nib));
 
+    return _mm256_cmpeq_epi8(_mm256_and_si256(lo, hi), _mm256_setzero_si256());
+}
+
+/* AVX2: the first byte of [p, e) that is not a tchar, or e. */
+static inline GW__AVX2 const uint8_t *gw__scan_name_avx2(const uint8_t *p, const uint8_t *e)
+{
     while (e - p >= 32) {
         __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
-        __m256i lo = _mm256_shuffle_epi8(lo_tab, _mm256_and_si256(v, nib));
-        __m256i hi = _mm256_shuffle_epi8(hi_tab, _mm256_and_si256(_mm256_srli_epi16(v, 4), nib));
-        __m256i none = _mm256_cmpeq_epi8(_mm256_and_si256(lo, hi), _mm256_setzero_si256());
-        unsigned bits = (unsigned)_mm256_movemask_epi8(none);
+        unsigned bits = (unsigned)_mm256_movemask_epi8(gw__nontchar_avx2(v));
         if (bits != 0)
             return p + __builtin_ctz(bits);
         p += 32;
@@ -199,33 +209,13 @@ static inline GW__AVX2 const uint8_t *gw__scan_name_avx2(const uint8_t *p, const
 static inline GW__AVX2 void gw__line_masks_avx2(const uint8_t *p, uint64_t *nontchar,
                                                 uint64_t *ctl)
 {
-    const __m256i lo_tab = _mm256_setr_epi8(
-        (char)0xe8, (char)0xfc, (char)0xf8, (char)0xfc, (char)0xfc, (char)0xfc, (char)0xfc,
-        (char)0xfc, (char)0xf8, (char)0xf8, (char)0xf4, (char)0x54, (char)0xd0, (char)0x54,
-        (char)0xf4, (char)0x70, (char)0xe8, (char)0xfc, (char)0xf8, (char)0xfc, (char)0xfc,
-        (char)0xfc, (char)0xfc, (char)0xfc, (char)0xf8, (char)0xf8, (char)0xf4, (char)0x54,
-        (char)0xd0, (char)0x54, (char)0xf4, (char)0x70);
-    const __m256i hi_tab =
-        _mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)128, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 4, 8, 16,
-                         32, 64, (char)128, 0, 0, 0, 0, 0, 0, 0, 0);
-    const __m256i nib = _mm256_set1_epi8(0x0f), c1f = _mm256_set1_epi8(0x1f),
-                  tab = _mm256_set1_epi8(9), del = _mm256_set1_epi8(0x7f);
-    uint64_t nt[2], cm[2];
-    int k;
+    __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
+    __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
 
-    for (k = 0; k < 2; k++) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * k));
-        __m256i lo = _mm256_shuffle_epi8(lo_tab, _mm256_and_si256(v, nib));
-        __m256i hi = _mm256_shuffle_epi8(hi_tab, _mm256_and_si256(_mm256_srli_epi16(v, 4), nib));
-        __m256i none = _mm256_cmpeq_epi8(_mm256_and_si256(lo, hi), _mm256_setzero_si256());
-        __m256i low = _mm256_cmpeq_epi8(_mm256_min_epu8(v, c1f), v);
-        __m256i m = _mm256_or_si256(_mm256_andnot_si256(_mm256_cmpeq_epi8(v, tab), low),
-                                    _mm256_cmpeq_epi8(v, del));
-        nt[k] = (uint32_t)_mm256_movemask_epi8(none);
-        cm[k] = (uint32_t)_mm256_movemask_epi8(m);
-    }
-    *nontchar = nt[0] | nt[1] << 32;
-    *ctl = cm[0] | cm[1] << 32;
+    *nontchar = (uint64_t)(uint32_t)_mm256_movemask_epi8(gw__nontchar_avx2(v0)) |
+                (uint64_t)(uint32_t)_mm256_movemask_epi8(gw__nontchar_avx2(v1)) << 32;
+    *ctl = (uint64_t)(uint32_t)_mm256_movemask_epi8(gw__ctl_avx2(v0)) |
+           (uint64_t)(uint32_t)_mm256_movemask_epi8(gw__ctl_avx2(v1)) << 32;
 }
 
 #endif /* GW__HTTP_X86 */
