@@ -324,9 +324,9 @@ int bench_hp_run(int response, const char *m, size_t len, size_t *count);
 /* ---- the runs ------------------------------------------------------------ */
 
 enum { P_GW, P_GW_PORTABLE, P_GW_LAYERS, P_PHR, P_LLHTTP, P_HTTP_PARSER, NPARSERS };
-static const char *const names[NPARSERS] = {
-    "genwire",        "genwire portable C", "genwire AsyncRead", "picohttpparser",
-    "llhttp 8.1 -O3", "http-parser 2.9"};
+static const char *const names[NPARSERS] = {"genwire",           "genwire portable C",
+                                            "genwire AsyncRead", "picohttpparser",
+                                            "llhttp 8.1 -O3",    "http-parser 2.9"};
 
 static int parse(int which, int msg, const char *m, size_t len)
 {
@@ -334,8 +334,8 @@ static int parse(int which, int msg, const char *m, size_t len)
     case P_GW:
     case P_GW_PORTABLE:
     case P_GW_LAYERS:
-        return msg == 0   ? gw_head(&gw_req, m, len)
-               : msg == 1 ? gw_head(&gw_res, m, len)
+        return msg == 0               ? gw_head(&gw_req, m, len)
+               : msg == 1             ? gw_head(&gw_res, m, len)
                : which == P_GW_LAYERS ? gw_post(m, len)
                                       : gw_post_mem(m, len);
     case P_PHR:
@@ -446,8 +446,7 @@ int main(int argc, char **argv)
     for (msg = 0; msg < 3; msg++) {
         int rows[2] = {P_GW, P_GW_LAYERS}, k;
         for (k = 0; k < (msg == 2 ? 2 : 1); k++) {
-            double g = best[msg][rows[k]], vp = best[msg][P_PHR] / g,
-                   vl = best[msg][P_LLHTTP] / g;
+            double g = best[msg][rows[k]], vp = best[msg][P_PHR] / g, vl = best[msg][P_LLHTTP] / g;
             double al = (double)allocs[msg][rows[k]] / iters;
             printf("  %-22s %-18s %5.2fx pico %-6s %5.2fx llhttp %-6s %.2f allocs %s\n",
                    titles[msg], names[rows[k]], vp, vp >= 1.0 ? "met" : "MISSED", vl,

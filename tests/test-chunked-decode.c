@@ -187,7 +187,7 @@ static void test_mutants(void **state)
         at = (size_t)(gwt_rand(&seed) % len);
         switch (gwt_rand(&seed) % 3) {
         case 0:
-            buf[at] = (uint8_t)"\r\n;= \t\"\\:0aFgx\x7f\x80"[gwt_rand(&seed) % 17];
+            buf[at] = (uint8_t) "\r\n;= \t\"\\:0aFgx\x7f\x80"[gwt_rand(&seed) % 17];
             break;
         case 1:
             memmove(buf + at, buf + at + 1, len - at - 1);

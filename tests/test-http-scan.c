@@ -3,12 +3,13 @@
  * and the whole-line path of head-core.h): every instruction-set flavour
  * must give exactly what the portable one gives, on inputs built so that
  * the fast paths run (a field line with more than 64 bytes after its
- * start, or among the last 64 bytes of a longer input), byte by byte over every byte value and position, around the
- * 64-byte window's edges, at the limits, and fed in pieces of every size.
- * Each case also checks the outcome itself against the grammar, so that
- * flavours agreeing on a wrong answer fail too.  And the case-insensitive
- * compare gw_http_span_eq on every pair of bytes, and the framing rules'
- * name match on every near miss of a name.
+ * start, or among the last 64 bytes of a longer input), byte by byte over
+ * every byte value and position, around the 64-byte window's edges, at the
+ * limits, and fed in pieces of every size.  Each case also checks the
+ * outcome itself against the grammar, so that flavours agreeing on a wrong
+ * answer fail too.  And the case-insensitive compare gw_http_span_eq on
+ * every pair of bytes, and the framing rules' name match on every near
+ * miss of a name.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -85,8 +86,8 @@ static outcome parse_all(const char *in, size_t len, const gw_http_limits *lim)
         for (k = 0; k < sizeof(pieces) / sizeof(pieces[0]); k++) {
             outcome o = parse_with(isa, in, len, pieces[k], lim);
             if (memcmp(&o, &first, sizeof(o)) != 0)
-                fail_msg("flavour %d, pieces of %zu: r %d (%s at %zu) vs %d (%s at %zu): %.*s",
-                         isa, pieces[k], o.r, gw_errname(o.err), o.err_off, first.r,
+                fail_msg("flavour %d, pieces of %zu: r %d (%s at %zu) vs %d (%s at %zu): %.*s", isa,
+                         pieces[k], o.r, gw_errname(o.err), o.err_off, first.r,
                          gw_errname(first.err), first.err_off, (int)len, in);
         }
     return first;
@@ -291,18 +292,15 @@ static void test_framing_names(void **state)
             assert_int_equal(gw_http_parser_init(&p, GW_HTTP_REQUEST, f, 4, NULL, 0), 0);
             assert_int_equal(gw_http_parse(&p, buf, (size_t)len, &h), len);
             assert_int_equal(gw_http_framing_of(&h, -1, &fr), 0);
-            assert_int_equal(fr.body == GW_HTTP_BODY_CHUNKED,
-                             name[j] == '-' ? c == '-' : lc == lo);
+            assert_int_equal(fr.body == GW_HTTP_BODY_CHUNKED, name[j] == '-' ? c == '-' : lc == lo);
         }
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_byte),
-        cmocka_unit_test(test_window_edges),
-        cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_span_eq),
+        cmocka_unit_test(test_every_byte),    cmocka_unit_test(test_window_edges),
+        cmocka_unit_test(test_limits),        cmocka_unit_test(test_span_eq),
         cmocka_unit_test(test_framing_names),
     };
 

@@ -369,8 +369,8 @@ ptrdiff_t gw_chunk_size_parse(const void *buf, size_t len, size_t max_line, uint
     return (ptrdiff_t)used;
 }
 
-int gw__chunked_run(gw_chunked_reader *c, const uint8_t *in, size_t len, uint8_t *out,
-                    size_t cap, size_t *used, size_t *n)
+int gw__chunked_run(gw_chunked_reader *c, const uint8_t *in, size_t len, uint8_t *out, size_t cap,
+                    size_t *used, size_t *n)
 {
     size_t i = 0, take;
     int rc = 0;

@@ -206,8 +206,7 @@ static inline GW__AVX2 const uint8_t *gw__scan_name_avx2(const uint8_t *p, const
  * gw__http_ctl marks (the line ends at the first).  One pass over a short
  * line finds both its colon and its end.
  */
-static inline GW__AVX2 void gw__line_masks_avx2(const uint8_t *p, uint64_t *nontchar,
-                                                uint64_t *ctl)
+static inline GW__AVX2 void gw__line_masks_avx2(const uint8_t *p, uint64_t *nontchar, uint64_t *ctl)
 {
     __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
     __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
