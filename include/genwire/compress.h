@@ -74,18 +74,9 @@ const char *gw_zformat_name(gw_zformat fmt);
  * below lists ("Backend differences": among them, ISA-L accepts streams with
  * incomplete Huffman codes that zlib refuses).  Which are built in: meson option
  * inflate_backend (auto: ISA-L where libisal is found, and zlib always).
- *
- * zlib is the default backend unless the build chose inflate_backend=isal:
- * on ISA-L the offset reported with GW_EZ_DATA can differ by a byte
- * between a stream given whole and the same stream given in pieces, found
- * by fuzz-inflate once ISA-L was the default (its inputs are replayed from
- * fuzz/crashes/inflate/isal-split-offset-1, on the default backend).  An
- * error offset that depends on the split breaks genwire's contract, so
- * ISA-L is opt-in (gw_inflate_opts.backend, genwire --inflate-backend isal)
- * until that is fixed.
  */
 typedef enum gw_inflate_backend {
-    GW_INFLATE_BACKEND_DEFAULT = 0, /* the build's choice: zlib, or ISA-L with inflate_backend=isal */
+    GW_INFLATE_BACKEND_DEFAULT = 0, /* the build's choice: ISA-L where built in, else zlib */
     GW_INFLATE_BACKEND_ZLIB,        /* zlib's inflate(), the reference */
     GW_INFLATE_BACKEND_ISAL,        /* Intel ISA-L's isal_inflate, about 2x faster */
     GW_INFLATE_BACKEND_COUNT        /* the count, not a backend */
