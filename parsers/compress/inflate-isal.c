@@ -322,7 +322,7 @@ static int ib_run(gw_inflate *z, const uint8_t *in, size_t *in_len, uint8_t *out
     while (b->phase < P_BODY && pos < len) {
         rc = header_byte(b, in[pos], msg);
         if (rc < 0) {
-            *err_at = pos;
+            *err_at = pos + 1;
             goto out;
         }
         pos++;
@@ -331,7 +331,7 @@ static int ib_run(gw_inflate *z, const uint8_t *in, size_t *in_len, uint8_t *out
         made = room;
         rc = body(z, b, in, len, &pos, out, &made, msg);
         if (rc < 0) {
-            *err_at = pos > 0 ? pos - 1 : 0;
+            *err_at = pos > 0 ? pos : 1;
             goto out;
         }
         if (rc == 1 && b->wrap == GW_ZFORMAT_DEFLATE) {
@@ -344,7 +344,7 @@ static int ib_run(gw_inflate *z, const uint8_t *in, size_t *in_len, uint8_t *out
         int t = trailer_byte(b, in[pos], msg);
         if (t < 0) {
             rc = t;
-            *err_at = pos;
+            *err_at = pos + 1;
             goto out;
         }
         pos++;

@@ -53,8 +53,10 @@ static int verdict(const z_stream *zs, int zr, size_t used, const char **msg, si
 {
     size_t i;
 
-    /* The last byte zlib read is the one in which it found the error. */
-    *err_at = used > 0 ? used - 1 : 0;
+    /* The last byte zlib read is the one in which it found the error; when
+     * this call read none, that byte came in an earlier call (zlib may find
+     * an error in bits it already holds, depending on how the input came). */
+    *err_at = used;
     *msg = NULL;
     if (zr == Z_MEM_ERROR)
         return GW_ENOMEM;

@@ -90,8 +90,8 @@ static int run(gw_inflate *z, size_t avail, uint8_t *out, size_t room, size_t *m
     rc = z->_be->run(z, gw_bufreader_peek(src), &used, out, made, &msg, &at);
     gw_bufreader_consume(src, used);
     z->in_total += used;
-    if (rc < 0)
-        return backend_error(z, rc, base + at, msg);
+    if (rc < 0) /* at is just past the error's byte */
+        return backend_error(z, rc, base + at > 0 ? base + at - 1 : 0, msg);
     if (rc == GW__ZB_END) {
         z->members++;
         z->_state = ST_AFTER;

@@ -35,8 +35,9 @@ typedef struct gw__zback {
      * bytes the layer may drop from the bufreader, *out_len how many were
      * written, and z->_ahead how many bytes after the dropped ones the
      * backend holds.  Returns GW__ZB_OK, GW__ZB_END, or a negative error
-     * with *msg a static message (or NULL) and *err_at the offset in `in` of
-     * the byte in which the error was found.  Never suspends.
+     * with *msg a static message (or NULL) and *err_at the offset in `in` just
+     * past the byte in which the error was found (0: a byte read by an
+     * earlier call, the one before `in`).  Never suspends.
      */
     int (*run)(gw_inflate *z, const uint8_t *in, size_t *in_len, uint8_t *out, size_t *out_len,
                const char **msg, size_t *err_at);
