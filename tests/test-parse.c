@@ -195,6 +195,12 @@ static void test_line_scan(void **state)
         {"abcd", 3, GW_LINE_STRICT, GW_ELINE_TOO_LONG, 0},
         {"abcd\r", 3, GW_LINE_STRICT, GW_ELINE_TOO_LONG, 0},
         {"abcd\r\n", 3, GW_LINE_STRICT, GW_ELINE_TOO_LONG, 0},
+        /* Over the limit before the terminator is judged: a buffer of max + 2
+         * bytes never shows what follows (fuzz-resp-split). */
+        {"abcd\rx", 3, GW_LINE_STRICT, GW_ELINE_TOO_LONG, 0},
+        {"abcd\n", 3, GW_LINE_STRICT, GW_ELINE_TOO_LONG, 0},
+        {"abc\rx", 3, GW_LINE_STRICT, GW_EBARE_CR, 3},
+        {"abc\n", 3, GW_LINE_STRICT, GW_EBARE_LF, 3},
     };
     size_t i;
 

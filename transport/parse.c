@@ -116,11 +116,16 @@ static ptrdiff_t scan_lenient(gw_linescan *ls, const uint8_t *p, size_t n, size_
 }
 
 /* Strict: CRLF ends a line; no other CR or LF.  p[0 .. scanned) holds no CR
- * or LF, except that p[scanned - 1] may be a CR whose LF had not come. */
+ * or LF, except that p[scanned - 1] may be a CR whose LF had not come.  A
+ * byte at index max + 1 makes the line too long whatever it is, a CR or LF
+ * included: a reader whose buffer holds max + 2 bytes sees that byte but not
+ * the one after it, so the answer cannot depend on what follows. */
 static ptrdiff_t scan_strict(gw_linescan *ls, const uint8_t *p, size_t n, size_t lim)
 {
     size_t i = ls->scanned;
 
+    if (lim > ls->max)
+        lim = ls->max + 1;
     if (i > 0 && p[i - 1] == '\r') {
         if (i == n)
             return GW_INCOMPLETE;
@@ -134,7 +139,7 @@ static ptrdiff_t scan_strict(gw_linescan *ls, const uint8_t *p, size_t n, size_t
         if (p[i] == '\r') {
             if (i + 1 == n) {
                 ls->scanned = n;
-                return i > ls->max ? line_error(ls, GW_ELINE_TOO_LONG, 0) : GW_INCOMPLETE;
+                return GW_INCOMPLETE;
             }
             if (p[i + 1] != '\n')
                 return line_error(ls, GW_EBARE_CR, i);
