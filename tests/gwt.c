@@ -380,9 +380,8 @@ void gwt_check_splits_ex(const uint8_t *in, size_t len, gwt_decode_fn decode, vo
 {
     /* Read shapes for GWT_VARY_READS: tiny to large buffers, waiting for
      * nothing (min 0), for one byte, or for the whole buffer. */
-    static const size_t shapes[][2] = {{1, 1},  {1, 0},    {2, 2},       {3, 1}, {7, 0},
-                                       {7, 7},  {64, 1},   {64, 64},     {GWT_CAP, 0},
-                                       {GWT_CAP, GWT_CAP}};
+    static const size_t shapes[][2] = {{1, 1}, {1, 0},  {2, 2},   {3, 1},       {7, 0},
+                                       {7, 7}, {64, 1}, {64, 64}, {GWT_CAP, 0}, {GWT_CAP, GWT_CAP}};
     run_shape sh = {flags & (GWT_NO_END | GWT_PROMPT), 0, 0,
                     (flags & GWT_SAMPLE) != 0 && gwt_sampling()};
     gwt_feed feed = {in, len, NULL, 0, 0, 0, 0};

@@ -61,10 +61,12 @@ typedef struct gwt_feed {
  * gwt_feed_cap/_min or consume with gwt_drain). */
 #define GWT_VARY_READS 4u
 
-#define GWT_SAMPLE 8u /* under valgrind (gwt_sampling), split in two at a sample of offsets (every one
-                         within 8 bytes of either end and about 16 between) instead of at each; the
-                         other schedules run as always.  For suites whose every-split runs take
-                         minutes under valgrind; the normal and sanitizer builds still try each. */
+/* GWT_SAMPLE: under valgrind (gwt_sampling), split in two at a sample of
+ * offsets (every one within 8 bytes of either end and about 16 between)
+ * instead of at each; the other schedules run as always.  For suites whose
+ * every-split runs take minutes under valgrind; the normal and sanitizer
+ * builds still try each. */
+#define GWT_SAMPLE 8u
 
 /* gwt_sampling: nonzero when GWT_SAMPLE applies: the test runs under
  * valgrind (its preload library is in LD_PRELOAD), or GWT_SAMPLE=1 is set in
@@ -168,9 +170,9 @@ int gwt_run_group(const char *name, const struct CMUnitTest *tests, size_t n);
  * complete before it reports the error, whatever the cuts.
  */
 typedef struct gwt_failsrc {
-    gw_reader r;     /* base */
-    gwt_feed *feed;  /* the input and its cuts; feed->pos is how much was read */
-    int fail_with;   /* the error that comes with the last bytes */
+    gw_reader r;    /* base */
+    gwt_feed *feed; /* the input and its cuts; feed->pos is how much was read */
+    int fail_with;  /* the error that comes with the last bytes */
 } gwt_failsrc;
 
 /* gwt_failsrc_init: a source over feed (not owned) failing with fail_with. */

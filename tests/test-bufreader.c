@@ -332,8 +332,7 @@ static void test_bounded(void **state)
         /* The body and then the next message: the body ends without waiting
          * for more, whatever the read shape. */
         size_t len = (size_t)cases[i].n + 7;
-        gwt_check_splits_ex(in, len, decode_bounded, &cases[i], &r,
-                            GWT_NO_END | GWT_VARY_READS);
+        gwt_check_splits_ex(in, len, decode_bounded, &cases[i], &r, GWT_NO_END | GWT_VARY_READS);
         assert_int_equal(r.err, 0);
         assert_int_equal(r.len, cases[i].n);
         assert_memory_equal(r.data, in, r.len);

@@ -48,11 +48,11 @@ extern "C" {
 /* Options for connect, listen and accept.  Zero is the default for every
  * field; a NULL options pointer means all defaults. */
 typedef struct gw_net_opts {
-    unsigned flags;           /* GW_NET_*; default none */
-    int keepalive_idle_s;     /* TCP_KEEPIDLE in seconds with GW_NET_KEEPALIVE; 0: the system's */
-    int backlog;              /* listen: the accept queue; 0: 511 (the kernel caps it) */
-    int64_t connect_timeout;  /* connect: ns for the whole attempt, every address; 0: none */
-    int64_t accept_backoff;   /* accept: the longest pause when out of descriptors, ns; 0: 100 ms */
+    unsigned flags;          /* GW_NET_*; default none */
+    int keepalive_idle_s;    /* TCP_KEEPIDLE in seconds with GW_NET_KEEPALIVE; 0: the system's */
+    int backlog;             /* listen: the accept queue; 0: 511 (the kernel caps it) */
+    int64_t connect_timeout; /* connect: ns for the whole attempt, every address; 0: none */
+    int64_t accept_backoff;  /* accept: the longest pause when out of descriptors, ns; 0: 100 ms */
 } gw_net_opts;
 
 /* The frame of one connect or accept.  Fields starting with _ are private. */
@@ -61,14 +61,14 @@ typedef struct gw_net_op {
     void *obj; /* the connection or listener */
     int ret;   /* 0, or a negative gw error */
     /* private */
-    struct gw_conn *_conn;                /* accept: where the new connection goes */
-    const gw_net_opts *_opts;             /* the options, or NULL */
-    struct addrinfo *_ai, *_cur;          /* connect: getaddrinfo's list, the address tried */
-    struct sockaddr_storage _sa;          /* connect: the address tried */
-    socklen_t _salen;                     /* its length */
-    int _fd;                              /* connect: the socket being connected, or -1 */
-    int64_t _deadline;                    /* connect: when the whole attempt gives up */
-    int64_t _pause;                       /* accept: the current back-off, ns */
+    struct gw_conn *_conn;       /* accept: where the new connection goes */
+    const gw_net_opts *_opts;    /* the options, or NULL */
+    struct addrinfo *_ai, *_cur; /* connect: getaddrinfo's list, the address tried */
+    struct sockaddr_storage _sa; /* connect: the address tried */
+    socklen_t _salen;            /* its length */
+    int _fd;                     /* connect: the socket being connected, or -1 */
+    int64_t _deadline;           /* connect: when the whole attempt gives up */
+    int64_t _pause;              /* accept: the current back-off, ns */
 } gw_net_op;
 
 /*
@@ -76,11 +76,11 @@ typedef struct gw_net_op {
  * Caller-allocated; zero it or gw_conn_init before use.
  */
 typedef struct gw_conn {
-    gw_fdio io;                       /* the socket as AsyncRead and AsyncWrite */
-    int open;                         /* nonzero while it holds a socket */
-    char addr[GW_NET_ADDRSTRLEN];     /* connect: the address (last) tried; accept: the peer */
-    int sys_errno;                    /* errno behind the last connect or socket error */
-    gw_net_op op;                     /* the connect in progress */
+    gw_fdio io;                   /* the socket as AsyncRead and AsyncWrite */
+    int open;                     /* nonzero while it holds a socket */
+    char addr[GW_NET_ADDRSTRLEN]; /* connect: the address (last) tried; accept: the peer */
+    int sys_errno;                /* errno behind the last connect or socket error */
+    gw_net_op op;                 /* the connect in progress */
 } gw_conn;
 
 /* gw_conn_init: an empty connection (no socket).  Never suspends. */
@@ -129,13 +129,13 @@ const char *gw_conn_strerror(const gw_conn *c, int err, char *buf, size_t len);
 
 /* A listening socket. */
 typedef struct gw_listener {
-    int fd;                        /* the socket, or -1 */
-    int family;                    /* AF_INET, AF_INET6 or AF_UNIX */
-    char addr[GW_NET_ADDRSTRLEN];  /* the bound address, with the real port */
-    gw_net_opts opts;              /* copied at listen; applied to accepted sockets */
-    uint64_t out_of_fds;           /* times accept found no descriptor left (EMFILE, ENFILE...) */
-    int64_t deadline, timeout;     /* for accept, as gw_reader's: GW_ETIMEDOUT; 0: none */
-    gw_net_op op;                  /* the accept in progress */
+    int fd;                       /* the socket, or -1 */
+    int family;                   /* AF_INET, AF_INET6 or AF_UNIX */
+    char addr[GW_NET_ADDRSTRLEN]; /* the bound address, with the real port */
+    gw_net_opts opts;             /* copied at listen; applied to accepted sockets */
+    uint64_t out_of_fds;          /* times accept found no descriptor left (EMFILE, ENFILE...) */
+    int64_t deadline, timeout;    /* for accept, as gw_reader's: GW_ETIMEDOUT; 0: none */
+    gw_net_op op;                 /* the accept in progress */
 } gw_listener;
 
 /*

@@ -141,4 +141,3 @@ void gw_chunked_reader_init(gw_chunked_reader *c, gw_bufreader *src, const gw_ch
         c->lim.max_trailer = GW_CHUNKED_DEFAULT_MAX_TRAILER;
     c->state = CK_SIZE0;
 }
-
