@@ -13,17 +13,17 @@
 
 typedef struct decoder {
     GW_FRAME(gw_wait);
-    job j;              /* the run */
-    hold_reader hold;   /* the bytes a message layer reads */
-    layer *sink;        /* the record or message layer, or NULL */
-    gw_reader *top;     /* without one: the decoded bytes */
-    uint8_t *buf;       /* without one: the bytes being copied */
-    size_t bufcap;      /* its size */
-    stage *sub;         /* the sink's task */
-    gw_io_op *op;       /* an operation in progress */
-    int i;              /* the layer being checked for bytes after its end */
-    int err;            /* the first error */
-    int ret;            /* 0, or the error that ended the run */
+    job j;            /* the run */
+    hold_reader hold; /* the bytes a message layer reads */
+    layer *sink;      /* the record or message layer, or NULL */
+    gw_reader *top;   /* without one: the decoded bytes */
+    uint8_t *buf;     /* without one: the bytes being copied */
+    size_t bufcap;    /* its size */
+    stage *sub;       /* the sink's task */
+    gw_io_op *op;     /* an operation in progress */
+    int i;            /* the layer being checked for bytes after its end */
+    int err;          /* the first error */
+    int ret;          /* 0, or the error that ended the run */
 } decoder;
 
 GW_GENERATOR(decoder, NULL);
