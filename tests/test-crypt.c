@@ -292,6 +292,124 @@ static void test_small_memory(void **state)
     gw_key_free(k);
 }
 
+/* ---- plaintext is wiped before its memory goes back -------------------- */
+
+/* A marker filling the plaintext of test_plaintext_wiped, and how many
+ * blocks still holding it the library gave back (freed, or passed to
+ * realloc, which frees the old block without wiping it). */
+static const char marker[8] = {'S', 'E', 'C', 'R', 'E', 'T', '!', '\x01'};
+static size_t n_released_with_secret;
+
+/* The test allocator keeps each block's size in front of it, so that a
+ * block can be searched for the marker when the library lets go of it. */
+#define AHDR 16
+
+static int holds_marker(const uint8_t *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i + sizeof(marker) <= n; i++)
+        if (memcmp(p + i, marker, sizeof(marker)) == 0)
+            return 1;
+    return 0;
+}
+
+static void *scan_malloc(size_t n, void *ud)
+{
+    uint8_t *p = malloc(AHDR + n);
+
+    (void)ud;
+    if (p == NULL)
+        return NULL;
+    memcpy(p, &n, sizeof(n));
+    return p + AHDR;
+}
+
+static void scan_free(void *q, void *ud)
+{
+    uint8_t *p = (uint8_t *)q - AHDR;
+    size_t n;
+
+    (void)ud;
+    if (q == NULL)
+        return;
+    memcpy(&n, p, sizeof(n));
+    if (holds_marker(q, n))
+        n_released_with_secret++;
+    free(p);
+}
+
+/* What libc's realloc does as far as the old block is concerned: its bytes
+ * are copied and the block is freed as it is. */
+static void *scan_realloc(void *q, size_t n, void *ud)
+{
+    uint8_t *p;
+    size_t old = 0;
+
+    if (q == NULL)
+        return scan_malloc(n, ud);
+    if ((p = scan_malloc(n, ud)) == NULL)
+        return NULL;
+    memcpy(&old, (uint8_t *)q - AHDR, sizeof(old));
+    memcpy(p, q, old < n ? old : n);
+    scan_free(q, ud);
+    return p;
+}
+
+/* Plaintext that did not fit the caller's buffer waits in the layer's own
+ * buffer; when a larger message makes that buffer grow, and when the layer
+ * is finished, the memory given back holds none of it.  Two messages of
+ * marker bytes (100, then 10000: the buffer grows from 4096) read 16 bytes
+ * at a time, through an allocator that searches each block it frees. */
+static void test_plaintext_wiped(void **state)
+{
+    static const gw_allocator scanning = {scan_malloc, scan_realloc, scan_free, NULL};
+    static const size_t lens[2] = {100, 10000};
+    gw_key *k = key_filled(95);
+    uint8_t data[10100], out[10100], buf[16];
+    size_t i, clen, got = 0;
+    gw_bufreader br;
+    gw_decrypt d;
+    gw_io_op *op;
+    uint8_t *c;
+
+    (void)state;
+    for (i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)marker[i % sizeof(marker)];
+    c = encrypt_pieces(k, data, lens, 2, &clen);
+
+    gw_set_allocator(&scanning);
+    n_released_with_secret = 0;
+    gw_bufreader_init_mem(&br, c, clen);
+    assert_int_equal(gw_decrypt_init(&d, &br, k, NULL), 0);
+    for (;;) {
+        op = gw_try_read(&d.r, buf, sizeof(buf), 1);
+        assert_int_equal(gwt_run_op(op), 0);
+        if (op->n == 0)
+            break;
+        assert_true(got + op->n <= sizeof(out));
+        memcpy(out + got, buf, op->n);
+        got += op->n;
+    }
+    /* The leftover buffer was used, and grew past its first size. */
+    assert_non_null(d._pbuf);
+    assert_true(d._pcap >= lens[1]);
+    assert_int_equal(n_released_with_secret, 0);
+    gw_decrypt_fini(&d);
+    assert_int_equal(n_released_with_secret, 0);
+    gw_set_allocator(NULL);
+
+    assert_int_equal(got, sizeof(data));
+    assert_memory_equal(out, data, sizeof(data));
+    /* The check can fail: a block of marker bytes freed as it is counts. */
+    gw_set_allocator(&scanning);
+    gw_free(memcpy(gw_malloc(sizeof(marker)), marker, sizeof(marker)));
+    gw_set_allocator(NULL);
+    assert_int_equal(n_released_with_secret, 1);
+    free(c);
+    gw_key_free(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_encrypt_cancel_sticks),
         cmocka_unit_test(test_failed_init_sticks),
         cmocka_unit_test(test_small_memory),
+        cmocka_unit_test(test_plaintext_wiped),
     };
 
     return GWT_RUN_GROUP("crypt", tests);

@@ -23,6 +23,7 @@
  */
 #include "genwire/crypt.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -59,9 +60,13 @@ static int short_input(gw_decrypt *d, uint64_t off)
     return fail(d, GW_ETRUNCATED, off);
 }
 
-/* Grows *buf (capacity *cap) to hold at least `need` bytes, doubling, but
- * never past `limit` (>= need).  The old bytes are kept. */
-static int grow(uint8_t **buf, size_t *cap, size_t need, size_t limit)
+/* Grows *buf (capacity *cap) to hold at least `need` bytes, doubling from
+ * 4096, but never past `limit` (>= need).  For ciphertext (secret 0) the
+ * old bytes are kept and realloc may free the old block as it is.  For
+ * plaintext (secret 1) the buffer is allocated anew and the old block, which
+ * held plaintext already delivered, is wiped before it is freed; its bytes
+ * are not kept (that buffer only grows once it has been read out). */
+static int grow(uint8_t **buf, size_t *cap, size_t need, size_t limit, int secret)
 {
     size_t n = *cap ? *cap : 4096;
     uint8_t *p;
@@ -72,9 +77,11 @@ static int grow(uint8_t **buf, size_t *cap, size_t need, size_t limit)
         n *= 2;
     if (n > limit)
         n = limit;
-    p = gw_realloc(*buf, n);
+    p = secret ? gw_malloc(n) : gw_realloc(*buf, n);
     if (p == NULL)
         return GW_ENOMEM;
+    if (secret)
+        gw__wipe_free(*buf, *cap);
     *buf = p;
     *cap = n;
     return 0;
@@ -94,7 +101,9 @@ static int open_message(gw_decrypt *d, gw_io_op *s, const uint8_t *c)
     if (mlen <= s->len - s->n) {
         m = s->buf + s->n;
     } else {
-        if ((rc = grow(&d->_pbuf, &d->_pcap, mlen, d->_max)) != 0)
+        /* The leftover plaintext was all read out before this message. */
+        assert(d->_ppos == d->_pend);
+        if ((rc = grow(&d->_pbuf, &d->_pcap, mlen, d->_max, 1)) != 0)
             return fail(d, rc, d->_msg_off);
         m = d->_pbuf;
     }
@@ -226,7 +235,7 @@ GW_BODY(dec_read, s)
             GW_RETURN(s, short_input(d, d->_msg_off));
         if (take > d->_clen - d->_cgot)
             take = d->_clen - d->_cgot;
-        if (grow(&d->_cbuf, &d->_ccap, d->_cgot + take, d->_clen) != 0)
+        if (grow(&d->_cbuf, &d->_ccap, d->_cgot + take, d->_clen, 0) != 0)
             GW_RETURN(s, fail(d, GW_ENOMEM, d->_msg_off));
         memcpy(d->_cbuf + d->_cgot, gw_bufreader_peek(b), take);
         gw_bufreader_consume(b, take);
