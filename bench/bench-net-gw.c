@@ -42,6 +42,7 @@ GW_BODY(g_conn, s)
         GW_AWAIT(s, op, gw_write(&s->c.io.w, s->buf, s->op->n));
         if (s->op->ret < 0)
             break;
+        bench_echoed += s->op->n;
     }
     gw_conn_close(&s->c);
     GW_END(s);
@@ -98,6 +99,7 @@ typedef struct g_ctl {
     GW_FRAME(gw_wait);
     gw_fdio io;
     result *res;
+    const char *name; /* the server's, for the callgrind line */
     gw_io_op *op;
     uint8_t b;
     int ret;
@@ -108,7 +110,9 @@ GW_BODY(g_ctl, s)
 {
     GW_BEGIN(s);
     GW_AWAIT(s, op, gw_read(&s->io.r, &s->b, 1, 1));
+    bench_window_open();
     GW_AWAIT(s, op, gw_read(&s->io.r, &s->res->win, sizeof(s->res->win), sizeof(s->res->win)));
+    bench_window_close(s->name);
     if (s->op->ret != 0)
         bench_die("control pipe");
     s->res->stop = 1;
@@ -139,6 +143,7 @@ void bench_run_genwire(gw_exec_backend backend, const job *j, int jobfd, int ctl
     srv.ex = ex;
     GW_INIT(&c, g_ctl);
     c.res = res;
+    c.name = backend == GW_EXEC_POLL ? "genwire poll" : "genwire epoll";
     if (gw_fdio_init(&c.io, ctl, GW_FDIO_OWN | GW_FDIO_NONBLOCK) != 0)
         bench_die("gw_fdio_init");
     if (GW_SPAWN(ex, &srv, NULL, NULL) == NULL || GW_SPAWN(ex, &c, NULL, NULL) == NULL)

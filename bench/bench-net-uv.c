@@ -50,6 +50,8 @@ static void u_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
         int k = uv_try_write(st, &w, 1);
         u_write *wr;
 
+        if (k > 0)
+            bench_echoed += (uint64_t)k;
         if (k == n)
             return;
         if (k == UV_EAGAIN)
@@ -64,6 +66,7 @@ static void u_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
         memcpy(wr + 1, b->base + k, (size_t)(n - k));
         wr->b = uv_buf_init((char *)(wr + 1), (unsigned)(n - k));
         uv_write(&wr->req, st, &wr->b, 1, u_written);
+        bench_echoed += (uint64_t)(n - k);
     } else if (n < 0) {
         uv_close((uv_handle_t *)st, u_free);
     }
@@ -109,8 +112,11 @@ static void u_ctl_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
         fprintf(stderr, "bench-net: control pipe: %s\n", uv_strerror((int)n));
         exit(1);
     }
+    if (c->n == 0 && n > 0)
+        bench_window_open();
     c->n += (size_t)n;
     if (c->n == sizeof(c->got)) {
+        bench_window_close("libuv");
         memcpy(&c->res->win, c->got + 1, sizeof(c->res->win));
         c->res->stop = 1;
         uv_read_stop(st);

@@ -18,17 +18,23 @@
  * connections to the server under test; on the A active ones it does
  * request/response ping-pong of 64-byte messages (write 64 bytes, read the
  * 64 echoed back, check them, write again); the other N - A connections
- * stay open and silent.  Scenarios: N = A = 100, 1,000 and 9,900 (9,900 so
- * that both ends would also fit one process under the hard limit of 20,000
- * descriptors), and N = 9,900 with A = 100 (9,800 idle).  After a warm-up
+ * stay open and silent.  Scenarios: N = A = 100, 1,000 and 10,000, and N =
+ * 10,000 with A = 100 (9,900 idle).  Each process raises RLIMIT_NOFILE's
+ * soft limit to the hard one (20,000 here) and the header says so: 10,000
+ * connections with both ends in one process would not fit, which is why
+ * the generator is a second process.  After a warm-up
  * the generator counts completed round trips for SECONDS and brackets that
  * window with a byte and then the count on a control pipe, which the server
  * under test watches with its own loop; the server process's CPU time
  * across the window, read by the generator from /proc at its opening and
- * closing (10 ms ticks), gives CPU microseconds per message.  Each
- * round runs every server once, in rotating order; the table shows the best
- * round of each and its ratio to libuv's best, and the range of the
- * per-round ratios.  Both servers read into a 1 KiB buffer per connection
+ * closing (10 ms ticks, the same utime + stime getrusage reports), gives CPU
+ * microseconds per message.  Each round runs every server once, in rotating
+ * order, and prints its rates, CPU and ratios with the load average when it
+ * began; the table shows the best round of each and its ratio to libuv's
+ * best, and the range of the per-round ratios.  Under valgrind (see
+ * bench/bench-net-callgrind) the server also counts instructions inside its
+ * own view of the window and prints how many messages it echoed in it.
+ * Both servers read into a 1 KiB buffer per connection
  * and set TCP_NODELAY on accepted sockets; libuv writes with uv_try_write
  * (uv_write only for a remainder, which 64-byte echoes never leave).
  */
@@ -53,6 +59,10 @@
 #include <genwire/exec.h>
 
 #include "bench-net.h"
+
+#ifdef BENCH_HAVE_CALLGRIND_H
+#include <valgrind/callgrind.h>
+#endif
 
 #define WARM 0.3 /* seconds of ping-pong before the window opens */
 
@@ -93,14 +103,58 @@ static uint64_t proc_cpu_us(pid_t pid)
     return (uint64_t)(ut + st) * 1000000u / (uint64_t)sysconf(_SC_CLK_TCK);
 }
 
-static void raise_nofile(void)
+/* Raises RLIMIT_NOFILE's soft limit to the hard one; dies if even that
+ * leaves fewer than `need` descriptors.  Returns the soft limit before. */
+static unsigned long raise_nofile(unsigned long need)
 {
     struct rlimit rl;
+    unsigned long before;
 
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        bench_die("getrlimit");
+    before = (unsigned long)rl.rlim_cur;
+    if (rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            bench_die("setrlimit RLIMIT_NOFILE");
     }
+    if (rl.rlim_cur != RLIM_INFINITY && (unsigned long)rl.rlim_cur < need) {
+        fprintf(stderr, "bench-net: RLIMIT_NOFILE's hard limit %lu is below the %lu needed\n",
+                (unsigned long)rl.rlim_cur, need);
+        exit(1);
+    }
+    return before;
+}
+
+uint64_t bench_echoed;
+
+int bench_under_callgrind(void)
+{
+#ifdef BENCH_HAVE_CALLGRIND_H
+    return RUNNING_ON_VALGRIND != 0;
+#else
+    return 0;
+#endif
+}
+
+void bench_window_open(void)
+{
+    bench_echoed = 0;
+#ifdef BENCH_HAVE_CALLGRIND_H
+    CALLGRIND_START_INSTRUMENTATION;
+    CALLGRIND_ZERO_STATS;
+#endif
+}
+
+void bench_window_close(const char *server)
+{
+#ifdef BENCH_HAVE_CALLGRIND_H
+    CALLGRIND_DUMP_STATS_AT("window");
+    CALLGRIND_STOP_INSTRUMENTATION;
+#endif
+    if (bench_under_callgrind())
+        printf("callgrind window: %s echoed %llu messages\n", server,
+               (unsigned long long)(bench_echoed / MSG));
 }
 
 void bench_write_all(int fd, const void *p, size_t n)
@@ -122,8 +176,11 @@ void bench_write_all(int fd, const void *p, size_t n)
  * (registered with epoll once, level-triggered, for input only: a 64-byte
  * write to an empty socket is always accepted whole).  Writes 'S' on ctl
  * when the window opens, the round trips counted in it (a uint64_t) when it
- * closes, and returns. */
-static void loadgen(const job *j, int ctl)
+ * closes, and returns the connections still open: closing them at once
+ * would have the server see their ends inside its own window (its control
+ * pipe and the hang-ups can arrive in one wakeup), so the caller closes them
+ * once the server is gone (the next job, or the end). */
+static int *loadgen(const job *j, int ctl)
 {
     static uint8_t msg[MSG], rx[MSG];
     struct sockaddr_in sa;
@@ -196,26 +253,29 @@ static void loadgen(const job *j, int ctl)
             break;
         }
     }
-    for (i = 0; i < j->nconn; i++)
-        close(fd[i]);
     close(ep);
-    free(fd);
     free(got);
+    return fd;
 }
 
 /* The generator process: reads a job from `in`, runs it, until in closes. */
 static void loadgen_main(int in, int ctl)
 {
-    job j;
+    job j, last = {0, 0, 0, 0};
+    int *held = NULL, i;
 
-    raise_nofile();
+    raise_nofile(NEED_FDS);
     for (;;) {
         ssize_t k = read(in, &j, sizeof(j));
         if (k == 0)
             _exit(0);
         if (k != (ssize_t)sizeof(j))
             bench_die("job pipe");
-        loadgen(&j, ctl);
+        for (i = 0; i < last.nconn; i++)
+            close(held[i]);
+        free(held);
+        held = loadgen(&j, ctl);
+        last = j;
     }
 }
 
@@ -242,6 +302,14 @@ static double measure(int which, const job *j, int jobfd, int ctl, double *us_pe
     return (double)res.win.count / j->secs;
 }
 
+/* The 1-minute load average now, or -1. */
+static double load1(void)
+{
+    double la[1];
+
+    return getloadavg(la, 1) == 1 ? la[0] : -1;
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -250,13 +318,15 @@ int main(int argc, char **argv)
     } scen[] = {
         {"100 active", 100, 100},
         {"1000 active", 1000, 1000},
-        {"9900 active", 9900, 9900},
-        {"9800 idle + 100 active", 9900, 100},
+        {"10000 active", NCONN_MAX, NCONN_MAX},
+        {"9900 idle + 100 active", NCONN_MAX, 100},
     };
     double secs = argc > 1 ? atof(argv[1]) : 1.0;
     int rounds = argc > 2 ? atoi(argv[2]) : 3, only = argc > 3 ? atoi(argv[3]) : -1;
     int only_server = argc > 4 ? atoi(argv[4]) : -1;
     int jp[2], cp[2], nserv = NSERVERS;
+    unsigned long before;
+    struct rlimit rl;
     size_t si;
     pid_t pid;
     gw_exec *probe = gw_exec_new_backend(GW_EXEC_EPOLL);
@@ -265,11 +335,12 @@ int main(int argc, char **argv)
         nserv = S_EPOLL; /* epoll not built in */
     gw_exec_free(probe);
     if (secs <= 0 || rounds <= 0) {
-        fprintf(stderr, "usage: bench-net [SECONDS [ROUNDS]]\n");
+        fprintf(stderr, "usage: bench-net [SECONDS [ROUNDS [SCENARIO [SERVER]]]]\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
-    raise_nofile();
+    before = raise_nofile(NEED_FDS);
+    getrlimit(RLIMIT_NOFILE, &rl);
     if (pipe2(jp, O_CLOEXEC) != 0 || pipe2(cp, O_CLOEXEC) != 0)
         bench_die("pipe");
     if ((pid = fork()) < 0)
@@ -282,31 +353,47 @@ int main(int argc, char **argv)
     close(jp[0]);
     close(cp[1]);
     printf("bench-net: echo of %d-byte messages over loopback TCP, load generator in a second "
-           "process; %.1f s per measurement, best of %d rounds\n\n",
-           MSG, secs, rounds);
-    printf("%-24s %-14s %12s %12s %9s %14s\n", "connections", "server", "msgs/s", "CPU us/msg",
-           "vs libuv", "round ratios");
+           "process; %.1f s per measurement, %d rounds, under %s\n",
+           MSG, secs, rounds, bench_under_callgrind() ? "callgrind" : "no profiler");
+    printf("RLIMIT_NOFILE: soft limit raised from %lu to %lu (the hard limit) in both processes; "
+           "each holds one end of up to %d connections\n\n",
+           before, (unsigned long)rl.rlim_cur, NCONN_MAX);
     for (si = 0; si < sizeof(scen) / sizeof(scen[0]); si++) {
         job j = {0, scen[si].nconn, scen[si].nactive, secs};
         double best[NSERVERS] = {0}, cpu[NSERVERS] = {0}, rlo[NSERVERS], rhi[NSERVERS];
+        double lo_load = 1e9, hi_load = 0;
         int r, k;
 
         if (only >= 0 && (size_t)only != si)
             continue;
+        printf("%s (%d connections open at once):\n", scen[si].name, scen[si].nconn);
         for (k = 0; k < NSERVERS; k++)
             rlo[k] = 1e9, rhi[k] = 0;
         for (r = 0; r < rounds; r++) {
-            double rate[NSERVERS] = {0}, us;
+            double rate[NSERVERS] = {0}, us[NSERVERS] = {0}, la = load1();
+            if (la < lo_load)
+                lo_load = la;
+            if (la > hi_load)
+                hi_load = la;
             for (k = 0; k < nserv; k++) {
                 int which = (k + r) % nserv;
                 if (only_server >= 0 && which != only_server)
                     continue;
-                rate[which] = measure(which, &j, jp[1], cp[0], &us);
+                rate[which] = measure(which, &j, jp[1], cp[0], &us[which]);
                 if (rate[which] > best[which]) {
                     best[which] = rate[which];
-                    cpu[which] = us;
+                    cpu[which] = us[which];
                 }
             }
+            printf("  round %d, load average %.2f:", r + 1, la);
+            for (k = 0; k < nserv; k++) {
+                if (rate[k] == 0)
+                    continue;
+                printf("  %s %.0f/s %.2f us", server_name[k], rate[k], us[k]);
+                if (k != S_LIBUV && rate[S_LIBUV] > 0)
+                    printf(" (%.2fx)", rate[k] / rate[S_LIBUV]);
+            }
+            printf("\n");
             for (k = 1; k < nserv; k++) {
                 double q = rate[S_LIBUV] > 0 ? rate[k] / rate[S_LIBUV] : 0;
                 if (q < rlo[k])
@@ -314,16 +401,19 @@ int main(int argc, char **argv)
                 if (q > rhi[k])
                     rhi[k] = q;
             }
+            fflush(stdout);
         }
+        printf("  %-14s %12s %12s %9s %14s   (best round of each; load %.2f..%.2f)\n", "server",
+               "msgs/s", "CPU us/msg", "vs libuv", "round ratios", lo_load, hi_load);
         for (k = 0; k < nserv; k++) {
-            printf("%-24s %-14s %12.0f %12.2f", k == 0 ? scen[si].name : "", server_name[k],
-                   best[k], cpu[k]);
+            printf("  %-14s %12.0f %12.2f", server_name[k], best[k], cpu[k]);
             if (k == S_LIBUV)
                 printf(" %9s\n", "1.00");
             else
                 printf(" %9.2f %6.2f..%.2f\n", best[S_LIBUV] > 0 ? best[k] / best[S_LIBUV] : 0,
                        rlo[k], rhi[k]);
         }
+        printf("\n");
         fflush(stdout);
     }
     close(jp[1]);

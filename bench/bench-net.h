@@ -14,6 +14,12 @@
 #define MSG 64   /* bytes per message */
 #define BUF 1024 /* each server's read buffer per connection */
 
+/* The most connections a scenario opens; each process holds one end of each,
+ * plus a few descriptors of its own (NEED_FDS is what RLIMIT_NOFILE must
+ * allow). */
+#define NCONN_MAX 10000
+#define NEED_FDS  (NCONN_MAX + 64)
+
 /* What the load generator is asked to do. */
 typedef struct job {
     int port, nconn, nactive;
@@ -31,6 +37,24 @@ typedef struct result {
     window win; /* as the load generator sent it */
     int stop;   /* the window has closed */
 } result;
+
+/* Bytes the server under test has echoed since its window opened (both
+ * servers add what each write accepted: one add per write, the same cost). */
+extern uint64_t bench_echoed;
+
+/*
+ * The server's side of the window, called by each server's control-pipe
+ * watcher when it sees the opening byte and then the count: resets
+ * bench_echoed and, under callgrind, zeroes the counters and starts
+ * instrumentation; at the close, dumps the counters ("window") and prints the
+ * messages the server echoed in between, so that instructions per message
+ * come from the server's own loop alone.
+ */
+void bench_window_open(void);
+void bench_window_close(const char *server);
+
+/* Nonzero when running under valgrind. */
+int bench_under_callgrind(void);
 
 /* Prints what failed, with errno, and exits 1. */
 void bench_die(const char *what);
