@@ -49,10 +49,11 @@ static const uint8_t ck_class[256] = {
 #define CK_IS(ch, cls) ((ck_class[(ch)] & (cls)) != 0)
 #define CK_WS(ch)      ((ch) == ' ' || (ch) == '\t')
 
-/* The value of a hex digit (one that CK_HEX accepts). */
+/* The value of a hex digit (one that CK_HEX accepts), without a branch:
+ * the low nibble, plus 9 for the letters (0x41-0x46, 0x61-0x66). */
 static unsigned ck_hexval(uint8_t ch)
 {
-    return ch <= '9' ? (unsigned)(ch - '0') : (unsigned)((ch | 0x20) - 'a' + 10);
+    return (unsigned)(ch & 0xf) + 9u * (unsigned)(ch >> 6);
 }
 
 /* The length of the run of class-cls bytes that starts p[0..n). */
@@ -70,11 +71,12 @@ static size_t ck_span(const uint8_t *p, size_t n, unsigned cls)
 
 /*
  * The fast path of CK_SIZE0: if q[0..n) starts with a whole chunk-size line
- * of 1 to 16 hex digits and CRLF, within max_line, takes it as the machine
- * would (setting left and ndigits) and returns its length; otherwise
- * returns 0 and changes nothing.
+ * of 1 to 16 hex digits and CRLF, within max_line, sets *size and *ndigits
+ * as the machine would and returns the line's length; otherwise returns 0
+ * and sets nothing.
  */
-static size_t ck_simple_size(gw_chunked_reader *c, const uint8_t *q, size_t n)
+static size_t ck_simple_size(const uint8_t *q, size_t n, size_t max_line, uint64_t *size,
+                             unsigned *ndigits)
 {
     size_t k = 0, most = n < 16 ? n : 16;
     uint64_t v = 0;
@@ -83,10 +85,10 @@ static size_t ck_simple_size(gw_chunked_reader *c, const uint8_t *q, size_t n)
      * which refuses it. */
     while (k < most && CK_IS(q[k], CK_HEX))
         v = v << 4 | ck_hexval(q[k++]);
-    if (k == 0 || k > c->lim.max_line || n - k < 2 || q[k] != '\r' || q[k + 1] != '\n')
+    if (k == 0 || k > max_line || n - k < 2 || q[k] != '\r' || q[k + 1] != '\n')
         return 0;
-    c->left = v;
-    c->ndigits = (unsigned)k;
+    *size = v;
+    *ndigits = (unsigned)k;
     return k + 2;
 }
 
@@ -121,7 +123,8 @@ static int ck_frame(gw_chunked_reader *c, const uint8_t *p, size_t avail, size_t
             st = CK_SIZE0;
             continue;
         }
-        if (st == CK_SIZE0 && (n = ck_simple_size(c, p + i, avail - i)) > 0) {
+        if (st == CK_SIZE0 &&
+            (n = ck_simple_size(p + i, avail - i, c->lim.max_line, &c->left, &c->ndigits)) > 0) {
             i += n;
             if (c->left != 0) {
                 st = CK_DATA;
@@ -372,52 +375,66 @@ ptrdiff_t gw_chunk_size_parse(const void *buf, size_t len, size_t max_line, uint
 int gw__chunked_run(gw_chunked_reader *c, const uint8_t *in, size_t len, uint8_t *out, size_t cap,
                     size_t *used, size_t *n)
 {
-    size_t i = 0, take;
-    int rc = 0;
+    size_t i = 0, k = *n, take;
+    uint64_t left = c->left;
+    int st = c->state, rc = 0;
 
+    /* The state, the chunk's bytes left and the output count are kept in
+     * locals here and written back to c only around the machine: the common
+     * path (data, CRLF, a size line, data ...) touches c not at all. */
     for (;;) {
+        if (st == CK_DATA) {
+            take = cap - k;
+            if (take > len - i)
+                take = len - i;
+            if (take > left)
+                take = (size_t)left;
+            if (take == 0)
+                break; /* out is full, or in used up */
+            memmove(out + k, in + i, take);
+            i += take;
+            k += take;
+            left -= take;
+            if (left != 0)
+                continue;
+            st = CK_DATA_CR;
+        }
         /* The plain framing between chunks, whole in the bytes, taken here
          * without entering the machine: CRLF after the data, a size line
          * of hex digits only, and an empty trailer after the last-chunk. */
-        if (c->state == CK_DATA_CR && len - i >= 2 && in[i] == '\r' && in[i + 1] == '\n') {
+        if (st == CK_DATA_CR && len - i >= 2 && in[i] == '\r' && in[i + 1] == '\n') {
             i += 2;
-            c->state = CK_SIZE0;
+            st = CK_SIZE0;
         }
-        if (c->state == CK_SIZE0 && (take = ck_simple_size(c, in + i, len - i)) > 0) {
+        if (st == CK_SIZE0 &&
+            (take = ck_simple_size(in + i, len - i, c->lim.max_line, &left, &c->ndigits)) > 0) {
             i += take;
-            if (c->left != 0) {
-                c->state = CK_DATA;
-            } else if (len - i >= 2 && in[i] == '\r' && in[i + 1] == '\n') {
-                i += 2;
-                c->state = CK_DONE;
-            } else {
-                c->trailer_len = 0;
-                c->state = CK_TR_LINE;
+            if (left != 0) {
+                st = CK_DATA;
+                continue;
             }
-        }
-        if (c->state == CK_DATA) {
-            take = cap - *n;
-            if (take > len - i)
-                take = len - i;
-            if (take > c->left)
-                take = (size_t)c->left;
-            if (take == 0)
+            if (len - i >= 2 && in[i] == '\r' && in[i + 1] == '\n') {
+                i += 2;
+                st = CK_DONE;
                 break;
-            memmove(out + *n, in + i, take);
-            i += take;
-            *n += take;
-            c->left -= take;
-            if (c->left == 0)
-                c->state = CK_DATA_CR;
-            continue;
+            }
+            c->trailer_len = 0;
+            st = CK_TR_LINE;
         }
-        if (c->state == CK_DONE || i == len)
+        if (st == CK_DONE || i == len)
             break;
+        c->state = st;
+        c->left = left;
         rc = ck_frame(c, in + i, len - i, &take, 0);
+        st = c->state;
+        left = c->left;
         i += take;
         if (rc < 0)
             break;
     }
+    c->state = st;
+    c->left = left;
+    *n = k;
     *used = i;
     return rc;
 }
