@@ -105,6 +105,15 @@ static void test_requests(void **state)
          0, CHUNKED, 0, 0, 0, 1},
         {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked;foo=bar\r\n\r\n", NM, 0, 0, CHUNKED, 0, 0,
          0, 1},
+        /* the value "chunked" alone, in any case, and its near misses of the same length */
+        {"POST / HTTP/1.1\r\nTransfer-Encoding: ChunKED\r\n\r\n", NM, 0, 0, CHUNKED, 0, 0, 0, 1},
+        {"POST / HTTP/1.1\r\nTransfer-Encoding:chunked  \r\n\r\n", NM, 0, 0, CHUNKED, 0, 0, 0, 1},
+        {"POST / HTTP/1.1\r\nTransfer-Encoding: chunkex\r\n\r\n", NM, GW_EHTTP_TRANSFER_ENCODING,
+         36, 0, 0, 0, 0, 0},
+        {"POST / HTTP/1.1\r\nTransfer-Encoding: chunke$\r\n\r\n", NM, GW_EHTTP_TRANSFER_ENCODING,
+         36, 0, 0, 0, 0, 0},
+        {"POST / HTTP/1.1\r\nTransfer-Encoding: chunk,d\r\n\r\n", NM, GW_EHTTP_TRANSFER_ENCODING,
+         36, 0, 0, 0, 0, 0},
         /* CONNECT and PRI: no body whatever the fields, an upgrade */
         {"CONNECT a:443 HTTP/1.0\r\nContent-Length: 10\r\n\r\n", NM, 0, 0, NONE, 0, 0, 1, 0},
         {"PRI * HTTP/1.1\r\n\r\n", NM, 0, 0, NONE, 0, 0, 1, 0},

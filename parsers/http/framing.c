@@ -127,6 +127,14 @@ int gw_http_framing_of(const gw_http_head *h, int req_method, gw_http_framing *f
 
         if (NAME_IS(fl->name, "transfer-encoding")) {
             te = te != NULL ? te : fl;
+            if (NAME_IS(v, "chunked")) {
+                /* The common value alone, as the list walk below would
+                 * take it (values come trimmed; NAME_IS is exact for a
+                 * literal of letters only, whatever the bytes of v). */
+                last_chunked = 1;
+                nchunked++;
+                continue;
+            }
             while (gw_http_list_next(&v, &e)) {
                 const char *semi = memchr(e.p, ';', e.len);
                 any = 1;
