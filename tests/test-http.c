@@ -267,6 +267,11 @@ static void test_bad_request_line(void **state)
     REQ_BAD("GETGETGETGETGETGET / HTTP/1.1\r\n\r\n", GW_EHTTP_METHOD, 0);
     REQ_BAD("GE / HTTP/1.1\r\n\r\n", GW_EHTTP_METHOD, 0);
     REQ_BAD("GETX@ / HTTP/1.1\r\n\r\n", GW_EHTTP_METHOD, 0);
+    /* a method's prefix or a method, then a byte that is not its SP */
+    REQ_BAD("PROPFIN / HTTP/1.1\r\n\r\n", GW_EHTTP_METHOD, 0);
+    REQ_BAD("UNBINDS / HTTP/1.1\r\n\r\n", GW_EHTTP_METHOD, 0);
+    REQ_BAD("POST\t/ HTTP/1.1\r\n\r\n", GW_EHTTP_METHOD, 4);
+    REQ_BAD("POS\t/ HTTP/1.1\r\n\r\n", GW_EHTTP_METHOD, 3);
     REQ_BAD("GET /foo bar/ HTTP/1.1\r\n\r\n", GW_EHTTP_VERSION, 9);
     REQ_BAD("GET /\xce\xb4 HTTP/1.1\r\n\r\n", GW_EHTTP_TARGET, 5);
     REQ_BAD("GET /a\tb HTTP/1.1\r\n\r\n", GW_EHTTP_TARGET, 6);

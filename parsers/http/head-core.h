@@ -80,15 +80,18 @@ method:
      * is neither a tchar nor SP: the same offset however the bytes come. */
     for (i = line; i < len && i - line <= GW__HTTP_MAX_METHOD && gw__http_tchar[buf[i]]; i++)
         ;
-    if (!gw__http_method_prefix(buf + line, i - line))
+    /* A known method and its SP: what the checks below would accept (a
+     * method is a prefix of itself), judged by one lookup. */
+    if (i == line || i == len || buf[i] != ' ' ||
+        (p->_h.method = gw__http_method_lookup(buf + line, i - line)) < 0) {
+        if (!gw__http_method_prefix(buf + line, i - line))
+            FAIL(GW_EHTTP_METHOD, line);
+        if (i == len)
+            SUSPEND(HS_METHOD);
+        if (buf[i] != ' ')
+            FAIL(GW_EHTTP_METHOD, i);
         FAIL(GW_EHTTP_METHOD, line);
-    if (i == len)
-        SUSPEND(HS_METHOD);
-    if (buf[i] != ' ')
-        FAIL(GW_EHTTP_METHOD, i);
-    p->_h.method = gw__http_method_lookup(buf + line, i - line);
-    if (p->_h.method < 0)
-        FAIL(GW_EHTTP_METHOD, line);
+    }
     p->_h.method_s.p = (const char *)buf + line;
     p->_h.method_s.len = i - line;
     p->_h.target.p = (const char *)buf + i + 1;
@@ -232,7 +235,8 @@ fieldline:
             if (s[c] != ':' || s[e] != '\r' || e + 1 >= rem || s[e + 1] != '\n')
                 break;
             pos += e + 2;
-            v = c + 1;
+            /* Commonly one SP (s[e] is CR: v stays at most e). */
+            v = c + 1 + (s[c + 1] == ' ');
             while (v < e && (s[v] == ' ' || s[v] == '\t'))
                 v++;
             while (e > v && (s[e - 1] == ' ' || s[e - 1] == '\t'))

@@ -74,24 +74,39 @@ const char *gw_http_method_name(int method)
     return method >= 0 && method < GW_HTTP_NMETHODS ? methods[method].text : "?";
 }
 
-/* The method whose text is m[0 .. n) (case-sensitive, RFC 9110 9.1), or -1. */
+/* Nonzero if the n bytes at m are the n bytes of t (no call: n <= 12). */
+static int method_eq(const char *t, const uint8_t *m, size_t n)
+{
+    size_t k;
+
+    for (k = 0; k < n; k++)
+        if ((uint8_t)t[k] != m[k])
+            return 0;
+    return 1;
+}
+
+/* The method whose text is m[0 .. n) (case-sensitive, RFC 9110 9.1), or -1.
+ * n is at most GW__HTTP_MAX_METHOD + 1; a method of another length or first
+ * byte is passed over at once. */
 static int gw__http_method_lookup(const uint8_t *m, size_t n)
 {
     int i;
 
     for (i = 0; i < GW_HTTP_NMETHODS; i++)
-        if (methods[i].len == n && memcmp(methods[i].text, m, n) == 0)
+        if (methods[i].len == n && (uint8_t)methods[i].text[0] == m[0] &&
+            method_eq(methods[i].text, m, n))
             return i;
     return -1;
 }
 
-/* Nonzero if some method starts with m[0 .. n). */
+/* Nonzero if some method starts with m[0 .. n) (n at most
+ * GW__HTTP_MAX_METHOD + 1). */
 static int gw__http_method_prefix(const uint8_t *m, size_t n)
 {
     int i;
 
     for (i = 0; i < GW_HTTP_NMETHODS; i++)
-        if (methods[i].len >= n && memcmp(methods[i].text, m, n) == 0)
+        if (methods[i].len >= n && method_eq(methods[i].text, m, n))
             return 1;
     return 0;
 }
