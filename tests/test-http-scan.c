@@ -4,8 +4,9 @@
  * must give exactly what the portable one gives, on inputs built so that
  * the fast paths run (a field line with more than 64 bytes after its
  * start, or among the last 64 bytes of a longer input), byte by byte over
- * every byte value and position, around the 64-byte window's edges, at the
- * limits, and fed in pieces of every size.  Each case also checks the
+ * every byte value and position, around the 64-byte window's edges, on a
+ * line after another in the same window, at the limits, and fed in pieces
+ * of every size.  Each case also checks the
  * outcome itself against the grammar, so that flavours agreeing on a wrong
  * answer fail too.  And the case-insensitive compare gw_http_span_eq on
  * every pair of bytes, and the framing rules' name match on every near
@@ -214,6 +215,56 @@ static void test_window_edges(void **state)
             }
 }
 
+/* "A:" + value + CRLF, n bytes in all (n >= 4), into l; the value has a
+ * leading SP when ws is set. */
+static void short_line(char *l, size_t n, char name, int ws)
+{
+    memset(l, 'v', n);
+    l[0] = name;
+    l[1] = ':';
+    if (ws && n > 4)
+        l[2] = ' ';
+    l[n - 2] = '\r';
+    l[n - 1] = '\n';
+}
+
+/* A line after a short one, so that it is classified from the masks of the
+ * window the short one was found in, shifted: every length of the first
+ * line up to the window's size, the second of lengths around the rest of
+ * the window, whole and with a bare CR at its end. */
+static void test_shared_window(void **state)
+{
+    static const size_t second[] = {4, 5, 9, 20, 33, 40, 55, 60, 62, 63, 64, 65, 70};
+    char buf[512], l[256];
+    size_t a, n, k, len, at;
+    int shape;
+
+    (void)state;
+    for (shape = 0; shape < 2; shape++)
+        for (a = 4; a <= 64; a++)
+            for (k = 0; k < sizeof(second) / sizeof(second[0]); k++) {
+                outcome o;
+
+                n = second[k];
+                at = strlen(starts[shape]);
+                short_line(l, a, 'A', 1);
+                short_line(l + a, n, 'B', (int)(a & 1));
+                len = build(buf, shape, l, a + n);
+                o = parse_all(buf, len, NULL);
+                assert_int_equal(o.r, (int)len);
+                assert_int_equal(o.nfields, 3 - shape);
+                assert_int_equal(o.span[1][0], at + a);
+                assert_int_equal(o.span[1][1], 1);
+                assert_int_equal(o.span[1][2], at + a + 2 + ((a & 1) && n > 4));
+                assert_int_equal(o.span[1][3], n - 4 - ((a & 1) && n > 4));
+                l[a + n - 1] = 'x';
+                len = build(buf, shape, l, a + n);
+                o = parse_all(buf, len, NULL);
+                assert_int_equal(o.err, GW_EHTTP_BARE_CR);
+                assert_int_equal(o.err_off, at + a + n - 1);
+            }
+}
+
 /* The fast path stops at the field limit and at the head limit exactly as
  * the general states do. */
 static void test_limits(void **state)
@@ -300,6 +351,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_byte),    cmocka_unit_test(test_window_edges),
+        cmocka_unit_test(test_shared_window),
         cmocka_unit_test(test_limits),        cmocka_unit_test(test_span_eq),
         cmocka_unit_test(test_framing_names),
     };
