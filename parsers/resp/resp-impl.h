@@ -6,6 +6,8 @@
 #ifndef GENWIRE_RESP_IMPL_H
 #define GENWIRE_RESP_IMPL_H
 
+#include <string.h>
+
 #include "genwire/resp.h"
 
 /* Reader states.  They start at a magic value, as zlib's do, so that a
@@ -42,27 +44,80 @@ int gw__resp_parse_int(const uint8_t *p, size_t n, int64_t *v);
 int gw__resp_valid_double(const uint8_t *p, size_t n);
 int gw__resp_valid_bignum(const uint8_t *p, size_t n);
 
+/* Eight ASCII digits, the first (most significant) in the lowest byte of
+ * w, as their value: three multiplies, each joining pairs of the last. */
+static inline uint64_t gw__resp_swar8(uint64_t w)
+{
+    w = (w & 0x0F0F0F0F0F0F0F0Full) * 2561 >> 8;
+    w = (w & 0x00FF00FF00FF00FFull) * 6553601 >> 16;
+    return (w & 0x0000FFFF0000FFFFull) * 42949672960001ull >> 32;
+}
+
+/*
+ * The digits of a short decimal header: if p[0..k) are 1 to 18 digits and
+ * CRLF follows, all within the n bytes at p, sets *v and returns k; returns
+ * 0 for anything else (no digit, more digits, no CRLF yet, another byte),
+ * which the line scan and gw__resp_parse_int / _len then decide.  One digit
+ * is tried first; then, where 9 bytes are buffered, up to 7 digits and the
+ * CRLF are judged in one 8-byte word, whatever their number, without a
+ * branch per digit; otherwise (and for 8 or more digits) a byte at a time,
+ * with the same result.
+ */
+static inline size_t gw__resp_digits_crlf(const uint8_t *p, size_t n, uint64_t *v)
+{
+    size_t i = 0, end = n < 18 ? n : 18;
+    uint64_t x = 0;
+
+    /* One digit (most lengths and counts): three compares. */
+    if (n >= 3 && p[1] == '\r' && (unsigned)(p[0] - '0') <= 9 && p[2] == '\n') {
+        *v = (unsigned)(p[0] - '0');
+        return 1;
+    }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n >= 9) {
+        uint64_t w, nd;
+        unsigned k;
+
+        memcpy(&w, p, 8);
+        /* The high bit of each byte that is no digit: set in the byte
+         * itself (0x80 and up), or by b - 0x30 (below '0') or b + 0x46 (above
+         * '9').  A borrow or carry out of a byte only reaches the bytes after
+         * it, past the first non-digit, which are not looked at. */
+        nd = (w | (w - 0x3030303030303030ull) | (w + 0x4646464646464646ull)) &
+             0x8080808080808080ull;
+        if (nd != 0) {
+            k = (unsigned)__builtin_ctzll(nd) >> 3; /* the first non-digit */
+            if (k == 0 || (k < 7 ? ((w >> (8 * k)) & 0xffff) != 0x0a0d
+                                 : p[7] != '\r' || p[8] != '\n'))
+                return 0;
+            *v = gw__resp_swar8(w << (64 - 8 * k));
+            return k;
+        }
+    }
+#endif
+    while (i < end && (unsigned)(p[i] - '0') <= 9)
+        x = x * 10 + (unsigned)(p[i++] - '0');
+    if (i == 0 || i + 1 >= n || p[i] != '\r' || p[i + 1] != '\n')
+        return 0;
+    *v = x;
+    return i;
+}
+
 /*
  * The fast path of a header line: if p[1..] is `-`? then 1 to 18 digits,
  * then CRLF, all within the n bytes at p, sets *v and returns the index of
- * the CR, having looked at each byte once.  Returns 0 for anything else
- * (a '+', more digits, no CRLF yet, an error), which the line scan and
- * gw__resp_parse_int / _len then decide.
+ * the CR.  Returns 0 for anything else (a '+', more digits, no CRLF yet, an
+ * error), which the line scan and gw__resp_parse_int / _len then decide.
  */
 static inline size_t gw__resp_fast_number(const uint8_t *p, size_t n, int64_t *v)
 {
-    size_t i = 1, d0, end = n < 21 ? n : 21; /* type, sign, 18 digits, then the CR */
-    uint64_t x = 0;
-    int neg = n > 1 && p[1] == '-';
+    size_t neg = n > 1 && p[1] == '-', k;
+    uint64_t x;
 
-    i += (size_t)neg;
-    d0 = i;
-    while (i < end && (unsigned)(p[i] - '0') <= 9)
-        x = x * 10 + (unsigned)(p[i++] - '0');
-    if (i == d0 || i - d0 > 18 || i + 1 >= n || p[i] != '\r' || p[i + 1] != '\n')
+    if ((k = gw__resp_digits_crlf(p + 1 + neg, n - 1 - neg, &x)) == 0)
         return 0;
     *v = neg ? -(int64_t)x : (int64_t)x;
-    return i;
+    return 1 + neg + k;
 }
 
 /* A value has been handed out whole: counts it as a member of the

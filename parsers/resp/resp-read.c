@@ -395,16 +395,15 @@ static inline int fast_value(gw_resp_reader *rd, const uint8_t *p, size_t n, uin
     gw_resp_event *ev = &rd->ev;
     gw__resp_frame *f = rd->_depth > 0 ? &rd->_stack[rd->_depth - 1] : NULL;
     const uint8_t t = p[0];
-    size_t i = 1, stop = n < 19 ? n : 19; /* at most 18 digits */
+    size_t i; /* the index of the header's CR */
     uint64_t x = 0;
 
     if ((t != ':' && t != '$' && t != '*') || rd->_attr || (f != NULL && f->streamed))
         return 0;
-    while (i < stop && (unsigned)(p[i] - '0') <= 9)
-        x = x * 10 + (unsigned)(p[i++] - '0');
-    if (i == 1 || i + 1 >= n || p[i] != '\r' || p[i + 1] != '\n' || i - 1 > rd->_lim.max_line ||
+    if ((i = gw__resp_digits_crlf(p + 1, n - 1, &x)) == 0 || i > rd->_lim.max_line ||
         rd->_total >= rd->_lim.max_total)
         return 0;
+    i++;
     if (t == '$') {
         const uint8_t *q = p + i + 2;
         if (x > rd->_lim.max_bulk || x + 2 > n - i - 2 || q[x] != '\r' || q[x + 1] != '\n')
