@@ -407,6 +407,59 @@ static void test_no_wait(void **state)
     gw_mempipe_fini(&pipe);
 }
 
+/* Decodes feed through a source that fails with GW_ECONNRESET along with
+ * its last bytes; the source never waits, so neither may the reader. */
+static void decode_failing(gwt_feed *feed, gwt_result *out, void *ud)
+{
+    const rcfg *cfg = ud;
+    gwt_failsrc src;
+    gw_bufreader br;
+    gw_resp_reader rd;
+    consumer c;
+    gw_wait w;
+    gw_stack st;
+
+    gwt_failsrc_init(&src, feed, GW_ECONNRESET);
+    assert_int_equal(gw_bufreader_init(&br, &src.r, cfg->bufcap), 0);
+    assert_int_equal(gw_resp_reader_init(&rd, &br, &cfg->lim), 0);
+    consumer_start(&c, &st, &w, &rd, cfg, out);
+    assert_int_equal(gw_next(&st), GW_RETURNED);
+    out->err = c.ret;
+    out->off = rd.err_off;
+    assert_int_equal(gw_resp_try_next(&rd), c.ret);
+    assert_int_equal(gwt_run_op(gw_resp_next(&rd)), c.ret);
+    gwt_result_free(&c.piece);
+    gw_resp_reader_fini(&rd);
+    gw_bufreader_fini(&br);
+}
+
+/* A source error that comes with the last bytes: every event those bytes
+ * complete is handed out first, then the error at their end, whatever the
+ * split (it was the error at once when the bytes came in the read that
+ * failed). */
+static void test_source_error(void **state)
+{
+    static const char in[] = ":7\r\n*2\r\n$3\r\nabc\r\n+partial";
+    static const char *const want[] = {"", "0:integer:7", "0:integer:7|0:array[2]",
+                                       "0:integer:7|0:array[2]|1:bulk:abc",
+                                       "0:integer:7|0:array[2]|1:bulk:abc"};
+    size_t ends[5] = {3, 6, 10, 17, sizeof(in) - 1}, caps[2] = {16, 4096}, e, k;
+    char got[256];
+
+    (void)state;
+    for (e = 0; e < 5; e++)
+        for (k = 0; k < 2; k++) {
+            rcfg cfg = cfg_default(caps[k]);
+            gwt_result r;
+            gwt_check_splits((const uint8_t *)in, ends[e], decode_failing, &cfg, &r);
+            gwt_result_join(&r, '|', got, sizeof(got));
+            assert_string_equal(got, want[e]);
+            assert_int_equal(r.err, GW_ECONNRESET);
+            assert_int_equal(r.off, ends[e]);
+            gwt_result_free(&r);
+        }
+}
+
 static void test_init_errors(void **state)
 {
     gw_bufreader br;
@@ -436,6 +489,7 @@ int main(void)
         cmocka_unit_test(test_depth_limit),  cmocka_unit_test(test_size_limits),
         cmocka_unit_test(test_line_limit),   cmocka_unit_test(test_no_wait),
         cmocka_unit_test(test_init_errors),  cmocka_unit_test(test_verbatim_small_buffer),
+        cmocka_unit_test(test_source_error),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -483,9 +483,15 @@ GW_BODY(resp_next, s)
                                        gw_bufreader_offset(b) + gw_bufreader_avail(b)));
         }
         GW_AWAIT(s, sub, gw_bufreader_fill(b, s->min));
-        if (s->sub->ret < 0)
+        if (s->sub->ret < 0) {
+            /* The bytes that came with a source error may complete an
+             * event: it is handed out first, and the error (sticky in the
+             * bufreader) when more is needed. */
+            if ((r = step(rd, &s->min)) != 0)
+                GW_RETURN(s, r);
             GW_RETURN(
                 s, gw__resp_fail(rd, s->sub->ret, gw_bufreader_offset(b) + gw_bufreader_avail(b)));
+        }
     }
     GW_END(s);
 }
