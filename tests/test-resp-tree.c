@@ -43,6 +43,18 @@ static void adds(text *t, const char *s)
     add(t, s, strlen(s));
 }
 
+/* FNV-1a of p[0..n): long strings are shown by length, last byte and this. */
+static unsigned fnv(const void *p, size_t n)
+{
+    const uint8_t *q = p;
+    uint32_t h = 2166136261u;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        h = (h ^ q[i]) * 16777619u;
+    return h;
+}
+
 static void show(text *t, const gw_resp_value *v)
 {
     char num[64];
@@ -90,7 +102,8 @@ static void show(text *t, const gw_resp_value *v)
         if (v->len < 64)
             add(t, v->str, v->len);
         else {
-            snprintf(num, sizeof(num), "<%zu bytes %c>", v->len, v->str[v->len - 1]);
+            snprintf(num, sizeof(num), "<%zu bytes %c %08x>", v->len, v->str[v->len - 1],
+                     fnv(v->str, v->len));
             adds(t, num);
         }
         break;
@@ -148,6 +161,16 @@ GW_BODY(consumer, s)
     GW_END(s);
 }
 
+/* Starts a consumer of t's replies into out on stack st. */
+static void consumer_start(consumer *c, gw_stack *st, gw_wait *w, gw_resp_tree *t, gwt_result *out)
+{
+    GW_INIT(c, consumer);
+    c->t = t;
+    c->out = out;
+    c->ret = 0;
+    GW_START(st, c, w);
+}
+
 static void decode(gwt_feed *feed, gwt_result *out, void *ud)
 {
     const size_t *bufcap = ud;
@@ -161,11 +184,7 @@ static void decode(gwt_feed *feed, gwt_result *out, void *ud)
     assert_int_equal(gw_mempipe_init(&pipe, 64), 0);
     assert_int_equal(gw_bufreader_init(&br, &pipe.r, *bufcap), 0);
     assert_int_equal(gw_resp_tree_init(&t, &br, NULL), 0);
-    GW_INIT(&c, consumer);
-    c.t = &t;
-    c.out = out;
-    c.ret = 0;
-    GW_START(&st, &c, &w);
+    consumer_start(&c, &st, &w, &t, out);
     gwt_drive(&st, &w, &pipe, feed);
     out->err = c.ret;
     out->off = c.ret < 0 ? t.rd.err_off : 0;
@@ -244,7 +263,7 @@ static void test_tree_long(void **state)
         gwt_feed feed = {(const uint8_t *)in, n, NULL, 0, 0, 0, 0};
         size_t cuts[3] = {7, 5000, 150000}, cap = 4096;
         gwt_result r1, r2;
-        char got[256];
+        char got[256], want[256];
         memset(&r1, 0, sizeof(r1));
         memset(&r2, 0, sizeof(r2));
         decode(&feed, &r1, &cap);
@@ -253,12 +272,130 @@ static void test_tree_long(void **state)
         feed.pos = feed.next = 0;
         decode(&feed, &r2, &cap);
         gwt_result_join(&r1, '|', got, sizeof(got));
-        assert_string_equal(got, "array[bulk:<200000 bytes q>,bulk:<70 bytes r>]");
+        snprintf(want, sizeof(want), "array[bulk:<200000 bytes q %08x>,bulk:<70 bytes r %08x>]",
+                 fnv(in + 13, 200000), fnv(in + n - 76, 70));
+        assert_string_equal(got, want);
         assert_int_equal(r1.len, r2.len);
         assert_memory_equal(r1.data, r2.data, r1.len);
         gwt_result_free(&r1);
         gwt_result_free(&r2);
     }
+}
+
+/* pat(p, n, seed): n bytes of letters that differ from one offset to the
+ * next, so that a byte out of place changes the hash. */
+static void pat(char *p, size_t n, unsigned seed)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        p[i] = (char)('a' + (seed + i * 7 + i / 26) % 26);
+}
+
+/* Appends a string value of type byte t (verbatim: "txt:" first) with a
+ * payload of n pattern bytes to in; its text as show() writes it to want. */
+static size_t long_string(char *in, size_t at, char t, size_t n, unsigned seed, text *want)
+{
+    const char *name = t == '$' ? "bulk" : t == '!' ? "blob-error" : "verbatim/txt";
+    char num[96];
+    size_t h = (size_t)sprintf(in + at, "%c%zu\r\n%s", t, n + (t == '=' ? 4 : 0),
+                               t == '=' ? "txt:" : "");
+
+    pat(in + at + h, n, seed);
+    snprintf(num, sizeof(num), "%s:<%zu bytes %c %08x>", name, n, in[at + h + n - 1],
+             fnv(in + at + h, n));
+    adds(want, num);
+    memcpy(in + at + h + n, "\r\n", 2);
+    return at + h + n + 2;
+}
+
+/* Strings longer than the 64-byte buffer: the tree reads their payload
+ * straight from the source into the string's block, past the buffer;
+ * with 4096 bytes of buffer, through it.  Every split gives the same
+ * trees, and the same errors at the same offsets, as whole. */
+static void test_tree_direct(void **state)
+{
+    static char in[8192];
+    text want = {{0}, 0};
+    size_t n = 0, hdr;
+
+    (void)state;
+    n = long_string(in, n, '$', 300, 1, &want);
+    adds(&want, "|");
+    n = long_string(in, n, '=', 200, 2, &want);
+    adds(&want, "|");
+    n = long_string(in, n, '!', 150, 3, &want);
+    adds(&want, "|array[");
+    n += (size_t)sprintf(in + n, "*3\r\n");
+    n = long_string(in, n, '$', 1000, 4, &want);
+    adds(&want, ",");
+    n = long_string(in, n, '$', 65, 5, &want);
+    adds(&want, ",integer:1]");
+    n += (size_t)sprintf(in + n, ":1\r\n");
+    expect_n(in, n, want.buf, 0, 0);
+
+    /* The CRLF after a payload read past the buffer is checked as ever. */
+    want.len = 0;
+    n = long_string(in, 0, '$', 200, 6, &want);
+    hdr = 6;
+    in[hdr + 200] = 'X';
+    expect_n(in, n, "", GW_ERESP_CRLF, hdr + 200);
+    in[hdr + 200] = '\r';
+    in[hdr + 201] = 'X';
+    expect_n(in, n, "", GW_ERESP_CRLF, hdr + 201);
+    /* The end of input inside the payload, or before its CRLF. */
+    expect_n(in, hdr + 120, "", GW_ETRUNCATED, hdr + 120);
+    expect_n(in, hdr + 200, "", GW_ETRUNCATED, hdr + 200);
+    expect_n(in, hdr + 201, "", GW_ETRUNCATED, hdr + 201);
+}
+
+/* The tree over a source that fails along with its last bytes, inside a
+ * long payload: the error comes at the end of the bytes it delivered,
+ * whether they went through the buffer or past it. */
+static void decode_failing(gwt_feed *feed, gwt_result *out, void *ud)
+{
+    const size_t *bufcap = ud;
+    gwt_failsrc src;
+    gw_bufreader br;
+    gw_resp_tree t;
+    consumer c;
+    gw_wait w;
+    gw_stack st;
+
+    gwt_failsrc_init(&src, feed, GW_ECONNRESET);
+    assert_int_equal(gw_bufreader_init(&br, &src.r, *bufcap), 0);
+    assert_int_equal(gw_resp_tree_init(&t, &br, NULL), 0);
+    consumer_start(&c, &st, &w, &t, out);
+    assert_int_equal(gw_next(&st), GW_RETURNED);
+    out->err = c.ret;
+    out->off = t.rd.err_off;
+    assert_int_equal(gw_resp_tree_try_next(&t), c.ret);
+    assert_int_equal(gwt_run_op(gw_resp_tree_next(&t)), c.ret);
+    gw_resp_tree_fini(&t);
+    gw_bufreader_fini(&br);
+}
+
+static void test_tree_direct_failing(void **state)
+{
+    static char in[4096];
+    text want = {{0}, 0};
+    size_t caps[2] = {64, 4096}, ends[3] = {20, 400, 1006}, k, e, n;
+    char got[256];
+
+    (void)state;
+    n = (size_t)sprintf(in, ":7\r\n");
+    n = long_string(in, n, '$', 1000, 7, &want);
+    for (e = 0; e < 3; e++)
+        for (k = 0; k < 2; k++) {
+            gwt_result r;
+            gwt_check_splits((const uint8_t *)in, ends[e], decode_failing, &caps[k], &r);
+            gwt_result_join(&r, '|', got, sizeof(got));
+            assert_string_equal(got, "integer:7");
+            assert_int_equal(r.err, GW_ECONNRESET);
+            assert_int_equal(r.off, ends[e]);
+            gwt_result_free(&r);
+        }
+    (void)n;
 }
 
 /* The reply stays valid until the next call; detached, until freed. */
@@ -480,6 +617,7 @@ int main(void)
         cmocka_unit_test(test_tree_types),  cmocka_unit_test(test_tree_long),
         cmocka_unit_test(test_tree_detach), cmocka_unit_test(test_allocations),
         cmocka_unit_test(test_writer),      cmocka_unit_test(test_writer_direct),
+        cmocka_unit_test(test_tree_direct), cmocka_unit_test(test_tree_direct_failing),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

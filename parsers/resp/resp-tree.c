@@ -101,39 +101,86 @@ static const char *arena_str(gw_resp_tree *t, const void *p, size_t n)
     return s;
 }
 
-/* Appends a piece to the string arriving in pieces, growing its block by
- * doubling, up to `size` (its declared length, 0 if unknown) + 1.  The
- * first block of a string of declared length holds 16 times the reader's
- * buffer (the most a piece can be; at most 16 MiB): a long string then
- * grows once or twice, not a dozen times with a copy each, and what is
- * allocated before its bytes arrive stays within 16 buffers. */
-static int str_append(gw_resp_tree *t, const uint8_t *p, size_t n, uint64_t size)
+/* Makes room for n more bytes (and the NUL) in the string arriving in
+ * pieces, growing its block by doubling, up to `size` (its declared length,
+ * 0 if unknown) + 1.  The first block of a string of declared length holds
+ * 16 times the reader's buffer (the most a piece can be; at most 16 MiB),
+ * or the whole string and its NUL if that is at most one byte more: a long
+ * string then grows once or twice, not a dozen times with a copy each, and
+ * what is allocated before its bytes arrive stays within 16 buffers.
+ * Returns 0 or GW_ENOMEM. */
+static int str_reserve(gw_resp_tree *t, size_t n, uint64_t size)
 {
     gw__resp_block *b = t->_str;
     size_t need = (b != NULL ? b->used : 0) + n + 1, cap;
 
-    if (b == NULL || need > b->cap) {
-        cap = b != NULL ? b->cap : 256;
-        if (b == NULL && size != 0) {
-            size_t buf = t->rd._src->cap < ((size_t)1 << 20) ? t->rd._src->cap : (size_t)1 << 20;
-            if (16 * buf > cap)
-                cap = 16 * buf;
-        }
-        while (cap < need)
-            cap = cap > SIZE_MAX / 2 ? need : 2 * cap;
-        if (size != 0 && size < SIZE_MAX && cap > size + 1 && need <= size + 1)
+    if (b != NULL && need <= b->cap)
+        return 0;
+    cap = b != NULL ? b->cap : 256;
+    if (b == NULL && size != 0) {
+        size_t buf = t->rd._src->cap < ((size_t)1 << 20) ? t->rd._src->cap : (size_t)1 << 20;
+        if (16 * buf > cap)
+            cap = 16 * buf;
+        if (size < SIZE_MAX && size <= 16 * (uint64_t)buf)
             cap = (size_t)size + 1;
-        if (cap > SIZE_MAX - sizeof(*b) || (b = gw_realloc(t->_str, sizeof(*b) + cap)) == NULL)
-            return GW_ENOMEM;
-        if (t->_str == NULL)
-            b->used = 0;
-        b->cap = cap;
-        t->_str = b;
     }
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : 2 * cap;
+    if (size != 0 && size < SIZE_MAX && cap > size + 1 && need <= size + 1)
+        cap = (size_t)size + 1;
+    if (cap > SIZE_MAX - sizeof(*b) || (b = gw_realloc(t->_str, sizeof(*b) + cap)) == NULL)
+        return GW_ENOMEM;
+    if (t->_str == NULL)
+        b->used = 0;
+    b->cap = cap;
+    t->_str = b;
+    return 0;
+}
+
+/* Appends a piece to the string arriving in pieces. */
+static int str_append(gw_resp_tree *t, const uint8_t *p, size_t n, uint64_t size)
+{
+    gw__resp_block *b;
+
+    if (str_reserve(t, n, size) < 0)
+        return GW_ENOMEM;
+    b = t->_str;
     if (n > 0)
         memcpy(BLOCK_ROOM(b) + b->used, p, n);
     b->used += n;
     return 0;
+}
+
+/*
+ * The part of a long string's payload the tree may read straight from the
+ * source into the string's block, past the reader's buffer (so each byte
+ * is copied once, not into the buffer and again into the block): where the
+ * reader is inside the payload of a bulk, blob error or verbatim string of
+ * declared length (not streamed, its format read), its buffer is empty and
+ * more than a buffer's worth of payload is to come.  Returns how many bytes
+ * to read (at most what is left of the payload, so the CRLF after it is
+ * left to the reader, which checks it as ever), with *dst where they go; 0
+ * to go on through the reader.
+ */
+static size_t direct_room(gw_resp_tree *t, uint8_t **dst)
+{
+    gw_resp_reader *rd = &t->rd;
+    const gw_bufreader *b = rd->_src;
+    gw__resp_block *s = t->_str;
+    size_t room;
+
+    if (s == NULL || rd->_state != RS_STRING || rd->_strlen != UINT64_MAX || rd->_sfmt[3] == 1 ||
+        b->src == NULL || gw_bufreader_eof(b) || gw_bufreader_avail(b) != 0 ||
+        rd->_consume != 0 || rd->_left < b->cap)
+        return 0;
+    if (s->cap - s->used <= 1 && str_reserve(t, 1, s->used + rd->_left) < 0)
+        return 0; /* the reader's path will find the same shortage */
+    s = t->_str;
+    room = s->cap - s->used - 1;
+    if (room > rd->_left)
+        room = (size_t)rd->_left;
+    *dst = BLOCK_ROOM(s) + s->used;
+    return room;
 }
 
 /* The string of pieces is complete: its block joins the arena (behind the
@@ -334,12 +381,26 @@ GW_GENERATOR(tree_next, NULL);
 GW_BODY(tree_next, s)
 {
     gw_resp_tree *t = s->obj;
+    gw_bufreader *b = t->rd._src;
+    uint8_t *dst;
     int r;
 
     GW_BEGIN(s);
     for (;;) {
         if ((r = gw_resp_tree_try_next(t)) != 0)
             GW_RETURN(s, r);
+        while ((s->len = direct_room(t, &dst)) != 0) {
+            /* The bufreader, as an AsyncRead, reads a request larger than
+             * its buffer straight into dst. */
+            GW_AWAIT(s, sub, gw_try_read(&b->r, dst, s->len, s->len));
+            t->_str->used += s->sub->n;
+            t->rd._left -= s->sub->n;
+            if (s->sub->ret < 0)
+                GW_RETURN(s, gw__resp_fail(&t->rd, s->sub->ret,
+                                           gw_bufreader_offset(b) + gw_bufreader_avail(b)));
+            if (s->sub->n < s->len)
+                break; /* the end of input: the reader reports it */
+        }
         GW_AWAIT(s, sub, gw_resp_next(&t->rd));
         if (s->sub->ret <= 0)
             GW_RETURN(s, s->sub->ret);
