@@ -477,6 +477,68 @@ def test_decoded_output_is_written_when_input_stalls():
     assert got.count(b"\n") == 50 and b'"rec49"' in got, got
 
 
+def test_raw_and_lines_records_copied_in_batches():
+    # decode writes the raw and lines records whole in its input buffer in
+    # one batch, straight into the output buffer (tools/records.c): records
+    # of every size around the batch's limits (the 128 KiB output buffer,
+    # records larger than it, empty ones), in the formats the batch takes
+    # (u32be, varint) and one it leaves to the record reader (u16be), come
+    # out whole and in order, through a byte layer too.
+    def varint(n):
+        out = b""
+        while n >= 0x80:
+            out += bytes([n & 0x7f | 0x80])
+            n >>= 7
+        return out + bytes([n])
+
+    rnd = random.Random(7)
+    sizes = [rnd.choice([0, 1, 3, 127, 128, 200, 5000, 65535]) for _ in range(600)]
+    sizes[100:100] = [131071, 131072, 131073, 200000, 0, 1]
+    recs = [(b"%05d" % i * (n // 5 + 1))[:n] for i, n in enumerate(sizes)]
+    heads = {"u32be": lambda n: struct.pack(">I", n), "varint": varint,
+             "u16be": lambda n: struct.pack(">H", n)}
+    for fmt, head in heads.items():
+        want = [r for r in recs if fmt != "u16be" or len(r) <= 65535]
+        wire = b"".join(head(len(r)) + r for r in want)
+        gz = zlib.compressobj(1, zlib.DEFLATED, 31)
+        for stack, data in ((fmt, wire), ("gzip," + fmt, gz.compress(wire) + gz.flush())):
+            _, out, err = gw("decode", stack, "--format", "raw", data=data, check=0)
+            assert out == b"".join(want), (stack, len(out), err)
+            _, out, err = gw("decode", stack, "--format", "lines", data=data, check=0)
+            assert out == b"".join(r + b"\n" for r in want), (stack, len(out), err)
+    # An error after a run of whole records: exactly those come out, with
+    # the error at the record that broke (a limit, then the input's end).
+    good = b"".join(struct.pack(">I", 3) + b"r%02d" % i for i in range(40))
+    status, out, err = gw("decode", "u32be", "--format", "lines", "--max-record", "10",
+                          data=good + struct.pack(">I", 11) + b"x" * 11 + good)
+    assert status == 1 and out == b"".join(b"r%02d\n" % i for i in range(40)), (status, out)
+    assert b"(--max-record 10) at byte %d" % len(good) in err, err
+    status, out, err = gw("decode", "u32be", "--format", "raw", data=good + b"\x00\x00\x00\x09cut")
+    assert status == 1 and out == b"".join(b"r%02d" % i for i in range(40)), (status, out)
+    assert b"inside a record at byte %d" % (len(good) + 7) in err, err
+    status, out, err = gw("decode", "varint", "--format", "raw", data=b"\x02ok\x00\x01z\x85")
+    assert status == 1 and out == b"okz", (status, out, err)
+
+
+def test_raw_records_written_when_input_stalls():
+    # The batch goes into the buffer that standard input flushes when it
+    # stalls: the records before a pause are on standard output before the
+    # rest of the input is written, with and without a byte layer.
+    recs = [b"rec%04d" % i for i in range(3000)]
+    wire = b"".join(struct.pack(">I", len(r)) + r for r in recs)
+    whole = len(recs) // 2
+    half = whole * 11 + 5  # the records before, and a part of the next one
+    want = b"".join(recs[:whole])
+    assert first_output_within(["decode", "u32be", "--format", "raw"], wire[:half], wire[half:],
+                               at_least(want)) == want
+    co = zlib.compressobj(6, zlib.DEFLATED, 31)
+    first = co.compress(wire[:half]) + co.flush(zlib.Z_SYNC_FLUSH)
+    rest = co.compress(wire[half:]) + co.flush()
+    got = first_output_within(["decode", "gzip,u32be", "--format", "lines"], first, rest,
+                              lambda got: got.count(b"\n") >= whole)
+    assert got == b"".join(r + b"\n" for r in recs[:whole]), (len(got), whole)
+
+
 def test_encoded_output_is_written_when_input_stalls():
     # encode is a pipe-through tool too: what it has encoded goes out as
     # soon as its input stalls (a flush through every layer: the record

@@ -120,6 +120,37 @@ static size_t format_tail(rec_state *st, enum out_format format, size_t k)
     return k + (format == OUT_JSON ? 3 : 1);
 }
 
+/*
+ * raw and lines: copies the records whole in the input buffer after the
+ * current one straight into the output buffer, as many as fit, without a
+ * write (and a suspension point) per record.  Never suspends; returns the
+ * payload bytes copied.  What it cannot take (a record not whole yet, one
+ * over the limit, a format the scan does not know, no room left) is left
+ * for GW_RECORD_NEXT and gw_write.  The output buffer is the one standard
+ * input flushes when it stalls, so what is copied here goes out then too.
+ */
+static size_t copy_whole(gw_record_reader *rr, gw_bufwriter *out, size_t lf)
+{
+    gw_record_scan sc, before;
+    size_t copied = 0;
+    uint8_t *p;
+
+    gw_record_scan_begin(rr, &sc);
+    for (before = sc; gw_record_scan_next(rr, &sc); before = sc) {
+        if ((p = gw_bufwriter_reserve(out, sc.len + lf)) == NULL) {
+            sc = before; /* no room: that record goes the usual way */
+            break;
+        }
+        memcpy(p, sc.data, sc.len);
+        if (lf)
+            p[sc.len] = '\n';
+        gw_bufwriter_commit(out, sc.len + lf);
+        copied += sc.len;
+    }
+    gw_record_scan_end(rr, &sc);
+    return copied;
+}
+
 typedef stage rec_decode;
 GW_GENERATOR(rec_decode, NULL);
 GW_BODY(rec_decode, s)
@@ -131,6 +162,11 @@ GW_BODY(rec_decode, s)
 
     GW_BEGIN(s);
     for (;;) {
+        if (format == OUT_RAW || format == OUT_LINES) {
+            n = copy_whole(&st->rr, &s->job->bout, format == OUT_LINES);
+            if (n > 0 && job_pace(s->job, n))
+                GW_YIELD(s, gw_wait_ready()); /* a turn for the progress line */
+        }
         GW_RECORD_NEXT(s, op, &st->rr, s->res);
         if (s->res <= 0)
             GW_RETURN(s, s->res);
