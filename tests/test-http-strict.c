@@ -25,20 +25,12 @@
 #include <genwire/http.h>
 
 #include "gwt.h"
-
-int gw__http_isa_best(void);
-int gw__http_set_isa(int want);
-
-/* How one run goes: the kind, the method a response answers, the limits. */
-typedef struct st_params {
-    gw_http_kind kind;
-    int req_method;
-    const gw_http_limits *lim;
-} st_params;
+#include "http-split.h"
 
 /* The head, then its framing, as text. */
-static void st_text(const gw_http_head *h, int req_method, gwt_result *out)
+static void st_text(const gw_http_head *h, gwt_result *out, const void *arg)
 {
+    const int *req_method = arg;
     gw_http_framing f;
     char line[256];
     int n, r;
@@ -49,7 +41,7 @@ static void st_text(const gw_http_head *h, int req_method, gwt_result *out)
     else
         n = snprintf(line, sizeof(line), "%d;", h->status);
     gwt_result_bytes(out, line, (size_t)n);
-    r = gw_http_framing_of(h, req_method, &f);
+    r = gw_http_framing_of(h, *req_method, &f);
     if (r < 0) {
         out->err = r;
         out->off = f.err_off;
@@ -60,71 +52,34 @@ static void st_text(const gw_http_head *h, int req_method, gwt_result *out)
     gwt_result_bytes(out, line, (size_t)n);
 }
 
-static void st_decode(gwt_feed *feed, gwt_result *out, void *ud)
-{
-    const st_params *sp = ud;
-    gw_http_field fields[32];
-    gw_http_parser p;
-    gw_http_head h;
-    size_t end, k = 0;
-    int r = 0;
-
-    assert_int_equal(gw_http_parser_init(&p, sp->kind, fields, 32, sp->lim, 0), 0);
-    for (;;) {
-        uint8_t *copy;
-
-        end = k < feed->ncuts ? feed->cuts[k] : feed->len;
-        copy = malloc(end + 1);
-        assert_non_null(copy);
-        memcpy(copy, feed->in, end);
-        r = gw_http_parse(&p, copy, end, &h);
-        if (r > 0) {
-            st_text(&h, sp->req_method, out);
-        } else if (r < 0) {
-            out->err = r;
-            out->off = p.err_off;
-            assert_int_equal(gw_http_parse(&p, copy, end, &h), r); /* it sticks */
-        }
-        free(copy);
-        if (r != 0 || end == feed->len)
-            break;
-        k++;
-    }
-    if (r == 0)
-        out->err = 1; /* incomplete at the end of the input */
-}
-
 /* Runs in under every flavour and split; checks the outcome: `want` (the
  * text, for err 0), or err at off (1: incomplete). */
-static void st_expect(const char *in, const st_params *sp, const char *want, int err, size_t off)
+static void st_expect(const char *in, const hs_params *sp, const char *want, int err, size_t off)
 {
-    int best = gw__http_isa_best(), isa;
+    gwt_result r;
 
-    for (isa = 1; isa <= best; isa++) {
-        gwt_result r;
-
-        gw__http_set_isa(isa);
-        gwt_check_splits((const uint8_t *)in, strlen(in), st_decode, (void *)sp, &r);
-        if (r.err != err || (err != 0 && err != 1 && r.off != off) ||
-            (err == 0 && (r.len != strlen(want) || memcmp(r.data, want, r.len) != 0)))
-            print_error("%s\n: got %s at %llu: %.*s\n", in,
-                        r.err == 1 ? "incomplete" : gw_errname(r.err), (unsigned long long)r.off,
-                        (int)r.len, (const char *)r.data);
-        assert_int_equal(r.err, err);
-        if (err != 0 && err != 1)
-            assert_int_equal(r.off, off);
-        if (err == 0) {
-            assert_int_equal(r.len, strlen(want));
-            assert_memory_equal(r.data, want, r.len);
-        }
-        gwt_result_free(&r);
+    hs_run(in, strlen(in), sp, &r);
+    if (r.err != err || (err != 0 && err != 1 && r.off != off) ||
+        (err == 0 && (r.len != strlen(want) || memcmp(r.data, want, r.len) != 0)))
+        print_error("%s\n: got %s at %llu: %.*s\n", in,
+                    r.err == 1 ? "incomplete" : gw_errname(r.err), (unsigned long long)r.off,
+                    (int)r.len, (const char *)r.data);
+    assert_int_equal(r.err, err);
+    if (err != 0 && err != 1)
+        assert_int_equal(r.off, off);
+    if (err == 0) {
+        assert_int_equal(r.len, strlen(want));
+        assert_memory_equal(r.data, want, r.len);
     }
-    gw__http_set_isa(0);
+    gwt_result_free(&r);
 }
 
-static const st_params REQ = {GW_HTTP_REQUEST, -1, NULL};
-static const st_params RES = {GW_HTTP_RESPONSE, -1, NULL};
-static const st_params RES_HEAD = {GW_HTTP_RESPONSE, GW_HTTP_HEAD, NULL};
+/* The method a response answers: none, or HEAD. */
+static const int no_method = -1, head_method = GW_HTTP_HEAD;
+
+static const hs_params REQ = {GW_HTTP_REQUEST, 0, NULL, st_text, &no_method};
+static const hs_params RES = {GW_HTTP_RESPONSE, 0, NULL, st_text, &no_method};
+static const hs_params RES_HEAD = {GW_HTTP_RESPONSE, 0, NULL, st_text, &head_method};
 
 #define V11 " HTTP/1.1\r\n\r\n"
 
@@ -240,7 +195,7 @@ static void test_target_forms_bad(void **state)
 static void test_target_early_and_limits(void **state)
 {
     static const gw_http_limits lim = {0, 0, 16};
-    static const st_params REQ16 = {GW_HTTP_REQUEST, -1, &lim};
+    static const hs_params REQ16 = {GW_HTTP_REQUEST, 0, &lim, st_text, &no_method};
 
     (void)state;
     /* A byte no form allows is reported as soon as it arrives, before the

@@ -20,25 +20,20 @@
 #include <genwire/http.h>
 
 #include "gwt.h"
+#include "http-split.h"
 
 int gw__http_isa_best(void);
 int gw__http_set_isa(int want);
 
-/* How one parse runs. */
-typedef struct hp_params {
-    gw_http_kind kind;
-    unsigned flags;
-    const gw_http_limits *lim;
-} hp_params;
-
 /* Writes the head as text: "REQ method target minor" or "RES status
  * [reason] minor", then "name: [value]" lines, then "len N". */
-static void hp_text(const gw_http_head *h, gwt_result *out)
+static void hp_text(const gw_http_head *h, gwt_result *out, const void *arg)
 {
     char line[256];
     size_t i;
     int n;
 
+    (void)arg;
     if (h->kind == GW_HTTP_REQUEST)
         n = snprintf(line, sizeof(line), "REQ %.*s %.*s 1.%d\n", (int)h->method_s.len,
                      h->method_s.p, (int)h->target.len, h->target.p, h->minor);
@@ -55,81 +50,11 @@ static void hp_text(const gw_http_head *h, gwt_result *out)
     gwt_result_bytes(out, line, (size_t)n);
 }
 
-/* The decode under gwt_check_splits: pieces fed as the cuts say, each call
- * given every byte so far in a fresh copy. */
-static void hp_decode(gwt_feed *feed, gwt_result *out, void *ud)
-{
-    const hp_params *pp = ud;
-    gw_http_field fields[128];
-    gw_http_parser p;
-    gw_http_head h;
-    size_t end, k = 0;
-    int r = 0;
-
-    assert_int_equal(gw_http_parser_init(&p, pp->kind, fields, 128, pp->lim, pp->flags), 0);
-    for (;;) {
-        uint8_t *copy;
-
-        end = k < feed->ncuts ? feed->cuts[k] : feed->len;
-        copy = malloc(end + 1);
-        assert_non_null(copy);
-        memcpy(copy, feed->in, end);
-        memset(&h, 0xa5, sizeof(h));
-        r = gw_http_parse(&p, copy, end, &h);
-        if (r > 0) {
-            assert_true((size_t)r <= end);
-            assert_ptr_equal(h.base, copy);
-            hp_text(&h, out);
-            /* Done: later calls refuse until reset. */
-            assert_int_equal(gw_http_parse(&p, copy, end, &h), GW_EINVAL);
-        } else if (r < 0) {
-            out->err = r;
-            out->off = p.err_off;
-            assert_true(p.err_off <= end);
-            /* The error sticks. */
-            assert_int_equal(gw_http_parse(&p, copy, end, &h), r);
-        } else {
-            /* Incomplete: *h untouched. */
-            assert_int_equal(((const uint8_t *)&h)[0], 0xa5);
-        }
-        free(copy);
-        if (r != 0 || end == feed->len)
-            break;
-        k++;
-    }
-    if (r == 0)
-        out->err = 1; /* incomplete at the end of the input */
-}
-
-/* Runs `in` under every flavour and split; returns the whole result of the
- * first flavour after checking that every flavour agrees. */
-static void hp_run(const char *in, size_t len, const hp_params *pp, gwt_result *first)
-{
-    int best = gw__http_isa_best(), isa;
-
-    for (isa = 1; isa <= best; isa++) {
-        gwt_result r;
-
-        gw__http_set_isa(isa);
-        gwt_check_splits((const uint8_t *)in, len, hp_decode, (void *)pp, &r);
-        if (isa == 1) {
-            *first = r;
-            continue;
-        }
-        assert_int_equal(r.err, first->err);
-        assert_int_equal(r.off, first->off);
-        assert_int_equal(r.len, first->len);
-        assert_memory_equal(r.data, first->data, r.len);
-        gwt_result_free(&r);
-    }
-    gw__http_set_isa(0);
-}
-
-static void hp_ok_p(const char *in, const hp_params *pp, const char *want)
+static void hp_ok_p(const char *in, const hs_params *pp, const char *want)
 {
     gwt_result r;
 
-    hp_run(in, strlen(in), pp, &r);
+    hs_run(in, strlen(in), pp, &r);
     if (r.err != 0)
         print_error("%s: unexpected %s at %llu\n", in,
                     r.err == 1 ? "incomplete" : gw_errname(r.err), (unsigned long long)r.off);
@@ -141,11 +66,11 @@ static void hp_ok_p(const char *in, const hp_params *pp, const char *want)
     gwt_result_free(&r);
 }
 
-static void hp_bad_p(const char *in, size_t len, const hp_params *pp, int err, size_t off)
+static void hp_bad_p(const char *in, size_t len, const hs_params *pp, int err, size_t off)
 {
     gwt_result r;
 
-    hp_run(in, len, pp, &r);
+    hs_run(in, len, pp, &r);
     if (r.err != err || r.off != off)
         print_error("%s: got %s at %llu, want %s at %zu\n", in,
                     r.err == 1 ? "incomplete" : gw_errname(r.err), (unsigned long long)r.off,
@@ -155,9 +80,9 @@ static void hp_bad_p(const char *in, size_t len, const hp_params *pp, int err, s
     gwt_result_free(&r);
 }
 
-static const hp_params REQ = {GW_HTTP_REQUEST, 0, NULL};
-static const hp_params RES = {GW_HTTP_RESPONSE, 0, NULL};
-static const hp_params REQ_LF = {GW_HTTP_REQUEST, GW_HTTP_LENIENT_LF, NULL};
+static const hs_params REQ = {GW_HTTP_REQUEST, 0, NULL, hp_text, NULL};
+static const hs_params RES = {GW_HTTP_RESPONSE, 0, NULL, hp_text, NULL};
+static const hs_params REQ_LF = {GW_HTTP_REQUEST, GW_HTTP_LENIENT_LF, NULL, hp_text, NULL};
 
 #define REQ_OK(in, want)      hp_ok_p(in, &REQ, want)
 #define RES_OK(in, want)      hp_ok_p(in, &RES, want)
@@ -375,7 +300,7 @@ static void test_incomplete(void **state)
 static void test_limits(void **state)
 {
     gw_http_limits lim = {40, 2, 5};
-    hp_params pp = {GW_HTTP_REQUEST, 0, &lim};
+    hs_params pp = {GW_HTTP_REQUEST, 0, &lim, hp_text, NULL};
 
     (void)state;
     /* A head of exactly max_head bytes is fine; one more is not. */
