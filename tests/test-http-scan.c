@@ -351,9 +351,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_byte),    cmocka_unit_test(test_window_edges),
-        cmocka_unit_test(test_shared_window),
-        cmocka_unit_test(test_limits),        cmocka_unit_test(test_span_eq),
-        cmocka_unit_test(test_framing_names),
+        cmocka_unit_test(test_shared_window), cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_span_eq),       cmocka_unit_test(test_framing_names),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
