@@ -101,7 +101,7 @@ int do_decode(const options *o, layer *ls, int n, const gw_key *key)
         d->sink = &ls[n - 1];
     } else {
         d->top = src;
-        d->bufcap = BYTES_BUFFER;
+        d->bufcap = COPY_BUFFER;
         if (err == 0 && (d->buf = malloc(d->bufcap)) == NULL)
             err = GW_ENOMEM;
     }

@@ -32,6 +32,11 @@
  * down without a copy into it, and each library (ISA-L above all, which
  * saves its 32 KiB window at every call) works on large pieces. */
 #define BYTES_BUFFER (4 * IO_BUFFER)
+/* The decoded bytes copied out at a time when no record layer reads them
+ * (`decode gzip`): twice a byte layer's buffer, as ISA-L copies its window
+ * at every call (callgrind, 16 MiB out of `decode gzip`: 182.0 M
+ * instructions with 512 KiB, 180.6 M with 1 MiB, igzip -dc 180.3 M). */
+#define COPY_BUFFER (2 * BYTES_BUFFER)
 
 /* Exit statuses. */
 #define EXIT_DATA  1 /* bad input, I/O error */
