@@ -9,7 +9,9 @@
  *
  * Properties: every schedule gives the same events (pieces of a string
  * joined), error code and offset as the whole feed, and as plain memory;
- * every event keeps the limits; an error sticks.
+ * every event keeps the limits; an error sticks.  The same for the reply
+ * tree (each reply written back as RESP), whose long strings are read past
+ * the small buffers straight into their blocks.
  */
 #include "resp-common.h"
 
@@ -41,6 +43,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_result_same(&whole, &split, "split feed");
     rz_decode(data + 4, size - 4, 0, &lim, 0, 0, &mem);
     fz_result_same(&whole, &mem, "plain memory");
+    fz_result_free(&whole);
+    fz_result_free(&split);
+    fz_result_free(&mem);
+    memset(&whole, 0, sizeof(whole));
+    memset(&split, 0, sizeof(split));
+    memset(&mem, 0, sizeof(mem));
+    rz_tree_decode(data + 4, size - 4, brcap, &lim, 0, 0, &whole);
+    rz_tree_decode(data + 4, size - 4, brcap, &lim, data[2] | 0x100u, 1u + data[3], &split);
+    fz_result_same(&whole, &split, "tree, split feed");
+    rz_tree_decode(data + 4, size - 4, 0, &lim, 0, 0, &mem);
+    fz_result_same(&whole, &mem, "tree, plain memory");
     fz_result_free(&whole);
     fz_result_free(&split);
     fz_result_free(&mem);
