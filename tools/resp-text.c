@@ -5,8 +5,6 @@
  */
 #include "resp-text.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "text.h"
@@ -59,10 +57,39 @@ static size_t put_bytes(char *o, const char *p, size_t n)
     return k + 2;
 }
 
+/* {"key":  (the opening of a tagged value) */
+static size_t put_key(char *o, const char *key)
+{
+    size_t n = strlen(key);
+
+    memcpy(o, "{\"", 2);
+    memcpy(o + 2, key, n);
+    memcpy(o + 2 + n, "\": ", 3);
+    return n + 5;
+}
+
+/* The decimal of v. */
+static size_t put_i64(char *o, int64_t v)
+{
+    char d[20];
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    size_t n = 0, k = 0;
+
+    do {
+        d[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        o[k++] = '-';
+    while (n > 0)
+        o[k++] = d[--n];
+    return k;
+}
+
 /* {"key": <string>} */
 static size_t put_tagged(char *o, const char *key, const char *p, size_t n)
 {
-    size_t k = (size_t)sprintf(o, "{\"%s\": ", key);
+    size_t k = put_key(o, key);
 
     k += put_bytes(o + k, p, n);
     o[k++] = '}';
@@ -103,7 +130,7 @@ static size_t put_value(const gw_resp_value *v, char *o)
     case GW_RESP_BLOB_ERROR:
         return put_tagged(o, "error", v->str, v->len);
     case GW_RESP_INTEGER:
-        return (size_t)sprintf(o, "%" PRId64, v->integer);
+        return put_i64(o, v->integer);
     case GW_RESP_BULK:
         return put_bytes(o, v->str, v->len);
     case GW_RESP_NULL:
@@ -116,7 +143,7 @@ static size_t put_value(const gw_resp_value *v, char *o)
         memcpy(o, v->integer ? "true" : "false", k);
         return k;
     case GW_RESP_VERBATIM:
-        k = (size_t)sprintf(o, "{\"verbatim\": ");
+        k = put_key(o, "verbatim");
         k += put_bytes(o + k, v->fmt, strlen(v->fmt));
         memcpy(o + k, ", \"text\": ", 10);
         k += 10;
@@ -128,7 +155,7 @@ static size_t put_value(const gw_resp_value *v, char *o)
     case GW_RESP_ARRAY:
         return put_members(o, v->elems, v->len, 0);
     default: /* set, map, push */
-        k = (size_t)sprintf(o, "{\"%s\": ", gw_resp_type_name(v->type));
+        k = put_key(o, gw_resp_type_name(v->type));
         k += put_members(o + k, v->elems, v->len, v->type == GW_RESP_MAP);
         o[k++] = '}';
         return k;
@@ -203,12 +230,16 @@ long resp_split(const char *line, size_t n, char *buf, const char **argv, size_t
             }
             if (i < n && line[i] != ' ' && line[i] != '\t')
                 return -1; /* a closing quote must end the argument */
+            argv[argc] = buf + start;
+            argl[argc] = k - start;
         } else {
+            /* Unquoted: the argument is the line's own bytes. */
+            start = i;
             while (i < n && line[i] != ' ' && line[i] != '\t')
-                buf[k++] = line[i++];
+                i++;
+            argv[argc] = line + start;
+            argl[argc] = i - start;
         }
-        argv[argc] = buf + start;
-        argl[argc] = k - start;
         argc++;
     }
 }

@@ -22,8 +22,10 @@ size_t resp_json(const gw_resp_value *v, char *out);
  * Splits line[0..n) as redis-cli does: arguments separated by spaces or
  * tabs; "double quotes" with the escapes \n \r \t \b \a \\ \" \xHH (any
  * other \c is c); 'single quotes' with \' only; a closing quote must be
- * followed by a space or the end.  The arguments are written one after the
- * other into buf (at least n bytes), argv[i] / argl[i] pointing at them.
+ * followed by a space or the end.  argv[i] / argl[i] point at the
+ * arguments: an unquoted one is line's own bytes (so line must stay as it
+ * is while they are used), a quoted one is written, unescaped, into buf (at
+ * least n bytes).
  * Returns the count (at most max), or -1 for unbalanced quotes or a closing
  * quote followed by something else, or -2 for more than max arguments.
  */

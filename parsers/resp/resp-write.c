@@ -27,6 +27,16 @@ static size_t put_u64(uint8_t *p, uint64_t v)
     uint8_t tmp[20];
     size_t n = 0, i;
 
+    /* Most lengths and counts: one or two digits, no loop. */
+    if (v < 10) {
+        p[0] = (uint8_t)('0' + v);
+        return 1;
+    }
+    if (v < 100) {
+        p[0] = (uint8_t)('0' + v / 10);
+        p[1] = (uint8_t)('0' + v % 10);
+        return 2;
+    }
     do {
         tmp[n++] = (uint8_t)('0' + v % 10);
         v /= 10;
@@ -58,6 +68,8 @@ static size_t u64_len(uint64_t v)
 {
     size_t n = 1;
 
+    if (v < 10)
+        return 1;
     while (v >= 10) {
         v /= 10;
         n++;
