@@ -15,12 +15,35 @@
  */
 #include "resp-common.h"
 
+typedef void (*rz_decode_fn)(const uint8_t *in, size_t len, size_t brcap,
+                             const gw_resp_limits *lim, uint64_t seed, unsigned maxpiece,
+                             fz_result *out);
+
+/* decode over the input whole, under its schedule and from plain memory:
+ * the three results must be the same. */
+static void same_whatever_split(rz_decode_fn decode, const uint8_t *data, size_t size,
+                                size_t brcap, const gw_resp_limits *lim, const char *what)
+{
+    fz_result whole, split, mem;
+
+    memset(&whole, 0, sizeof(whole));
+    memset(&split, 0, sizeof(split));
+    memset(&mem, 0, sizeof(mem));
+    decode(data + 4, size - 4, brcap, lim, 0, 0, &whole);
+    decode(data + 4, size - 4, brcap, lim, data[2] | 0x100u, 1u + data[3], &split);
+    fz_result_same(&whole, &split, what);
+    decode(data + 4, size - 4, 0, lim, 0, 0, &mem);
+    fz_result_same(&whole, &mem, what);
+    fz_result_free(&whole);
+    fz_result_free(&split);
+    fz_result_free(&mem);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const uint64_t bulks[4] = {0, 3, 40, 100};
     static const uint64_t elems[4] = {0, 1, 3, 8};
     static const uint64_t totals[4] = {0, 2, 5, 20};
-    fz_result whole, split, mem;
     gw_resp_limits lim;
     size_t brcap;
 
@@ -35,27 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The line limit the buffer imposes, made explicit, so that plain
      * memory (which has no such cap) reads the same. */
     lim.max_line = brcap - 3;
-    memset(&whole, 0, sizeof(whole));
-    memset(&split, 0, sizeof(split));
-    memset(&mem, 0, sizeof(mem));
-    rz_decode(data + 4, size - 4, brcap, &lim, 0, 0, &whole);
-    rz_decode(data + 4, size - 4, brcap, &lim, data[2] | 0x100u, 1u + data[3], &split);
-    fz_result_same(&whole, &split, "split feed");
-    rz_decode(data + 4, size - 4, 0, &lim, 0, 0, &mem);
-    fz_result_same(&whole, &mem, "plain memory");
-    fz_result_free(&whole);
-    fz_result_free(&split);
-    fz_result_free(&mem);
-    memset(&whole, 0, sizeof(whole));
-    memset(&split, 0, sizeof(split));
-    memset(&mem, 0, sizeof(mem));
-    rz_tree_decode(data + 4, size - 4, brcap, &lim, 0, 0, &whole);
-    rz_tree_decode(data + 4, size - 4, brcap, &lim, data[2] | 0x100u, 1u + data[3], &split);
-    fz_result_same(&whole, &split, "tree, split feed");
-    rz_tree_decode(data + 4, size - 4, 0, &lim, 0, 0, &mem);
-    fz_result_same(&whole, &mem, "tree, plain memory");
-    fz_result_free(&whole);
-    fz_result_free(&split);
-    fz_result_free(&mem);
+    same_whatever_split(rz_decode, data, size, brcap, &lim, "events");
+    same_whatever_split(rz_tree_decode, data, size, brcap, &lim, "tree");
     return 0;
 }
