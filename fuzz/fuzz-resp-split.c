@@ -15,14 +15,13 @@
  */
 #include "resp-common.h"
 
-typedef void (*rz_decode_fn)(const uint8_t *in, size_t len, size_t brcap,
-                             const gw_resp_limits *lim, uint64_t seed, unsigned maxpiece,
-                             fz_result *out);
+typedef void (*rz_decode_fn)(const uint8_t *in, size_t len, size_t brcap, const gw_resp_limits *lim,
+                             uint64_t seed, unsigned maxpiece, fz_result *out);
 
 /* decode over the input whole, under its schedule and from plain memory:
  * the three results must be the same. */
-static void same_whatever_split(rz_decode_fn decode, const uint8_t *data, size_t size,
-                                size_t brcap, const gw_resp_limits *lim, const char *what)
+static void same_whatever_split(rz_decode_fn decode, const uint8_t *data, size_t size, size_t brcap,
+                                const gw_resp_limits *lim, const char *what)
 {
     fz_result whole, split, mem;
 

@@ -58,8 +58,8 @@ GW_BODY(rz_consumer, s)
             GW_RETURN(s, s->res);
         fz_check(s->res == 1, "next returns 1 for an event");
         fz_check(ev->depth <= lim->max_depth, "depth within the limit");
-        if (ev->type == GW_RESP_SIMPLE || ev->type == GW_RESP_ERROR ||
-            ev->type == GW_RESP_DOUBLE || ev->type == GW_RESP_BIGNUM)
+        if (ev->type == GW_RESP_SIMPLE || ev->type == GW_RESP_ERROR || ev->type == GW_RESP_DOUBLE ||
+            ev->type == GW_RESP_BIGNUM)
             fz_check(ev->len <= lim->max_line, "line within the limit");
         if (ev->type >= GW_RESP_ARRAY && ev->type != GW_RESP_END && ev->integer >= 0 &&
             (ev->type == GW_RESP_ARRAY || ev->type == GW_RESP_MAP || ev->type == GW_RESP_SET ||

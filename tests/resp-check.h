@@ -99,8 +99,7 @@ static inline void check_limits(const consumer *s, const gw_resp_event *ev)
     if (ev->type == GW_RESP_SIMPLE || ev->type == GW_RESP_ERROR || ev->type == GW_RESP_DOUBLE ||
         ev->type == GW_RESP_BIGNUM)
         assert_true(ev->len <= s->rd->_lim.max_line);
-    if (ev->type == GW_RESP_BULK || ev->type == GW_RESP_VERBATIM ||
-        ev->type == GW_RESP_BLOB_ERROR)
+    if (ev->type == GW_RESP_BULK || ev->type == GW_RESP_VERBATIM || ev->type == GW_RESP_BLOB_ERROR)
         assert_true(s->piece.len + ev->len <= s->rd->_lim.max_bulk);
 }
 
@@ -206,8 +205,8 @@ static inline rcfg cfg_default(size_t bufcap)
  * is signalled (GWT_PROMPT); under valgrind the two-piece splits are a
  * sample (GWT_SAMPLE).
  */
-static inline void expect_cfg(const rcfg *base, const void *in, size_t len, const char *want, int err,
-                       uint64_t off)
+static inline void expect_cfg(const rcfg *base, const void *in, size_t len, const char *want,
+                              int err, uint64_t off)
 {
     static char got[1 << 16];
     size_t caps[2] = {64, 4096};
@@ -231,8 +230,8 @@ static inline void expect_cfg(const rcfg *base, const void *in, size_t len, cons
         gwt_result_join(&r, '|', got, sizeof(got));
         if (strcmp(got, want) != 0 || r.err != err || (err != 0 && r.off != off))
             print_error("input %.*s (cap %zu): got \"%s\" %s at %llu, want \"%s\" %s at %llu\n",
-                        (int)(len < 80 ? len : 80), (const char *)in, k < 2 ? cfg.bufcap : len,
-                        got, gw_errname(r.err), (unsigned long long)r.off, want, gw_errname(err),
+                        (int)(len < 80 ? len : 80), (const char *)in, k < 2 ? cfg.bufcap : len, got,
+                        gw_errname(r.err), (unsigned long long)r.off, want, gw_errname(err),
                         (unsigned long long)off);
         assert_string_equal(got, want);
         assert_int_equal(r.err, err);

@@ -25,10 +25,10 @@ typedef struct tail {
 } tail;
 
 static const tail tails[] = {
-    {"\r\n", 2, TAIL_CRLF},    {"\rX", 2, TAIL_BARE_CR},  {"\n", 1, TAIL_BARE_LF},
-    {"X\r\n", 3, TAIL_BAD},    {"\xfa\r\n", 3, TAIL_BAD}, {"\xff\r\n", 3, TAIL_BAD},
-    {"/\r\n", 3, TAIL_BAD},    {":\r\n", 3, TAIL_BAD},    {" \r\n", 3, TAIL_BAD},
-    {"\0\r\n", 3, TAIL_BAD},   {"\r\r\n", 3, TAIL_BARE_CR},
+    {"\r\n", 2, TAIL_CRLF},  {"\rX", 2, TAIL_BARE_CR},    {"\n", 1, TAIL_BARE_LF},
+    {"X\r\n", 3, TAIL_BAD},  {"\xfa\r\n", 3, TAIL_BAD},   {"\xff\r\n", 3, TAIL_BAD},
+    {"/\r\n", 3, TAIL_BAD},  {":\r\n", 3, TAIL_BAD},      {" \r\n", 3, TAIL_BAD},
+    {"\0\r\n", 3, TAIL_BAD}, {"\r\r\n", 3, TAIL_BARE_CR},
 };
 
 /* ":" sign, k digits, a tail, then ":7\r\n" and padding so that a value

@@ -195,7 +195,6 @@ static void decode(gwt_feed *feed, gwt_result *out, void *ud)
     gw_mempipe_fini(&pipe);
 }
 
-
 static void expect_n(const void *in, size_t len, const char *want, int err, uint64_t off)
 {
     static char got[1 << 15];
@@ -230,8 +229,8 @@ static void test_tree_types(void **state)
     expect(",1.5\r\n#t\r\n!3\r\nbad\r\n=7\r\ntxt:abc\r\n(12345678901234567890\r\n",
            "double:1.5|boolean:1|blob-error:bad|verbatim/txt:abc|bignum:12345678901234567890", 0,
            0);
-    expect("*3\r\n:1\r\n*2\r\n+a\r\n+b\r\n*0\r\n", "array[integer:1,array[simple:a,simple:b],array[]]",
-           0, 0);
+    expect("*3\r\n:1\r\n*2\r\n+a\r\n+b\r\n*0\r\n",
+           "array[integer:1,array[simple:a,simple:b],array[]]", 0, 0);
     expect("%2\r\n+a\r\n:1\r\n+b\r\n~1\r\n#f\r\n",
            "map[simple:a,integer:1,simple:b,set[boolean:0]]", 0, 0);
     expect(">2\r\n+message\r\n$2\r\nhi\r\n", "push[simple:message,bulk:hi]", 0, 0);
@@ -298,8 +297,8 @@ static size_t long_string(char *in, size_t at, char t, size_t n, unsigned seed, 
 {
     const char *name = t == '$' ? "bulk" : t == '!' ? "blob-error" : "verbatim/txt";
     char num[96];
-    size_t h = (size_t)sprintf(in + at, "%c%zu\r\n%s", t, n + (t == '=' ? 4 : 0),
-                               t == '=' ? "txt:" : "");
+    size_t h =
+        (size_t)sprintf(in + at, "%c%zu\r\n%s", t, n + (t == '=' ? 4 : 0), t == '=' ? "txt:" : "");
 
     pat(in + at + h, n, seed);
     snprintf(num, sizeof(num), "%s:<%zu bytes %c %08x>", name, n, in[at + h + n - 1],

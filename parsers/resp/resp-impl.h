@@ -83,12 +83,12 @@ static inline size_t gw__resp_digits_crlf(const uint8_t *p, size_t n, uint64_t *
          * itself (0x80 and up), or by b - 0x30 (below '0') or b + 0x46 (above
          * '9').  A borrow or carry out of a byte only reaches the bytes after
          * it, past the first non-digit, which are not looked at. */
-        nd = (w | (w - 0x3030303030303030ull) | (w + 0x4646464646464646ull)) &
-             0x8080808080808080ull;
+        nd =
+            (w | (w - 0x3030303030303030ull) | (w + 0x4646464646464646ull)) & 0x8080808080808080ull;
         if (nd != 0) {
             k = (unsigned)__builtin_ctzll(nd) >> 3; /* the first non-digit */
-            if (k == 0 || (k < 7 ? ((w >> (8 * k)) & 0xffff) != 0x0a0d
-                                 : p[7] != '\r' || p[8] != '\n'))
+            if (k == 0 ||
+                (k < 7 ? ((w >> (8 * k)) & 0xffff) != 0x0a0d : p[7] != '\r' || p[8] != '\n'))
                 return 0;
             *v = gw__resp_swar8(w << (64 - 8 * k));
             return k;

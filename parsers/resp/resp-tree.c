@@ -170,8 +170,8 @@ static size_t direct_room(gw_resp_tree *t, uint8_t **dst)
     size_t room;
 
     if (s == NULL || rd->_state != RS_STRING || rd->_strlen != UINT64_MAX || rd->_sfmt[3] == 1 ||
-        b->src == NULL || gw_bufreader_eof(b) || gw_bufreader_avail(b) != 0 ||
-        rd->_consume != 0 || rd->_left < b->cap)
+        b->src == NULL || gw_bufreader_eof(b) || gw_bufreader_avail(b) != 0 || rd->_consume != 0 ||
+        rd->_left < b->cap)
         return 0;
     if (s->cap - s->used <= 1 && str_reserve(t, 1, s->used + rd->_left) < 0)
         return 0; /* the reader's path will find the same shortage */

@@ -176,7 +176,10 @@ static void format_value(uint8_t *out, size_t cap, size_t *pos, const gw_resp_va
         put(out, cap, pos, v->integer ? "#t\r\n" : "#f\r\n", 4);
         break;
     case GW_RESP_NULL:
-        put(out, cap, pos, v->wire == '$' ? "$-1\r\n" : v->wire == '*' ? "*-1\r\n" : "_\r\n",
+        put(out, cap, pos,
+            v->wire == '$'   ? "$-1\r\n"
+            : v->wire == '*' ? "*-1\r\n"
+                             : "_\r\n",
             v->wire == '$' || v->wire == '*' ? 5 : 3);
         break;
     case GW_RESP_BULK:
@@ -343,7 +346,8 @@ gw_io_op *gw_resp_write_string(gw_resp_writer *w, int type, const void *s, size_
         return start(w, h, 1, s, len, 1, 0);
     case GW_RESP_DOUBLE:
     case GW_RESP_BIGNUM:
-        if (type == GW_RESP_DOUBLE ? !gw__resp_valid_double(s, len) : !gw__resp_valid_bignum(s, len))
+        if (type == GW_RESP_DOUBLE ? !gw__resp_valid_double(s, len)
+                                   : !gw__resp_valid_bignum(s, len))
             return start(w, NULL, 0, NULL, 0, 0, GW_EINVAL);
         h[0] = (uint8_t)type;
         return start(w, h, 1, s, len, 1, 0);
