@@ -118,30 +118,6 @@ static void peer_take(peer *p, const fz_result *comp)
     p->fed = comp->len - p->zs.avail_in;
 }
 
-typedef struct drain {
-    GW_FRAME(gw_wait);
-    gw_reader *r;   /* the inflate layer */
-    fz_result *out; /* where the bytes go */
-    uint8_t buf[777];
-    gw_io_op *op; /* the read in progress */
-    int ret;      /* 0 or the error */
-} drain;
-
-GW_GENERATOR(drain, NULL);
-GW_BODY(drain, s)
-{
-    GW_BEGIN(s);
-    for (;;) {
-        GW_AWAIT(s, op, gw_try_read(s->r, s->buf, sizeof(s->buf), 1));
-        fz_result_bytes(s->out, s->buf, s->op->n);
-        if (s->op->ret < 0)
-            GW_RETURN(s, s->op->ret);
-        if (s->op->n == 0)
-            GW_RETURN(s, 0);
-    }
-    GW_END(s);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const int levels[] = {1, 6, 9, 0};
@@ -192,7 +168,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The inflate layer, fed in pieces. */
     {
         fz_feed feed = {k.out.data, k.out.len, 0, data[3] | 0x100u, 1 + data[3] % 50};
-        static drain dr;
+        static uint8_t buf[777];
+        fz_drain dr;
         gw_mempipe pipe;
         gw_bufreader br;
         gw_inflate z;
@@ -207,10 +184,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fz_check(gw_mempipe_init(&pipe, 61) == 0, "pipe");
         fz_check(gw_bufreader_init(&br, &pipe.r, 1 + data[3] % 100) == 0, "bufreader");
         fz_check(gw_inflate_init(&z, &br, &io) == 0, "inflate init");
-        GW_INIT(&dr, drain);
-        dr.r = &z.r;
-        dr.out = &back;
-        dr.ret = 0;
+        fz_drain_init(&dr, &z.r, &back, buf, sizeof(buf));
         GW_START(&st, &dr, &w);
         fz_drive(&st, &w, &pipe, &feed);
         fz_check(dr.ret == 0, "the inflate layer decodes it");

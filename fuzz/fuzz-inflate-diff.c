@@ -23,33 +23,6 @@
 
 #include "fuzz.h"
 
-typedef struct drain {
-    GW_FRAME(gw_wait);
-    gw_reader *r;    /* the inflate layer */
-    fz_result *out;  /* where the bytes go */
-    uint8_t *buf;    /* readsize bytes */
-    size_t readsize; /* bytes asked per read */
-    gw_io_op *op;    /* the read in progress */
-    int ret;         /* 0 or the error */
-} drain;
-
-GW_GENERATOR(drain, NULL);
-GW_BODY(drain, s)
-{
-    GW_BEGIN(s);
-    for (;;) {
-        GW_AWAIT(s, op, gw_try_read(s->r, s->buf, s->readsize, 1));
-        fz_result_bytes(s->out, s->buf, s->op->n);
-        if (s->op->ret < 0)
-            GW_RETURN(s, s->op->ret);
-        if (s->op->n == 0) {
-            fz_check(s->r->eof, "a short read only at the end");
-            GW_RETURN(s, 0);
-        }
-    }
-    GW_END(s);
-}
-
 /* Decodes on backend be, through a pipe in pieces or (mem) from memory;
  * *left gets the bufreader's offset at the end, *msg gw_inflate_msg. */
 static void decode(const uint8_t *in, size_t len, const gw_inflate_opts *o, gw_inflate_backend be,
@@ -62,7 +35,7 @@ static void decode(const uint8_t *in, size_t len, const gw_inflate_opts *o, gw_i
     gw_mempipe pipe;
     gw_bufreader br;
     gw_inflate z;
-    drain d;
+    fz_drain d;
     gw_wait w;
     gw_stack st;
 
@@ -75,12 +48,7 @@ static void decode(const uint8_t *in, size_t len, const gw_inflate_opts *o, gw_i
     }
     fz_check(gw_inflate_init(&z, &br, &opts) == 0, "inflate init");
     fz_check(z.backend == be, "the backend asked for");
-    GW_INIT(&d, drain);
-    d.r = &z.r;
-    d.out = out;
-    d.buf = buf;
-    d.readsize = readsize;
-    d.ret = 0;
+    fz_drain_init(&d, &z.r, out, buf, readsize);
     GW_START(&st, &d, &w);
     if (mem)
         fz_check(gw_next(&st) == GW_RETURNED, "a decode from memory never waits");

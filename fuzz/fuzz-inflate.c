@@ -27,34 +27,6 @@
 /* The harness never lets the output grow past this. */
 #define MAX_OUT (1u << 20)
 
-typedef struct drain {
-    GW_FRAME(gw_wait);
-    gw_reader *r;    /* the inflate layer */
-    fz_result *out;  /* where the bytes go */
-    uint8_t *buf;    /* readsize bytes */
-    size_t readsize; /* bytes asked per read */
-    gw_io_op *op;    /* the read in progress */
-    int ret;         /* 0 or the error */
-} drain;
-
-GW_GENERATOR(drain, NULL);
-GW_BODY(drain, s)
-{
-    GW_BEGIN(s);
-    for (;;) {
-        GW_AWAIT(s, op, gw_try_read(s->r, s->buf, s->readsize, 1));
-        fz_check(s->op->n <= s->readsize, "read within the buffer");
-        fz_result_bytes(s->out, s->buf, s->op->n);
-        if (s->op->ret < 0)
-            GW_RETURN(s, s->op->ret);
-        if (s->op->n == 0) {
-            fz_check(s->r->eof, "a short read only at the end");
-            GW_RETURN(s, 0);
-        }
-    }
-    GW_END(s);
-}
-
 /* Decodes through a pipe (mem = 0) or from memory, per the schedule. */
 static void decode(const uint8_t *in, size_t len, const gw_inflate_opts *o, size_t bufcap,
                    size_t readsize, uint64_t seed, unsigned maxpiece, int mem, fz_result *out)
@@ -64,7 +36,7 @@ static void decode(const uint8_t *in, size_t len, const gw_inflate_opts *o, size
     gw_mempipe pipe;
     gw_bufreader br;
     gw_inflate z;
-    drain d;
+    fz_drain d;
     gw_wait w;
     gw_stack st;
 
@@ -75,12 +47,7 @@ static void decode(const uint8_t *in, size_t len, const gw_inflate_opts *o, size
         fz_check(gw_bufreader_init(&br, &pipe.r, bufcap) == 0, "bufreader");
     }
     fz_check(gw_inflate_init(&z, &br, o) == 0, "inflate init");
-    GW_INIT(&d, drain);
-    d.r = &z.r;
-    d.out = out;
-    d.buf = buf;
-    d.readsize = readsize;
-    d.ret = 0;
+    fz_drain_init(&d, &z.r, out, buf, readsize);
     GW_START(&st, &d, &w);
     if (mem)
         fz_check(gw_next(&st) == GW_RETURNED, "a decode from memory never waits");

@@ -91,3 +91,32 @@ void fz_drive(gw_stack *st, gw_wait *slot, gw_mempipe *pipe, fz_feed *feed)
         feed->pos += took;
     }
 }
+
+GW_GENERATOR(fz_drain, NULL);
+GW_BODY(fz_drain, s)
+{
+    GW_BEGIN(s);
+    for (;;) {
+        GW_AWAIT(s, op, gw_try_read(s->r, s->buf, s->readsize, 1));
+        fz_check(s->op->n <= s->readsize, "read within the buffer");
+        fz_result_bytes(s->out, s->buf, s->op->n);
+        if (s->op->ret < 0)
+            GW_RETURN(s, s->op->ret);
+        if (s->op->n == 0) {
+            fz_check(s->r->eof, "a short read only at the end");
+            GW_RETURN(s, 0);
+        }
+    }
+    GW_END(s);
+}
+
+void fz_drain_init(fz_drain *d, gw_reader *r, fz_result *out, uint8_t *buf, size_t readsize)
+{
+    GW_INIT(d, fz_drain);
+    d->r = r;
+    d->out = out;
+    d->buf = buf;
+    d->readsize = readsize;
+    d->op = NULL;
+    d->ret = 0;
+}

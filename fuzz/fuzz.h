@@ -44,6 +44,25 @@ typedef struct fz_feed {
  * waits on pipe->readable; aborts on any other wait. */
 void fz_drive(gw_stack *st, gw_wait *slot, gw_mempipe *pipe, fz_feed *feed);
 
+/*
+ * A generator that reads r to its end, up to readsize bytes a read into
+ * buf, appending what each read gives (the bytes of a failing read too) to
+ * out; it returns 0, or the error that ended it in `ret`.  It checks that
+ * every read stays within buf and that a read gives nothing only at the end.
+ */
+typedef struct fz_drain {
+    GW_FRAME(gw_wait);
+    gw_reader *r;    /* the reader under test */
+    fz_result *out;  /* where the bytes go */
+    uint8_t *buf;    /* readsize bytes */
+    size_t readsize; /* bytes asked per read */
+    gw_io_op *op;    /* the read in progress */
+    int ret;         /* 0 or the error */
+} fz_drain;
+
+/* Initialises d as a drain of r into out through buf[0 .. readsize). */
+void fz_drain_init(fz_drain *d, gw_reader *r, fz_result *out, uint8_t *buf, size_t readsize);
+
 /* Aborts with a message when cond is false. */
 #define fz_check(cond, what) fz__check((cond), (what), __FILE__, __LINE__)
 void fz__check(int cond, const char *what, const char *file, int line);
