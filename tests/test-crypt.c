@@ -327,12 +327,13 @@ static void *scan_malloc(size_t n, void *ud)
 
 static void scan_free(void *q, void *ud)
 {
-    uint8_t *p = (uint8_t *)q - AHDR;
+    uint8_t *p;
     size_t n;
 
     (void)ud;
     if (q == NULL)
         return;
+    p = (uint8_t *)q - AHDR;
     memcpy(&n, p, sizeof(n));
     if (holds_marker(q, n))
         n_released_with_secret++;
