@@ -219,5 +219,5 @@ static void ep_forget(gw_exec *ex, int fd)
 }
 
 const gw__backend gw__backend_epoll = {
-    "epoll", ep_init, ep_fini, ep_reserve, ep_add, ep_del, ep_wait, ep_forget,
+    "epoll", ep_init, ep_fini, ep_reserve, ep_add, ep_del, ep_wait, ep_forget, 0,
 };

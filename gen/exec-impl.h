@@ -58,6 +58,9 @@ typedef struct gw__backend {
     void (*del)(gw_exec *ex, gw_task *t);     /* t stops waiting (woken, timed out, cancelled) */
     int (*wait)(gw_exec *ex, int timeout_ms); /* 0, or GW_EIO with errno set (not EINTR) */
     void (*forget)(gw_exec *ex, int fd);      /* fd is about to be closed */
+    /* Nonzero when a wait costs O(descriptors waited on) however few are
+     * ready (poll() scans them all); see GW__LOOK_RATIO in gen/exec.c. */
+    int wait_scans_all;
 } gw__backend;
 
 struct gw_exec {
@@ -72,6 +75,7 @@ struct gw_exec {
     size_t nio;            /* tasks in state IO */
     uint64_t turn;         /* turns begun; a turn runs the tasks ready before it */
     uint64_t next_id;      /* the id of the last task spawned */
+    size_t ran_since_wait; /* tasks run since the last backend wait */
     gw_task *running;      /* the task inside gw_next(), or NULL */
     gw_exec *tl_next;      /* the next executor of this thread (gw_exec_forget_fd) */
     /* poll backend */

@@ -91,5 +91,5 @@ static void poll_forget(gw_exec *ex, int fd)
 }
 
 const gw__backend gw__backend_poll = {
-    "poll", poll_init, poll_fini, poll_reserve, poll_add, poll_del, poll_wait, poll_forget,
+    "poll", poll_init, poll_fini, poll_reserve, poll_add, poll_del, poll_wait, poll_forget, 1,
 };

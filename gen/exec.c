@@ -22,8 +22,15 @@
  *
  * A turn runs the tasks that were ready when it began (each carries the
  * turn it became ready in), so it costs O(ready tasks), then makes one
- * backend wait.  The heap and the backend's per-task arrays are sized at
- * spawn time for the number of tasks, so a turn never allocates.
+ * backend wait: blocking when no task is ready, else a look for fd events
+ * that does not block.  poll() costs O(descriptors waited on) even then, so
+ * with tasks still ready (tasks that yield GW_WAIT_READY to let others run)
+ * the poll backend looks only once the tasks run since its last wait are at
+ * least 1/GW__LOOK_RATIO of the descriptors waited on: the look is paid for
+ * by that many task runs, and a descriptor that becomes ready is seen after
+ * at most that many.  With few descriptors (up to GW__LOOK_RATIO) and under
+ * epoll, whose wait costs O(ready), that is every turn.  The heap and the backend's per-task arrays
+ * are sized at spawn time for the number of tasks, so a turn never allocates.
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, CLOCK_MONOTONIC */
 
@@ -38,6 +45,10 @@
 #include "gen/exec-impl.h"
 #include "genwire/alloc.h"
 #include "genwire/error.h"
+
+/* See the top of the file: a non-blocking look at the poll() set per
+ * nio / GW__LOOK_RATIO task runs. */
+#define GW__LOOK_RATIO 16
 
 #ifndef GW_EXEC_DEFAULT_BACKEND
 #define GW_EXEC_DEFAULT_BACKEND GW_EXEC_POLL
@@ -415,6 +426,7 @@ static void run_task(gw_exec *ex, gw_task *t)
     list_remove(&ex->ready, t);
     t->state = GW__T_RUNNING;
     ex->running = t;
+    ex->ran_since_wait++;
     r = gw_next(&t->st);
     ex->running = NULL;
     if (r == GW_RETURNED || t->cancelled) {
@@ -446,6 +458,7 @@ static int wait_io(gw_exec *ex, int64_t deadline)
             int64_t ms = left <= 0 ? 0 : (left + 999999) / 1000000;
             timeout = ms > 1000000000 ? 1000000000 : (int)ms;
         }
+        ex->ran_since_wait = 0;
         if (ex->be->wait(ex, timeout) == 0)
             return 0;
         if (errno != EINTR)
@@ -469,16 +482,21 @@ int gw_exec_run_once(gw_exec *ex, int block)
         run_task(ex, ex->ready.head);
     if (ex->nio > 0 || ex->nheap > 0) {
         int64_t deadline = GW_NO_DEADLINE;
-        int err;
+        int err, look;
 
         if (ex->ready.head != NULL || !block)
             deadline = 0;
         else if (ex->nheap > 0)
             deadline = ex->heap[0]->wait.deadline;
-        if (ex->nio > 0 || deadline != 0) {
-            if ((err = wait_io(ex, deadline)) != 0)
-                return err;
-        }
+        look = ex->nio > 0 || deadline != 0;
+        /* A look that does not block, with tasks still ready, over a set
+         * whose every wait scans every descriptor: only once enough tasks
+         * have run to pay for it. */
+        if (deadline == 0 && ex->ready.head != NULL && ex->be->wait_scans_all &&
+            ex->ran_since_wait < ex->nio / GW__LOOK_RATIO)
+            look = 0;
+        if (look && (err = wait_io(ex, deadline)) != 0)
+            return err;
         if (ex->nheap > 0)
             expire_timers(ex, gw_now());
     }

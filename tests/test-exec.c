@@ -449,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_fd_number_reused),
         cmocka_unit_test(test_regular_file_is_ready),
         cmocka_unit_test(test_many_waiters_wake_right),
+        cmocka_unit_test(test_yield_among_idle_fds_sees_ready_fd),
         cmocka_unit_test(test_dump),
     };
 

@@ -73,6 +73,7 @@ void test_readable_fd_nobody_waits_on(void **state);
 void test_fd_number_reused(void **state);
 void test_regular_file_is_ready(void **state);
 void test_many_waiters_wake_right(void **state);
+void test_yield_among_idle_fds_sees_ready_fd(void **state);
 void test_dump(void **state);
 
 #endif /* GW_TEST_EXEC_H */
