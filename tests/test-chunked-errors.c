@@ -72,9 +72,8 @@ static void test_reader_cancel_sticks(void **state)
     assert_true(suspended >= len);
 }
 
-/* Defect 7: the writer cancelled while it waits for room below (in a write
- * of a buffered chunk or one straight from the caller, a flush, a close):
- * GW_ECANCELLED sticks and no last-chunk follows the torn chunk. */
+/* Both limits switched off (GW_UNLIMITED): a 20000-byte extension and a
+ * 20000-byte trailer field pass. */
 static void test_unlimited(void **state)
 {
     gw_chunked_limits lim = {(size_t)GW_UNLIMITED, (size_t)GW_UNLIMITED};
@@ -186,13 +185,38 @@ static void test_source_error(void **state)
     }
 }
 
+/* Defect 9: a reader or writer that was never initialised (all zeros) is
+ * refused with GW_EINVAL, sticky, by every operation, instead of crashing
+ * on its missing ops table. */
+static void test_zeroed_refused(void **state)
+{
+    gw_chunked_reader c;
+    gw_chunked_writer w;
+    uint8_t out[8];
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(gwt_run_op(gw_try_read(&c.r, out, sizeof(out), 1)), GW_EINVAL);
+    assert_int_equal(c.r.err, GW_EINVAL);
+    assert_int_equal(gwt_run_op(gw_read(&c.r, out, sizeof(out), 0)), GW_EINVAL);
+    assert_int_equal(gwt_run_op(gw_try_read(&c.r, out, sizeof(out), 0)), GW_EINVAL);
+
+    memset(&w, 0, sizeof(w));
+    assert_int_equal(gwt_run_op(gw_write(&w.w, "abc", 3)), GW_EINVAL);
+    assert_int_equal(w.w.err, GW_EINVAL);
+    assert_int_equal(gwt_run_op(gw_flush(&w.w)), GW_EINVAL);
+    assert_int_equal(gwt_run_op(gw_close(&w.w)), GW_EINVAL);
+    memset(&w, 0, sizeof(w));
+    assert_int_equal(gwt_run_op(gw_close(&w.w)), GW_EINVAL);
+    assert_int_equal(gwt_run_op(gw_write(&w.w, "abc", 3)), GW_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_error_after_data),
-        cmocka_unit_test(test_reader_cancel_sticks),
-        cmocka_unit_test(test_unlimited),
-        cmocka_unit_test(test_source_error),
+        cmocka_unit_test(test_error_after_data), cmocka_unit_test(test_reader_cancel_sticks),
+        cmocka_unit_test(test_unlimited),        cmocka_unit_test(test_source_error),
+        cmocka_unit_test(test_zeroed_refused),
     };
 
     /* CK_FILTER=pattern runs only the tests whose names match. */

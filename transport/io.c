@@ -61,7 +61,8 @@ gw_io_op *gw_try_read(gw_reader *r, void *buf, size_t cap, size_t min)
     assert(!gw__io_suspended(&r->op) && "a second read while one is suspended");
     if (r->err != 0)
         return gw_io_finished(&r->op, r, r->err);
-    if (min > cap)
+    /* No ops table: a reader that was never initialised (all zeros). */
+    if (min > cap || r->ops == NULL)
         return gw_io_finished(&r->op, r, gw_reader_fail(r, GW_EINVAL, r->nread));
     return r->ops->try_read(r, buf, cap, min);
 }
@@ -117,6 +118,9 @@ static gw_io_op *write_refused(gw_writer *w)
     assert(!gw__io_suspended(&w->op) && "a second write while one is suspended");
     if (w->err != 0)
         return gw_io_finished(&w->op, w, w->err);
+    /* No ops table: a writer that was never initialised (all zeros). */
+    if (w->ops == NULL)
+        return gw_io_finished(&w->op, w, gw_writer_fail(w, GW_EINVAL));
     if (w->closed)
         return gw_io_finished(&w->op, w, GW_ECLOSED);
     return NULL;
@@ -141,6 +145,8 @@ gw_io_op *gw_close(gw_writer *w)
     assert(!gw__io_suspended(&w->op) && "a second write while one is suspended");
     if (w->err != 0)
         return gw_io_finished(&w->op, w, w->err);
+    if (w->ops == NULL)
+        return gw_io_finished(&w->op, w, gw_writer_fail(w, GW_EINVAL));
     if (w->closed)
         return gw_io_finished(&w->op, w, 0);
     w->closed = 1;

@@ -20,7 +20,9 @@
  * reader and a writer on one socket are independent.
  *
  * Errors stick: once an operation on a reader or writer has failed, every
- * later operation on it fails with the same code.  The contracts every
+ * later operation on it fails with the same code.  A reader or writer that
+ * was never initialised (all zeros: no ops table) fails every operation
+ * with GW_EINVAL, sticky, instead of crashing.  The contracts every
  * reader, writer and layer keeps are stated once in docs/contracts.md.
  */
 #ifndef GENWIRE_IO_H

@@ -15,8 +15,8 @@
 
 /* The decoder's states.  (No magic first value to range-check on entry, as
  * zlib has: its state sits behind a pointer that can be NULL, while here a
- * reader that was never initialised has no ops table, so a read of it never
- * reaches this file.) */
+ * reader that was never initialised has no ops table, so gw_try_read refuses
+ * it with GW_EINVAL before it reaches this file.) */
 enum {
     CK_SIZE0 = 0,  /* the first hex digit of a chunk size */
     CK_SIZE,       /* more hex digits, or what follows them */
