@@ -109,49 +109,6 @@ static void test_unlimited(void **state)
     free(in);
 }
 
-/* A source that gives a few bytes and then fails. */
-typedef struct bad_src {
-    gw_reader r;      /* base */
-    const char *data; /* what it gives before failing */
-    size_t len, pos;  /* its length, bytes given */
-} bad_src;
-
-typedef gw_io_op bad_read;
-GW_GENERATOR(bad_read, NULL);
-GW_BODY(bad_read, s)
-{
-    bad_src *b = s->obj;
-    size_t take = b->len - b->pos;
-
-    GW_BEGIN(s);
-    if (take == 0) {
-        b->r.err = GW_ECONNRESET;
-        GW_RETURN(s, GW_ECONNRESET);
-    }
-    if (take > s->len)
-        take = s->len;
-    memcpy(s->buf, b->data + b->pos, take);
-    b->pos += take;
-    s->n = take;
-    GW_RETURN(s, 0);
-    GW_END(s);
-}
-
-static gw_io_op *bad_try_read(gw_reader *r, uint8_t *buf, size_t cap, size_t min)
-{
-    gw_io_op *op = &r->op;
-
-    GW_INIT(op, bad_read);
-    op->obj = r;
-    op->buf = buf;
-    op->len = cap;
-    op->min = min;
-    op->n = 0;
-    op->ret = 0;
-    return op;
-}
-static const gw_reader_ops bad_ops = {"bad", bad_try_read};
-
 /* An error of the source is passed on with the offset reached, and sticks. */
 static void test_source_error(void **state)
 {
@@ -160,16 +117,16 @@ static void test_source_error(void **state)
 
     (void)state;
     for (i = 0; i < 3; i++) {
-        bad_src src;
+        static const char in[] = "5\r\nhello\r\n3\r\nab";
+        gwt_feed feed = {(const uint8_t *)in, sizeof(in) - 1, NULL, 0, 0, 0, 0};
+        gwt_failsrc src;
         gw_bufreader br;
         gw_chunked_reader c;
         uint8_t out[64];
         gw_io_op *op;
 
-        memset(&src, 0, sizeof(src));
-        gw_reader_init(&src.r, &bad_ops);
-        src.data = "5\r\nhello\r\n3\r\nab";
-        src.len = strlen(src.data);
+        /* The source fails with its last bytes (tests/gwt.h). */
+        gwt_failsrc_init(&src, &feed, GW_ECONNRESET);
         assert_int_equal(gw_bufreader_init(&br, &src.r, caps[i]), 0);
         gw_chunked_reader_init(&c, &br, NULL);
         op = gw_read(&c.r, out, sizeof(out), sizeof(out));
