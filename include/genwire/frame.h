@@ -194,13 +194,18 @@ static inline int gw_record_try_next(gw_record_reader *rr)
      * every field is loaded before the first store. */
     if (rr->_fast == GW__RECORD_FAST_VARINT) {
         /* A one-byte varint: a length under 128, within any limit the fast
-         * path is enabled for (records.c). */
+         * path is enabled for (records.c).  The byte is read sign-extended:
+         * one with the high bit set (a longer varint) becomes a length no
+         * buffer holds, so one comparison refuses it and a record cut short
+         * alike. */
         pos = b->pos;
         n = b->end - pos;
         p = b->buf + pos;
-        if (n == 0 || p[0] >= 0x80 || p[0] >= n)
+        if (n == 0)
             goto general;
-        plen = p[0];
+        plen = (size_t)(ptrdiff_t)(int8_t)p[0];
+        if (plen >= n)
+            goto general;
         GW__RECORD_TAKE(rr, b, p, pos, 1, plen);
         return 1;
     }
@@ -233,6 +238,14 @@ general:
  */
 gw_io_op *gw_record_next(gw_record_reader *rr);
 
+/* Internal: tells the compiler the fast path is the one to lay out
+ * straight (the record is whole in the buffer nearly every time). */
+#if defined(__GNUC__)
+#define GW__LIKELY(x) __builtin_expect(!!(x), 1)
+#else
+#define GW__LIKELY(x) (x)
+#endif
+
 /*
  * GW_RECORD_NEXT(s, field, rr, res): sets the int lvalue `res` to the
  * result of the next record: gw_record_try_next if it can, else yields from
@@ -240,7 +253,7 @@ gw_io_op *gw_record_next(gw_record_reader *rr);
  */
 #define GW_RECORD_NEXT(s, field, rr, res)                                                          \
     do {                                                                                           \
-        if (gw_record_try_next(rr)) {                                                              \
+        if (GW__LIKELY(gw_record_try_next(rr))) {                                                  \
             (res) = 1;                                                                             \
         } else {                                                                                   \
             GW_AWAIT(s, field, gw_record_next(rr));                                                \
