@@ -227,6 +227,46 @@ static void test_second_op_is_caught(void **state)
     }
 }
 
+/* ---- the shared pieces: the finished operation, flush-or-close --------- */
+
+/* gw_io_finished makes a frame that, run, returns its result at once;
+ * gw_flush_or_close(w, 0) is a flush that leaves w open, (w, 1) a close. */
+static void test_finished_and_flush_or_close(void **state)
+{
+    gw_mempipe pipe;
+    gw_bufwriter bw;
+    gw_io_op frame, *op;
+    gw_stack st;
+    gw_wait w;
+
+    (void)state;
+    memset(&frame, 0, sizeof(frame));
+    op = gw_io_finished(&frame, &pipe, GW_EIO);
+    assert_ptr_equal(op, &frame);
+    assert_ptr_equal(op->obj, &pipe);
+    GW_START(&st, op, &w);
+    assert_int_equal(gw_next(&st), GW_RETURNED);
+    assert_int_equal(op->ret, GW_EIO);
+
+    assert_int_equal(gw_mempipe_init(&pipe, 64), 0);
+    assert_int_equal(gw_bufwriter_init(&bw, &pipe.w, 16), 0);
+    assert_int_equal(gwt_run_op(gw_write(&bw.w, "abc", 3)), 0);
+    assert_int_equal(pipe.end - pipe.pos, 0); /* still in the buffer */
+    assert_int_equal(gwt_run_op(gw_flush_or_close(&bw.w, 0)), 0);
+    assert_int_equal(pipe.end - pipe.pos, 3);
+    assert_memory_equal(pipe.buf + pipe.pos, "abc", 3);
+    assert_int_equal(bw.w.closed, 0);
+    assert_int_equal(pipe.finished, 0);
+    assert_int_equal(gwt_run_op(gw_write(&bw.w, "de", 2)), 0);
+    assert_int_equal(gwt_run_op(gw_flush_or_close(&bw.w, 1)), 0);
+    assert_int_equal(pipe.end - pipe.pos, 5);
+    assert_int_equal(bw.w.closed, 1);
+    assert_int_equal(pipe.finished, 1);
+    assert_int_equal(gwt_run_op(gw_write(&bw.w, "x", 1)), GW_ECLOSED);
+    gw_bufwriter_fini(&bw);
+    gw_mempipe_fini(&pipe);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -237,6 +277,7 @@ int main(void)
         cmocka_unit_test(test_cancel_bufwriter_sticks),
         cmocka_unit_test(test_cancel_readers_stick),
         cmocka_unit_test(test_second_op_is_caught),
+        cmocka_unit_test(test_finished_and_flush_or_close),
     };
 
     return GWT_RUN_GROUP("contracts", tests);
