@@ -55,8 +55,7 @@ static void test_parse_u64(void **state)
     assert_int_equal(gw_parse_u64(S("18446744073709551615"), 10, UINT64_MAX, &v), 0);
     assert_true(v == UINT64_MAX);
     v = 42;
-    assert_int_equal(gw_parse_u64(S("18446744073709551616"), 10, UINT64_MAX, &v),
-                     GW_ENUMBER_RANGE);
+    assert_int_equal(gw_parse_u64(S("18446744073709551616"), 10, UINT64_MAX, &v), GW_ENUMBER_RANGE);
     assert_int_equal(gw_parse_u64(S("99999999999999999999999999999"), 10, UINT64_MAX, &v),
                      GW_ENUMBER_RANGE);
     assert_int_equal(v, 42); /* written only on success */
@@ -241,9 +240,9 @@ static void test_line_scan_resumes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_u32be),        cmocka_unit_test(test_digits),
-        cmocka_unit_test(test_parse_u64),    cmocka_unit_test(test_parse_i64),
-        cmocka_unit_test(test_line_scan),    cmocka_unit_test(test_line_scan_resumes),
+        cmocka_unit_test(test_u32be),     cmocka_unit_test(test_digits),
+        cmocka_unit_test(test_parse_u64), cmocka_unit_test(test_parse_i64),
+        cmocka_unit_test(test_line_scan), cmocka_unit_test(test_line_scan_resumes),
     };
 
     return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
