@@ -262,6 +262,62 @@ static void test_writer_cancel_sticks(void **state)
     assert_true(cancelled > 5);
 }
 
+/* Defect 7, at every suspension point: a record write is cancelled at its
+ * first, second, ... suspension (the pipe below drained between them, so
+ * the write moves on through its header, payload and trailer), in formats
+ * with and without a trailer; each time the writer below keeps
+ * GW_ECANCELLED, for later writes and the close alike. */
+static void test_writer_cancel_every_suspension(void **state)
+{
+    static const gw_frame_format fmts[] = {GW_FRAME_NETSTRING, GW_FRAME_U32BE, GW_FRAME_LINES};
+    static uint8_t big[200];
+    size_t f, cap, k, cancelled = 0, deepest = 0;
+
+    (void)state;
+    memset(big, 'w', sizeof(big));
+    for (f = 0; f < sizeof(fmts) / sizeof(fmts[0]); f++) {
+        for (cap = 1; cap < 80; cap += 13) {
+            for (k = 1;; k++) {
+                gw_mempipe p;
+                gw_bufwriter bw;
+                gw_record_writer rw;
+                gw_wait w;
+                gw_stack st;
+                size_t yields = 0;
+                int rc;
+
+                assert_int_equal(gw_mempipe_init(&p, cap), 0);
+                assert_int_equal(gw_bufwriter_init(&bw, &p.w, 16), 0);
+                assert_int_equal(gw_record_writer_init(&rw, &bw, fmts[f], 0), 0);
+                GW_START(&st, gw_record_write(&rw, big, sizeof(big)), &w);
+                while ((rc = gw_next(&st)) == GW_YIELDED && ++yields < k)
+                    p.pos = p.end = 0;
+                if (rc != GW_YIELDED) {
+                    /* Done before its k-th suspension: every one was tried. */
+                    assert_int_equal(rc, GW_RETURNED);
+                    gw_bufwriter_fini(&bw);
+                    gw_mempipe_fini(&p);
+                    break;
+                }
+                gw_stack_close(&st);
+                cancelled++;
+                if (k > deepest)
+                    deepest = k;
+                assert_int_equal(bw.w.err, GW_ECANCELLED);
+                p.pos = p.end = 0;
+                assert_int_equal(gwt_run_op(gw_record_write(&rw, "x", 1)), GW_ECANCELLED);
+                assert_int_equal(gwt_run_op(gw_flush(&bw.w)), GW_ECANCELLED);
+                assert_int_equal(gwt_run_op(gw_close(&bw.w)), GW_ECANCELLED);
+                gw_bufwriter_fini(&bw);
+                gw_mempipe_fini(&p);
+            }
+        }
+    }
+    /* The 1-byte pipe suspends the 200-byte record about 200 times. */
+    assert_true(cancelled > 300);
+    assert_true(deepest >= 200);
+}
+
 /* The writer's max_record: 0 is the default, GW_UNLIMITED leaves only the
  * format's own limit. */
 static void test_writer_limits(void **state)
@@ -292,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_writer),
         cmocka_unit_test(test_many_empty_records),
         cmocka_unit_test(test_writer_cancel_sticks),
+        cmocka_unit_test(test_writer_cancel_every_suspension),
         cmocka_unit_test(test_writer_limits),
     };
 
