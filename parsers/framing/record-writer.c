@@ -83,19 +83,13 @@ static int trailer(gw_frame_format fmt)
     return fmt == GW_FRAME_NETSTRING ? ',' : fmt == GW_FRAME_LINES ? '\n' : -1;
 }
 
-/* A write abandoned mid-way (its task cancelled): part of the record may be
- * in dst already, so dst's stream cannot go on. */
-static void record_write_cleanup(gw_frame *f)
-{
-    gw_record_writer *rw = ((gw_io_op *)(void *)f)->obj;
-
-    gw_writer_fail(&rw->dst->w, GW_ECANCELLED);
-}
-
 /* Slow path: header, payload and trailer through gw_write.  `min` holds the
- * header length. */
+ * header length.  It suspends only inside a write of dst, so a write
+ * abandoned mid-way (its task cancelled) is one of dst's: dst's own cleanup
+ * makes GW_ECANCELLED its sticky error, as part of the record may be in it
+ * already; this frame needs none. */
 typedef gw_io_op record_write;
-GW_GENERATOR(record_write, record_write_cleanup);
+GW_GENERATOR(record_write, NULL);
 GW_BODY(record_write, s)
 {
     gw_record_writer *rw = s->obj;
