@@ -106,6 +106,7 @@ GW_BODY(alarm_task, s)
     GW_BEGIN(s);
     GW_YIELD(s, gw_wait_until(gw_now() + s->ns));
     *s->flag = 1;
+    GW_YIELD(s, gw_wait_ready()); /* see COUNT_DONE (net-util.h) */
     GW_END(s);
 }
 
@@ -283,7 +284,7 @@ GW_BODY(client, s)
     }
 out:
     gw_conn_close(&s->c);
-    (*s->done)++;
+    COUNT_DONE(s, s->done);
     GW_END(s);
 }
 

@@ -62,8 +62,23 @@ void alarm_init(alarm_task *al, int64_t ns, int *flag);
 
 /* Runs ex until *done reaches `target` or `limit_ns` passes (a timer task
  * bounds every turn); returns the turns.  The limit is a liveness bound,
- * not a timing check: make it generous. */
+ * not a timing check: make it generous.  Every task that counts itself in
+ * *done must do it with COUNT_DONE. */
 long run_until(gw_exec *ex, const int *done, int target, int64_t limit_ns);
+
+/* COUNT_DONE(s, done): increments *done, then yields one turn (suspends).
+ * A turn runs the ready tasks and then blocks until the next fd event or
+ * deadline when none is left ready: without the yield, the turn that made
+ * the count reach run_until's target would go on to sleep until something
+ * else happened, as late as run_until's own limit when nothing else was
+ * left (slowloris once waited 60 s that way with every client done).  The
+ * task still ready keeps that wait from blocking, so run_until sees the
+ * count as soon as the turn ends. */
+#define COUNT_DONE(s, done)                                                                        \
+    do {                                                                                           \
+        (*(done))++;                                                                               \
+        GW_YIELD(s, gw_wait_ready());                                                              \
+    } while (0)
 
 /* ---- an echo server ---- */
 
