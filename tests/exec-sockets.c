@@ -192,9 +192,15 @@ static void side_fini(side *sd)
     gw_fdio_fini(&sd->io);
 }
 
+/* 64 MiB each way; 16 MiB under valgrind (its preload library is in
+ * LD_PRELOAD), where making and checking the bytes' pattern took 9 s at 64.
+ * 16 MiB is still several times what the loopback sockets buffer, so the
+ * writers still find them full and wait (strace here: 8 sends failed with
+ * EAGAIN at 16 MiB, 45 at 64). */
 void test_tcp_exchange_64mib(void **state)
 {
-    const uint64_t total = 64ull << 20;
+    const char *pre = getenv("LD_PRELOAD");
+    const uint64_t total = (pre != NULL && strstr(pre, "vgpreload") != NULL ? 16ull : 64ull) << 20;
     side *c = malloc(sizeof(*c)), *sv = malloc(sizeof(*sv));
     int cfd, sfd;
     gw_exec *ex = gw_exec_new();
