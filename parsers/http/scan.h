@@ -200,14 +200,17 @@ static inline GW__AVX2 const uint8_t *gw__scan_name_avx2(const uint8_t *p, const
 }
 
 /*
- * AVX2: the two classes a field line needs, over the 64 bytes at p (all of
- * which must be readable), as bit masks (bit i for p[i]): *nontchar, the
+ * AVX2: the three classes a field line needs, over the 64 bytes at p (all
+ * of which must be readable), as bit masks (bit i for p[i]): *nontchar, the
  * bytes that are not tchars (the name ends at the first); *ctl, the bytes
- * gw__http_ctl marks (the line ends at the first).  One pass over a short
- * line finds both its colon and its end.
+ * gw__http_ctl marks (the line ends at the first); *ws, SP and HTAB (the
+ * whitespace trimmed around a value).  One pass over a short line finds
+ * its colon, its end and the ends of its value.
  */
-static inline GW__AVX2 void gw__line_masks_avx2(const uint8_t *p, uint64_t *nontchar, uint64_t *ctl)
+static inline GW__AVX2 void gw__line_masks_avx2(const uint8_t *p, uint64_t *nontchar, uint64_t *ctl,
+                                                uint64_t *ws)
 {
+    const __m256i sp = _mm256_set1_epi8(' '), tab = _mm256_set1_epi8('\t');
     __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
     __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
 
@@ -215,6 +218,11 @@ static inline GW__AVX2 void gw__line_masks_avx2(const uint8_t *p, uint64_t *nont
                 (uint64_t)(uint32_t)_mm256_movemask_epi8(gw__nontchar_avx2(v1)) << 32;
     *ctl = (uint64_t)(uint32_t)_mm256_movemask_epi8(gw__ctl_avx2(v0)) |
            (uint64_t)(uint32_t)_mm256_movemask_epi8(gw__ctl_avx2(v1)) << 32;
+    *ws = (uint64_t)(uint32_t)_mm256_movemask_epi8(
+              _mm256_or_si256(_mm256_cmpeq_epi8(v0, sp), _mm256_cmpeq_epi8(v0, tab))) |
+          (uint64_t)(uint32_t)_mm256_movemask_epi8(
+              _mm256_or_si256(_mm256_cmpeq_epi8(v1, sp), _mm256_cmpeq_epi8(v1, tab)))
+              << 32;
 }
 
 #endif /* GW__HTTP_X86 */
