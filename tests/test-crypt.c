@@ -110,6 +110,83 @@ static void test_min_zero_decodes_buffered(void **state)
     fixture_free(&f);
 }
 
+/* One read of up to cap bytes with min `min` over d, which must not wait;
+ * checks the bytes against the fixture's plaintext from *at on, and
+ * returns how many came. */
+static size_t read_some(gw_decrypt *d, const fixture *f, size_t *at, size_t cap, size_t min)
+{
+    uint8_t out[64];
+    gw_io_op *op = gw_try_read(&d->r, out, cap, min);
+
+    assert_int_equal(gwt_run_op(op), 0);
+    assert_memory_equal(out, f->data + *at, op->n);
+    *at += op->n;
+    return op->n;
+}
+
+/* A read that has its min bytes goes on with every message already whole in
+ * the bufreader whose plaintext fits the rest of its buffer (so that a
+ * layer above gets what is buffered in one fill), stops before one that
+ * does not fit, leaving it to be decrypted straight into the next read's
+ * buffer, and never waits for one that is not whole. */
+static void test_read_takes_whole_messages(void **state)
+{
+    fixture f; /* messages of 9, 0, 13 and 4 bytes */
+    gw_bufreader br;
+    gw_decrypt d;
+    gw_mempipe pipe;
+    size_t at;
+
+    /* Over memory: two reads each, of {cap, min}, and what each gives. */
+    static const struct {
+        size_t cap[2], min[2], n[2];
+        uint64_t messages[2];
+        size_t pcap; /* the leftover buffer's size at the end */
+    } mem[] = {
+        /* All four in one read when they fit; the next is the end. */
+        {{64, 64}, {1, 1}, {26, 0}, {4, 4}, 0},
+        /* Room for 9 + 0 + 13 exactly, then the last. */
+        {{22, 22}, {1, 1}, {22, 4}, {3, 4}, 0},
+        /* Room for 21: the 13-byte message does not fit after the 9, so
+         * the read stops before it (the empty one is taken) and the next
+         * decrypts it into its own buffer: no leftover buffer is used. */
+        {{21, 21}, {1, 1}, {9, 17}, {2, 4}, 0},
+        /* min larger than the first message's room: it goes through the
+         * leftover buffer; the next read drains that and goes on. */
+        {{5, 64}, {5, 1}, {5, 21}, {1, 4}, 4096},
+    };
+    size_t i, j;
+
+    (void)state;
+    fixture_make(&f, 92);
+    for (i = 0; i < sizeof(mem) / sizeof(mem[0]); i++) {
+        gw_bufreader_init_mem(&br, f.c, f.clen);
+        assert_int_equal(gw_decrypt_init(&d, &br, f.k, NULL), 0);
+        at = 0;
+        for (j = 0; j < 2; j++) {
+            assert_int_equal(read_some(&d, &f, &at, mem[i].cap[j], mem[i].min[j]), mem[i].n[j]);
+            assert_int_equal(d.messages, mem[i].messages[j]);
+        }
+        assert_true(d.r.eof || at < 26);
+        assert_int_equal(d._pcap, mem[i].pcap);
+        gw_decrypt_fini(&d);
+    }
+
+    /* Over a pipe with the third message cut: the first two, no wait. */
+    assert_int_equal(gw_mempipe_init(&pipe, 4096), 0);
+    assert_int_equal(gw_bufreader_init(&br, &pipe.r, 4096), 0);
+    assert_int_equal(gw_decrypt_init(&d, &br, f.k, NULL), 0);
+    assert_int_equal(gw_mempipe_feed(&pipe, f.c, f.offs[2] + 10), f.offs[2] + 10);
+    assert_int_equal(gwt_run_op(gw_bufreader_fill(&br, f.offs[2] + 10)), 0);
+    at = 0;
+    assert_int_equal(read_some(&d, &f, &at, 64, 1), 9);
+    assert_int_equal(d.messages, 2);
+    gw_decrypt_fini(&d);
+    gw_bufreader_fini(&br);
+    gw_mempipe_fini(&pipe);
+    fixture_free(&f);
+}
+
 /* Reads d to its end with min 1 from a pipe fed `cut` bytes of in; returns
  * nonzero if the read is left suspended (waiting for more input). */
 static int start_suspended(gw_stack *st, gw_wait *w, gw_io_op **op, gw_decrypt *d, uint8_t *buf,
@@ -434,6 +511,7 @@ int main(void)
         cmocka_unit_test(test_interop),
         cmocka_unit_test(test_fuzz_seeds),
         cmocka_unit_test(test_min_zero_decodes_buffered),
+        cmocka_unit_test(test_read_takes_whole_messages),
         cmocka_unit_test(test_decrypt_cancel_sticks),
         cmocka_unit_test(test_encrypt_cancel_sticks),
         cmocka_unit_test(test_failed_init_sticks),

@@ -136,9 +136,12 @@ typedef struct gw_crypt_options {
  * fits the bufreader is decrypted in place there; a larger one is gathered
  * in an internal buffer that grows with the bytes that arrive.  End of
  * stream is reported (r.eof) after the final message, once the input has
- * ended with no byte after it.  A read with min 0 never waits: it decrypts
- * every message already whole in the bufreader (up to the caller's cap) and
- * returns what that gave, possibly nothing.  A read that fails returns, in
+ * ended with no byte after it.  A read waits only while it holds fewer than
+ * min bytes; besides those it takes every message already whole in the
+ * bufreader, in order, while the next one's plaintext fits the rest of the
+ * caller's buffer (so a read with min 0 never waits, and returns what the
+ * buffered messages give, possibly nothing; a message larger than the room
+ * left is decrypted by the next read).  A read that fails returns, in
  * op->n, the plaintext of every message verified before the error.
  *
  * Errors (sticky in d->r.err, offset in d->r.err_off): GW_ECRYPT_AUTH (a

@@ -19,7 +19,11 @@
  *
  * Each step that needs bytes not yet buffered waits for them only while the
  * read holds fewer than its min bytes; otherwise (min 0 included) the read
- * returns what it has and the next one resumes at that step.
+ * returns what it has and the next one resumes at that step.  A read that
+ * has its min bytes still takes every further message already whole in the
+ * bufreader whose plaintext fits the rest of its buffer: a layer above
+ * (inflate) then gets as much as was buffered in one fill, not one message
+ * per fill, and its library fewer, larger calls.
  */
 #include "genwire/crypt.h"
 
@@ -150,6 +154,15 @@ static void dec_cleanup(gw_frame *f)
         break;                                                                                     \
     GW_NEED(s, sub, b, k, &(d)->_need_err, NULL)
 
+/*
+ * FULL(s, d): the read already holds something, at least its min bytes, and
+ * the plaintext of the message whose length d->_clen has just been read
+ * does not fit what is left of its buffer: it returns what it has rather
+ * than decrypt that message into the leftover buffer and copy it out.
+ */
+#define FULL(s, d)                                                                                 \
+    ((s)->n > 0 && (s)->n >= (s)->min && (d)->_clen - GW_CRYPT_ABYTES > (s)->len - (s)->n)
+
 typedef gw_io_op dec_read;
 GW_GENERATOR(dec_read, dec_cleanup);
 GW_BODY(dec_read, s)
@@ -171,9 +184,12 @@ GW_BODY(dec_read, s)
             s->n += take;
             d->r.nread += take;
         }
-        /* Done once min bytes are there; a read with min 0 goes on while
-         * whole messages are buffered (DEC_NEED stops it before a wait). */
-        if (s->n == s->len || (s->min > 0 && s->n >= s->min))
+        /* A read goes on while whole messages are buffered and their
+         * plaintext fits, also once it holds its min bytes: DEC_NEED stops
+         * it before a wait, and a message that would not fit is left for
+         * the next read (FULL below), which then decrypts it straight into
+         * its own buffer. */
+        if (s->n == s->len)
             break;
 
         /* After the final message the input must end. */
@@ -211,6 +227,8 @@ GW_BODY(dec_read, s)
             d->_clen = gw_load_u32be(gw_bufreader_peek(b));
             if (d->_clen < GW_CRYPT_ABYTES || d->_clen - GW_CRYPT_ABYTES > d->_max)
                 GW_RETURN(s, fail(d, GW_ECRYPT_LENGTH, d->_msg_off));
+            if (FULL(s, d))
+                break;
 
             if (GW_CRYPT_PREFIX_BYTES + d->_clen <= b->cap) {
                 /* It fits the bufreader: decrypt it where it lies. */
@@ -251,6 +269,7 @@ GW_BODY(dec_read, s)
 }
 
 #undef DEC_NEED
+#undef FULL
 
 GW__IO_DEFINE_TRY_READ(dec_try_read, gw_decrypt, r, dec_read)
 
