@@ -34,15 +34,7 @@ static void defl_cleanup(gw_frame *f)
     gw_deflate *d = op->obj;
 
     release(d);
-    if (d->w.err == 0)
-        d->w.err = GW_ECANCELLED;
-}
-
-/* Sets the sticky error; returns it. */
-static int fail(gw_deflate *d, int err)
-{
-    d->w.err = err;
-    return err;
+    gw_writer_fail(&d->w, GW_ECANCELLED);
 }
 
 /*
@@ -62,7 +54,7 @@ GW_BODY(defl_op, s)
 
     GW_BEGIN(s);
     if (zs == NULL)
-        GW_RETURN(s, fail(d, GW_ECLOSED));
+        GW_RETURN(s, gw_writer_fail(&d->w, GW_ECLOSED));
     for (;;) {
         zs = d->_zs;
         avail = s->len - s->n;
@@ -77,7 +69,7 @@ GW_BODY(defl_op, s)
         zs->avail_out = (uInt)room;
         zr = deflate(zs, (int)s->min);
         if (zr == Z_STREAM_ERROR)
-            GW_RETURN(s, fail(d, GW_ELIBRARY));
+            GW_RETURN(s, gw_writer_fail(&d->w, GW_ELIBRARY));
         used = avail - zs->avail_in;
         s->n += used;
         d->in_total += used;
@@ -90,7 +82,7 @@ GW_BODY(defl_op, s)
             /* The buffer is full: write it below, then go on. */
             GW_AWAIT(s, sub, gw_write(d->dst, d->_buf, d->_len));
             if (s->sub->ret < 0)
-                GW_RETURN(s, fail(d, s->sub->ret));
+                GW_RETURN(s, gw_writer_fail(&d->w, s->sub->ret));
             d->_len = 0;
             if (!d->_ended)
                 continue;
@@ -106,7 +98,7 @@ GW_BODY(defl_op, s)
     if (d->_len > 0) {
         GW_AWAIT(s, sub, gw_write(d->dst, d->_buf, d->_len));
         if (s->sub->ret < 0)
-            GW_RETURN(s, fail(d, s->sub->ret));
+            GW_RETURN(s, gw_writer_fail(&d->w, s->sub->ret));
         d->_len = 0;
     }
     if ((int)s->min == Z_FINISH) {
@@ -116,7 +108,7 @@ GW_BODY(defl_op, s)
         GW_AWAIT(s, sub, gw_flush(d->dst));
     }
     if (s->sub->ret < 0)
-        GW_RETURN(s, fail(d, s->sub->ret));
+        GW_RETURN(s, gw_writer_fail(&d->w, s->sub->ret));
     GW_RETURN(s, 0);
     GW_END(s);
 }
@@ -173,18 +165,18 @@ int gw_deflate_init(gw_deflate *d, gw_writer *dst, const gw_deflate_opts *o)
         d->opts.buffer = GW_DEFLATE_MIN_BUFFER;
     if (dst == NULL || (unsigned)d->opts.format > GW_ZFORMAT_DEFLATE || d->opts.level < -1 ||
         d->opts.level > 9)
-        return fail(d, GW_EINVAL);
+        return gw_writer_fail(&d->w, GW_EINVAL);
     d->dst = dst;
     if ((d->_buf = gw_malloc(d->opts.buffer)) == NULL)
-        return fail(d, GW_ENOMEM);
+        return gw_writer_fail(&d->w, GW_ENOMEM);
     if ((zs = gw_malloc(sizeof(*zs))) == NULL)
-        return fail(d, GW_ENOMEM);
+        return gw_writer_fail(&d->w, GW_ENOMEM);
     gw__zstream_setup(zs);
     zr = deflateInit2(zs, d->opts.level, Z_DEFLATED, window_bits[d->opts.format], 8,
                       Z_DEFAULT_STRATEGY);
     if (zr != Z_OK) {
         gw_free(zs);
-        return fail(d, zr == Z_MEM_ERROR ? GW_ENOMEM : GW_ELIBRARY);
+        return gw_writer_fail(&d->w, zr == Z_MEM_ERROR ? GW_ENOMEM : GW_ELIBRARY);
     }
     d->_zs = zs;
     return 0;
