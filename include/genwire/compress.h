@@ -202,9 +202,12 @@ void gw_inflate_opts_default(gw_inflate_opts *o);
  *   - GW_ETRUNCATED inside the deflate data: the same code at the same
  *     offset, but ISA-L decodes a code only once it holds bits enough for
  *     its widest table lookup, so the codes in the last bits of the input
- *     (at most its 64-bit bit buffer: a few bytes of text, more if a long
- *     match is among them) may be missing from what it delivers, where zlib
- *     delivers them.  What it delivers is a prefix of zlib's bytes.
+ *     may be missing from what it delivers, where zlib delivers them.  What
+ *     it delivers is a prefix of zlib's bytes, and at least what zlib
+ *     delivers from the input cut 8 bytes (its 64-bit bit buffer) earlier;
+ *     with libisal 2.30 the codes missing lie in the last 3 bytes
+ *     (test_backend_truncation): a few bytes of text, up to a few times 258
+ *     where they are long matches.
  *   - ISA-L needs a bufreader of at least GW_INFLATE_ISAL_MIN_BUFFER bytes
  *     (any size over memory); the default backend is zlib below that.
  * Every other error (headers, trailers, truncation elsewhere, trailing data,
