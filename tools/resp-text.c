@@ -5,6 +5,7 @@
  */
 #include "resp-text.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "text.h"
@@ -185,6 +186,31 @@ static int hexval(int c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+/* The index of the first space or tab in p[i..n), or n.  Eight bytes at a
+ * time where the byte order allows: the high bit of a byte of w ^ c is
+ * left clear by the subtraction only where the byte equals c (a borrow out
+ * of an equal byte reaches only the bytes after it, past the first match). */
+static size_t word_end(const char *p, size_t i, size_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w, sp, tab, hit;
+
+        memcpy(&w, p + i, 8);
+        sp = w ^ (ones * ' ');
+        tab = w ^ (ones * '\t');
+        hit = ((sp - ones) & ~sp) | ((tab - ones) & ~tab);
+        if ((hit &= highs) != 0)
+            return i + ((unsigned)__builtin_ctzll(hit) >> 3);
+    }
+#endif
+    while (i < n && p[i] != ' ' && p[i] != '\t')
+        i++;
+    return i;
+}
+
 long resp_split(const char *line, size_t n, char *buf, const char **argv, size_t *argl, size_t max)
 {
     size_t i = 0, k = 0, argc = 0, start;
@@ -235,8 +261,7 @@ long resp_split(const char *line, size_t n, char *buf, const char **argv, size_t
         } else {
             /* Unquoted: the argument is the line's own bytes. */
             start = i;
-            while (i < n && line[i] != ' ' && line[i] != '\t')
-                i++;
+            i = word_end(line, i, n);
             argv[argc] = line + start;
             argl[argc] = i - start;
         }

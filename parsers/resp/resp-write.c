@@ -82,27 +82,44 @@ static size_t arg_len(const char *const *argv, const size_t *argl, size_t i)
     return argl != NULL ? argl[i] : strlen(argv[i]);
 }
 
+/* Writes "$<n>\r\n", the payload and CRLF at out; returns the length. */
+static size_t put_bulk(uint8_t *out, const char *p, size_t n)
+{
+    size_t pos = 1;
+
+    out[0] = '$';
+    pos += put_u64(out + 1, n);
+    out[pos++] = '\r';
+    out[pos++] = '\n';
+    if (n > 0)
+        memcpy(out + pos, p, n);
+    pos += n;
+    out[pos++] = '\r';
+    out[pos++] = '\n';
+    return pos;
+}
+
 size_t gw_resp_format_command(uint8_t *out, size_t cap, size_t argc, const char *const *argv,
                               const size_t *argl)
 {
-    size_t need = 3 + u64_len(argc), i, n, pos;
+    size_t bound = 23, need, i, n, pos;
 
-    for (i = 0; i < argc; i++) {
-        n = arg_len(argv, argl, i);
-        need += 5 + u64_len(n) + n;
+    /* A bound first (a header is at most 23 bytes): when it fits, which is
+     * the common case, the exact length is not computed apart. */
+    for (i = 0; i < argc && bound <= cap; i++)
+        bound += 25 + arg_len(argv, argl, i);
+    if (bound > cap) {
+        need = 3 + u64_len(argc);
+        for (i = 0; i < argc; i++) {
+            n = arg_len(argv, argl, i);
+            need += 5 + u64_len(n) + n;
+        }
+        if (need > cap)
+            return need;
     }
-    if (need > cap)
-        return need;
     pos = put_header(out, '*', (int64_t)argc);
-    for (i = 0; i < argc; i++) {
-        n = arg_len(argv, argl, i);
-        pos += put_header(out + pos, '$', (int64_t)n);
-        if (n > 0)
-            memcpy(out + pos, argv[i], n);
-        pos += n;
-        out[pos++] = '\r';
-        out[pos++] = '\n';
-    }
+    for (i = 0; i < argc; i++)
+        pos += put_bulk(out + pos, argv[i], arg_len(argv, argl, i));
     return pos;
 }
 
