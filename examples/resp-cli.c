@@ -7,10 +7,11 @@
  * splits them; sends them with up to N in flight (default 1); prints each
  * reply as one line of JSON (the mapping of docs/resp.md), as soon as it is
  * decoded.  -3 sends HELLO 3 first (its reply is printed too).  Push
- * messages are printed as they arrive and do not count as replies.  Exit 0
- * at end of input once every reply arrived; 1 with "resp-cli: <what>" on a
- * protocol or connection error.  SIGINT and SIGTERM end it after writing
- * what it has.
+ * messages are printed as they arrive and do not count as replies; so are
+ * the messages of a subscribed RESP2 connection (arrays on the wire), which
+ * are printed as pushes, {"push": [...]}, as in RESP3.  Exit 0 at end of
+ * input once every reply arrived; 1 with "resp-cli: <what>" on a protocol or
+ * connection error.  SIGINT and SIGTERM end it after writing what it has.
  *
  * Three tasks on one executor: the connector (gw_connect, with a deadline),
  * then the sender, which reads standard input and writes commands, waiting
@@ -23,6 +24,12 @@
  * then subscribed (at least one), which the sender learns by letting the
  * replies before it arrive first.  Messages (pushes, or in RESP2 the
  * message arrays of a subscribed connection) are never replies.
+ *
+ * The state of the connection follows the replies of the commands that
+ * change it, whether typed or sent by -3: HELLO's reply gives the protocol
+ * ("proto"), RESET's returns to RESP2 with no subscriptions.  The sender
+ * numbers the replies it owes, so the receiver knows which reply is
+ * theirs.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
@@ -55,6 +62,10 @@ enum { SUB, UNSUB, PSUB, PUNSUB, SSUB, SUNSUB, NKINDS };
 static const char *const kinds[NKINDS] = {"subscribe",    "unsubscribe", "psubscribe",
                                           "punsubscribe", "ssubscribe",  "sunsubscribe"};
 
+/* The commands whose reply changes how later replies are read. */
+enum { MARK_NONE, MARK_HELLO, MARK_RESET };
+#define NMARKS 16 /* of them in flight at once (one more waits for the replies before it) */
+
 typedef struct cli {
     gw_conn conn; /* the connection to the server */
     gw_fdio in, out;
@@ -65,16 +76,25 @@ typedef struct cli {
     gw_record_reader lines;
     gw_resp_writer rw;
     gw_resp_tree tree;
-    gw_event room;   /* signalled when a reply arrives */
-    gw_exec *ex;     /* the executor */
-    gw_task *rtask;  /* the receiver's task */
-    long inflight;   /* replies owed by the server */
-    long pipeline;   /* the most replies owed before the sender waits */
-    long conf_owed;  /* of them, pub/sub confirmations */
-    int64_t nsub[3]; /* channels, patterns, shard channels subscribed (from confirmations) */
-    int input_done;  /* every command is sent */
-    int hello;       /* send HELLO 3 first */
-    int resp3;
+    gw_event room;     /* signalled when a reply arrives */
+    gw_exec *ex;       /* the executor */
+    gw_task *rtask;    /* the receiver's task */
+    long inflight;     /* replies owed for the commands sent (or being sent) */
+    long queued;       /* replies owed for the commands encoded in wout, not sent yet */
+    long pipeline;     /* the most replies owed before the sender waits */
+    long conf_owed;    /* of them, pub/sub confirmations */
+    int waiting;       /* the sender waits for room */
+    int64_t nsub[3];   /* channels, patterns, shard channels subscribed (from confirmations) */
+    int64_t owed_seq;  /* replies owed since the start, for commands sent or queued */
+    int64_t got_seq;   /* replies received since the start */
+    struct {
+        int64_t at; /* the number of its reply (in owed_seq) */
+        int what;   /* MARK_HELLO or MARK_RESET */
+    } marks[NMARKS];   /* the HELLO and RESET commands in flight, oldest first */
+    unsigned mhead, nmarks;
+    int input_done;    /* every command is sent */
+    int hello;         /* send HELLO 3 first */
+    int proto;         /* 2 or 3: the protocol of the connection, from HELLO and RESET replies */
     char *args, *json;
     size_t jcap;
     const char **argv;
@@ -94,34 +114,62 @@ static int kind_of(const char *name, size_t len)
 {
     int k;
 
+    if (len < 9 || len > 12)
+        return -1; /* the common case: no pub/sub command */
     for (k = 0; k < NKINDS; k++)
         if (strlen(kinds[k]) == len && strncasecmp(name, kinds[k], len) == 0)
             return k;
     return -1;
 }
 
+/* The mark of a command: MARK_HELLO, MARK_RESET or MARK_NONE. */
+static int mark_of(const char *name, size_t len)
+{
+    if (len == 5 && strncasecmp(name, "hello", 5) == 0)
+        return MARK_HELLO;
+    if (len == 5 && strncasecmp(name, "reset", 5) == 0)
+        return MARK_RESET;
+    return MARK_NONE;
+}
+
 /*
  * The replies the command argv[0..argc) will get: 1, or one per channel of
- * a pub/sub command; 0 for an UNSUBSCRIBE of every channel of its kind,
- * whose count is known only once the replies before it have arrived.
- * Counts pub/sub confirmations in c->conf_owed.
+ * a pub/sub command; 0 for an UNSUBSCRIBE of every channel of its kind
+ * while replies are owed, whose count is known only once they arrived.
  */
-static long replies_owed(cli *c, long argc, const char *const *argv, const size_t *argl)
+static long replies_owed(const cli *c, long argc, const char *const *argv, const size_t *argl)
 {
     int k = kind_of(argv[0], argl[0]);
 
     if (k < 0)
         return 1;
     if (argc == 1 && (k == UNSUB || k == PUNSUB || k == SUNSUB)) {
-        if (c->inflight > 0)
+        if (c->inflight + c->queued > 0)
             return 0;
-        c->conf_owed += c->nsub[k / 2] > 0 ? c->nsub[k / 2] : 1;
         return c->nsub[k / 2] > 0 ? c->nsub[k / 2] : 1;
     }
     if (argc == 1)
         return 1; /* an error: wrong number of arguments */
-    c->conf_owed += argc - 1;
     return argc - 1;
+}
+
+/* Records the command argv[0..argc) that owes `owed` replies as sent or
+ * queued: its confirmations, and its mark, if any (the caller made room for
+ * it). */
+static void owe(cli *c, long argc, long owed, int mark)
+{
+    int k = c->argl[0] < 9 ? -1 : kind_of(c->argv[0], c->argl[0]);
+
+    /* Every reply of a pub/sub command is a confirmation, but that of a
+     * (P|S)SUBSCRIBE without channels (an error). */
+    if (k >= 0 && (argc > 1 || k == UNSUB || k == PUNSUB || k == SUNSUB))
+        c->conf_owed += owed;
+    if (mark != MARK_NONE) {
+        c->marks[(c->mhead + c->nmarks) % NMARKS].at = c->owed_seq;
+        c->marks[(c->mhead + c->nmarks) % NMARKS].what = mark;
+        c->nmarks++;
+    }
+    c->owed_seq += owed;
 }
 
 /* Nonzero if v is a reply (not a message); keeps the subscription counts. */
@@ -130,7 +178,7 @@ static int is_reply(cli *c, const gw_resp_value *v)
     const gw_resp_value *e = v->elems;
     int k, msg;
 
-    if (v->type != GW_RESP_PUSH && (v->type != GW_RESP_ARRAY || c->resp3))
+    if (v->type != GW_RESP_PUSH && (v->type != GW_RESP_ARRAY || c->proto == 3))
         return 1;
     if (v->len < 3 || (e[0].type != GW_RESP_BULK && e[0].type != GW_RESP_SIMPLE))
         return v->type != GW_RESP_PUSH;
@@ -154,17 +202,66 @@ static int is_reply(cli *c, const gw_resp_value *v)
     return !(msg && c->nsub[0] + c->nsub[1] + c->nsub[2] > 0);
 }
 
+/* What the reply v to a marked command changes: HELLO's "proto" (a map in
+ * RESP3, an array of pairs in RESP2; an error changes nothing), RESET's
+ * return to RESP2 with no subscriptions. */
+static void apply_mark(cli *c, int what, const gw_resp_value *v)
+{
+    size_t i;
+
+    if (what == MARK_RESET && v->type == GW_RESP_SIMPLE && strcmp(v->str, "RESET") == 0) {
+        c->proto = 2;
+        c->nsub[0] = c->nsub[1] = c->nsub[2] = 0;
+        c->conf_owed = 0;
+    }
+    if (what != MARK_HELLO || (v->type != GW_RESP_MAP && v->type != GW_RESP_ARRAY))
+        return;
+    for (i = 0; i + 1 < v->len; i += 2)
+        if ((v->elems[i].type == GW_RESP_BULK || v->elems[i].type == GW_RESP_SIMPLE) &&
+            strcmp(v->elems[i].str, "proto") == 0 && v->elems[i + 1].type == GW_RESP_INTEGER)
+            c->proto = v->elems[i + 1].integer == 3 ? 3 : 2;
+}
+
 /* ---- the sender -------------------------------------------------------------- */
 
+/*
+ * Commands are encoded into wout as they are read, and counted as queued;
+ * the queue goes out in one write when the window has room for all of it
+ * and either the input pauses or the next command cannot join it (the queue
+ * holds a window, the command is too large for the buffer, or it needs the
+ * replies before it).  So the next batch is ready while the server answers
+ * the one in flight, and goes out as soon as its replies arrived.
+ */
 typedef struct sender {
     GW_FRAME(gw_wait);
     cli *c;
     gw_io_op *op;
     int res;
     long argc;
-    long owed; /* replies the command will get */
+    long owed; /* replies the held command will get, or -1 before it is known */
+    int mark;  /* its mark */
+    int have;  /* a command is held in c->argv */
+    int send;  /* the queue goes out next */
     int ret;
 } sender;
+
+/* Encodes the held command into wout's free space and queues it; 0 if it
+ * does not fit (nothing written). */
+static int queue_command(cli *c, sender *s)
+{
+    gw_bufwriter *b = &c->wout;
+    size_t room = b->cap - b->len, n;
+
+    if (b->w.err != 0 || c->queued + s->owed > c->pipeline)
+        return 0;
+    n = gw_resp_format_command(b->buf + b->len, room, (size_t)s->argc, c->argv, c->argl);
+    if (n > room)
+        return 0;
+    gw_bufwriter_commit(b, n);
+    owe(c, s->argc, s->owed, s->mark);
+    c->queued += s->owed;
+    return 1;
+}
 
 GW_GENERATOR(sender, NULL);
 GW_BODY(sender, s)
@@ -173,59 +270,107 @@ GW_BODY(sender, s)
 
     GW_BEGIN(s);
     if (c->hello) {
-        static const char *hello[2] = {"HELLO", "3"};
-        GW_AWAIT(s, op, gw_resp_write_command(&c->rw, 2, hello, NULL));
-        c->inflight++;
+        c->argv[0] = "HELLO";
+        c->argv[1] = "3";
+        c->argl[0] = 5;
+        c->argl[1] = 1;
+        s->argc = 2;
+        s->have = 1;
+        s->owed = -1;
     }
     for (;;) {
         if (stop)
             break;
-        /* Flush before waiting for room or for input. */
-        if (c->inflight >= c->pipeline) {
-            GW_AWAIT(s, op, gw_flush(&c->wout.w));
-            if (s->op->ret < 0)
-                GW_RETURN(s, fail(c, "write", s->op->ret));
+        if (!s->have) {
+            if ((s->res = gw_record_try_next(&c->lines)) == 0 && c->queued > 0) {
+                s->send = 1; /* the input pauses: the queue goes out first */
+            } else {
+                if (s->res == 0) {
+                    GW_AWAIT(s, op, gw_record_next(&c->lines));
+                    s->res = s->op->ret;
+                }
+                if (s->res < 0)
+                    GW_RETURN(s, fail(c, "standard input", s->res));
+                if (s->res == 0)
+                    break;
+                s->argc = resp_split((const char *)c->lines.data, c->lines.len, c->args, c->argv,
+                                     c->argl, MAX_ARGS);
+                if (s->argc < 0) {
+                    snprintf(c->why, sizeof(c->why), "input: unbalanced quotes");
+                    GW_RETURN(s, GW_EINVAL);
+                }
+                if (s->argc == 0)
+                    continue;
+                s->have = 1;
+                s->owed = -1;
+            }
         }
-        /* A full window drains to half before more is sent, so that
-         * commands go out in batches, not one per reply. */
-        if (c->inflight >= c->pipeline)
-            while (c->inflight > c->pipeline / 2 && !stop)
+        if (s->have && !s->send) {
+            if (s->owed < 0) {
+                s->mark = mark_of(c->argv[0], c->argl[0]);
+                s->owed = replies_owed(c, s->argc, c->argv, c->argl);
+            }
+            if (s->owed == 0 || (s->mark != MARK_NONE && c->nmarks == NMARKS)) {
+                /* It needs the replies before it: send them, wait for them. */
+                if (c->queued > 0) {
+                    s->send = 1;
+                } else {
+                    while (c->inflight > 0 && !stop)
+                        GW_YIELD(s, gw_wait_event(&c->room, GW_NO_DEADLINE));
+                    if (stop)
+                        break;
+                    s->owed = replies_owed(c, s->argc, c->argv, c->argl);
+                }
+            }
+        }
+        if (s->have && !s->send) {
+            if (queue_command(c, s)) {
+                s->have = 0;
+                continue;
+            }
+            s->send = c->queued > 0;
+        }
+        if (s->send) {
+            /* The queue goes out once the window has room for all of it. */
+            c->waiting = 1;
+            while (c->inflight + c->queued > c->pipeline && !stop)
                 GW_YIELD(s, gw_wait_event(&c->room, GW_NO_DEADLINE));
-        if ((s->res = gw_record_try_next(&c->lines)) == 0) {
-            GW_AWAIT(s, op, gw_flush(&c->wout.w));
-            if (s->op->ret < 0)
-                GW_RETURN(s, fail(c, "write", s->op->ret));
-            GW_AWAIT(s, op, gw_record_next(&c->lines));
-            s->res = s->op->ret;
-        }
-        if (s->res < 0)
-            GW_RETURN(s, fail(c, "standard input", s->res));
-        if (s->res == 0)
-            break;
-        s->argc = resp_split((const char *)c->lines.data, c->lines.len, c->args, c->argv, c->argl,
-                             MAX_ARGS);
-        if (s->argc < 0) {
-            snprintf(c->why, sizeof(c->why), "input: unbalanced quotes");
-            GW_RETURN(s, GW_EINVAL);
-        }
-        if (s->argc == 0)
-            continue;
-        if ((s->owed = replies_owed(c, s->argc, c->argv, c->argl)) == 0) {
-            /* Unsubscribing from all: the replies before it say how many. */
-            GW_AWAIT(s, op, gw_flush(&c->wout.w));
-            if (s->op->ret < 0)
-                GW_RETURN(s, fail(c, "write", s->op->ret));
-            while (c->inflight > 0 && !stop)
-                GW_YIELD(s, gw_wait_event(&c->room, GW_NO_DEADLINE));
+            c->waiting = 0;
             if (stop)
                 break;
-            s->owed = replies_owed(c, s->argc, c->argv, c->argl);
+            c->inflight += c->queued; /* before the write: replies may come during it */
+            c->queued = 0;
+            s->send = 0;
+            GW_AWAIT(s, op, gw_flush(&c->wout.w));
+            if (s->op->ret < 0)
+                GW_RETURN(s, fail(c, "write", s->op->ret));
+            continue;
         }
+        /* The queue is empty and the command still does not join it: too
+         * large for the buffer, or more replies than a window.  It goes out
+         * alone, once what is in flight leaves it room (or nothing is). */
+        c->waiting = 1;
+        while (c->inflight > 0 && c->inflight + s->owed > c->pipeline && !stop)
+            GW_YIELD(s, gw_wait_event(&c->room, GW_NO_DEADLINE));
+        c->waiting = 0;
+        if (stop)
+            break;
+        owe(c, s->argc, s->owed, s->mark);
+        c->inflight += s->owed;
+        s->have = 0;
         GW_AWAIT(s, op, gw_resp_write_command(&c->rw, (size_t)s->argc, c->argv, c->argl));
         if (s->op->ret < 0)
             GW_RETURN(s, fail(c, "write", s->op->ret));
-        c->inflight += s->owed;
+        GW_AWAIT(s, op, gw_flush(&c->wout.w));
+        if (s->op->ret < 0)
+            GW_RETURN(s, fail(c, "write", s->op->ret));
     }
+    c->waiting = 1;
+    while (c->inflight + c->queued > c->pipeline && !stop)
+        GW_YIELD(s, gw_wait_event(&c->room, GW_NO_DEADLINE));
+    c->waiting = 0;
+    c->inflight += c->queued;
+    c->queued = 0;
     GW_AWAIT(s, op, gw_flush(&c->wout.w));
     if (s->op->ret < 0)
         GW_RETURN(s, fail(c, "write", s->op->ret));
@@ -246,12 +391,46 @@ typedef struct receiver {
     int ret;
 } receiver;
 
+/* Writes v as a JSON line into standard output's buffer, straight into its
+ * free space when the line fits; a message that RESP2 sent as an array is
+ * written as a push.  Returns the bytes still to write from c->json
+ * (0: none), or GW_ENOMEM. */
+static long json_line(cli *c, const gw_resp_value *v, int message)
+{
+    gw_resp_value push;
+    size_t n;
+    char *p;
+
+    if (message && v->type == GW_RESP_ARRAY) {
+        push = *v;
+        push.type = GW_RESP_PUSH;
+        v = &push;
+    }
+    n = resp_json_bound(v) + 1;
+    if ((p = (char *)gw_bufwriter_reserve(&c->sout, n)) != NULL) {
+        n = resp_json(v, p);
+        p[n++] = '\n';
+        gw_bufwriter_commit(&c->sout, n);
+        return 0;
+    }
+    if (n > c->jcap) {
+        free(c->json);
+        c->jcap = n;
+        if ((c->json = malloc(n)) == NULL)
+            return GW_ENOMEM;
+    }
+    n = resp_json(v, c->json);
+    c->json[n++] = '\n';
+    return (long)n;
+}
+
 GW_GENERATOR(receiver, NULL);
 GW_BODY(receiver, s)
 {
     cli *c = s->c;
     const gw_resp_value *v;
-    size_t n;
+    long n;
+    int reply;
 
     GW_BEGIN(s);
     for (;;) {
@@ -260,9 +439,14 @@ GW_BODY(receiver, s)
         if (stop || (c->inflight == 0 && c->input_done))
             break;
         if ((s->res = gw_resp_tree_try_next(&c->tree)) == 0) {
-            /* No whole reply buffered: what was decoded goes out before
+            /* No whole reply buffered.  A sender that these replies made
+             * room for sends first; then what was decoded goes out before
              * waiting for more. */
+            if (c->waiting && c->inflight + c->queued <= c->pipeline)
+                GW_YIELD(s, gw_wait_ready());
             GW_AWAIT(s, op, gw_flush(&c->sout.w));
+            if (s->op->ret < 0)
+                GW_RETURN(s, fail(c, "standard output", s->op->ret));
             GW_AWAIT(s, op, gw_resp_tree_next(&c->tree));
             s->res = s->op->ret;
         }
@@ -273,22 +457,28 @@ GW_BODY(receiver, s)
             GW_RETURN(s, GW_ETRUNCATED);
         }
         v = c->tree.value;
-        n = resp_json_bound(v) + 1;
-        if (n > c->jcap) {
-            free(c->json);
-            c->jcap = n;
-            if ((c->json = malloc(n)) == NULL)
-                GW_RETURN(s, fail(c, "reply", GW_ENOMEM));
-        }
-        n = resp_json(v, c->json);
-        c->json[n++] = '\n';
-        GW_AWAIT(s, op, gw_write(&c->sout.w, c->json, n));
-        if (is_reply(c, c->tree.value) && c->inflight > 0) {
+        reply = is_reply(c, v) && c->inflight > 0;
+        if (reply) {
+            if (c->nmarks > 0 && c->marks[c->mhead].at == c->got_seq) {
+                apply_mark(c, c->marks[c->mhead].what, v);
+                c->mhead = (c->mhead + 1) % NMARKS;
+                c->nmarks--;
+            }
+            c->got_seq++;
             c->inflight--;
             gw_event_signal(&c->room);
         }
+        if ((n = json_line(c, v, !reply)) < 0)
+            GW_RETURN(s, fail(c, "reply", (int)n));
+        if (n > 0) {
+            GW_AWAIT(s, op, gw_write(&c->sout.w, c->json, (size_t)n));
+            if (s->op->ret < 0)
+                GW_RETURN(s, fail(c, "standard output", s->op->ret));
+        }
     }
     GW_AWAIT(s, op, gw_flush(&c->sout.w));
+    if (s->op->ret < 0)
+        GW_RETURN(s, fail(c, "standard output", s->op->ret));
     GW_RETURN(s, 0);
     GW_END(s);
 }
@@ -335,6 +525,7 @@ int main(int argc, char **argv)
     int i, err = 0;
 
     c.pipeline = 1;
+    c.proto = 2;
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 && i + 1 < argc)
             host = argv[++i];
@@ -343,7 +534,7 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
             path = argv[++i];
         else if (strcmp(argv[i], "-3") == 0)
-            c.hello = c.resp3 = 1;
+            c.hello = 1;
         else if (strcmp(argv[i], "--pipeline") == 0 && i + 1 < argc && atol(argv[i + 1]) > 0)
             c.pipeline = atol(argv[++i]);
         else {
@@ -360,11 +551,16 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* A closed standard output is an error from write(), not a signal (and
+     * the fd transport need not block the signal around every write). */
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
     if ((ex = gw_exec_new()) == NULL) {
         fprintf(stderr, "resp-cli: out of memory\n");
         return 1;
     }
     gw_conn_init(&c.conn);
+    memset(&con, 0, sizeof(con));
     GW_INIT(&con, connector);
     con.c = &c;
     con.addr = addr;
@@ -392,9 +588,11 @@ int main(int argc, char **argv)
         return 1;
     }
     gw_resp_writer_init(&c.rw, &c.wout);
+    memset(&snd, 0, sizeof(snd));
     GW_INIT(&snd, sender);
     snd.c = &c;
     snd.ret = 0;
+    memset(&rcv, 0, sizeof(rcv));
     GW_INIT(&rcv, receiver);
     rcv.c = &c;
     rcv.ret = 0;

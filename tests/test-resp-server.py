@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 CLI = sys.argv[1]
@@ -183,9 +184,74 @@ def test_resp2_messages_are_not_replies():
         assert lines(pub.stdout.read()) == [1] * 50
         assert pub.wait(10) == 0
         got = lines(p.stdout.read())
-        assert got == [["message", "news", "m"]] * 50 + [["pong", ""]] * 3, got
+        assert got == [{"push": ["message", "news", "m"]}] * 50 + [["pong", ""]] * 3, got
         assert p.wait(10) == 0
     finally:
+        if p.poll() is None:
+            p.kill()
+
+
+def test_typed_hello_3_is_followed():
+    # HELLO 3 typed (not -3): the connection speaks RESP3 from its reply on,
+    # so while subscribed an array is a reply, even one that looks like a
+    # RESP2 message, and the client ends once it arrived; the message
+    # published meanwhile is a push.
+    p = subprocess.Popen([CLI, "-p", str(PORT), "--pipeline", "64"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    watchdog = threading.Timer(20, p.kill)  # a client that waits for a reply it had is killed
+    watchdog.start()
+    try:
+        p.stdin.write(b"DEL l\nRPUSH l message news x\nHELLO 3\nSUBSCRIBE news\n")
+        p.stdin.flush()
+        assert json.loads(p.stdout.readline()) in (0, 1)
+        assert json.loads(p.stdout.readline()) == 3
+        hello = json.loads(p.stdout.readline())
+        assert ["proto", 3] in hello["map"], hello
+        assert json.loads(p.stdout.readline()) == {"push": ["subscribe", "news", 1]}
+        st, out, err = cli(data=b"PUBLISH news hi\n")
+        assert st == 0 and lines(out) == [1], (out, err)
+        assert json.loads(p.stdout.readline()) == {"push": ["message", "news", "hi"]}
+        p.stdin.write(b"LRANGE l 0 -1\nHELLO 2\n")
+        p.stdin.close()
+        got = lines(p.stdout.read())
+        assert got[0] == ["message", "news", "x"], got
+        assert ["proto", 2] in [got[1][i:i + 2] for i in range(0, len(got[1]), 2)], got
+        assert p.wait(10) == 0
+    finally:
+        watchdog.cancel()
+        if p.poll() is None:
+            p.kill()
+
+
+def test_reset_leaves_subscribed_mode_and_resp3():
+    # After RESET the connection is RESP2 and subscribed to nothing: an
+    # array like a message is a reply again (the client ends once it
+    # arrived), and after a new SUBSCRIBE the RESP2 message arrays are
+    # messages, printed as pushes.
+    p = subprocess.Popen([CLI, "-3", "-p", str(PORT), "--pipeline", "64"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    watchdog = threading.Timer(20, p.kill)
+    watchdog.start()
+    try:
+        p.stdin.write(b"DEL l\nRPUSH l message news x\nSUBSCRIBE news\nRESET\n"
+                      b"LRANGE l 0 -1\nSUBSCRIBE news\n")
+        p.stdin.flush()
+        assert "map" in json.loads(p.stdout.readline())
+        assert json.loads(p.stdout.readline()) in (0, 1)
+        assert json.loads(p.stdout.readline()) == 3
+        assert json.loads(p.stdout.readline()) == {"push": ["subscribe", "news", 1]}
+        assert json.loads(p.stdout.readline()) == {"simple": "RESET"}
+        assert json.loads(p.stdout.readline()) == ["message", "news", "x"]
+        assert json.loads(p.stdout.readline()) == ["subscribe", "news", 1]
+        st, out, err = cli(data=b"PUBLISH news hi\n")
+        assert st == 0 and lines(out) == [1], (out, err)
+        assert json.loads(p.stdout.readline()) == {"push": ["message", "news", "hi"]}
+        p.stdin.write(b"RESET\nLRANGE l 0 -1\n")
+        p.stdin.close()
+        assert lines(p.stdout.read()) == [{"simple": "RESET"}, ["message", "news", "x"]]
+        assert p.wait(10) == 0
+    finally:
+        watchdog.cancel()
         if p.poll() is None:
             p.kill()
 
