@@ -1,11 +1,10 @@
 /*
- * Tests of the RESP reply tree and writer (parsers/resp/resp-tree.c,
- * parsers/resp/resp-write.c).  Tree vectors go through gwt_check_splits,
- * each reply serialised as one record of text; every reply is also written
- * back with gw_resp_format_value and read again, which must give the same
- * tree.  The writer is checked byte for byte, for its errors, for writing
- * large arguments without copying them, and allocations are counted: none
- * per reply in the steady state, for events and for trees.
+ * Tests of the RESP reply tree (parsers/resp/resp-tree.c).  Tree vectors
+ * go through gwt_check_splits, each reply serialised as one record of text;
+ * every reply is also written back with gw_resp_format_value and read again,
+ * which must give the same tree.  Allocations are counted: none per reply in
+ * the steady state, for events and for trees.  The writer's own tests are in
+ * tests/test-resp-write.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -480,142 +479,11 @@ static void test_allocations(void **state)
     gw_set_allocator(NULL);
 }
 
-/* ---- writer ---------------------------------------------------------------------------- */
-
-/* Runs op, flushes, and compares what the sink got with want. */
-static void check_written(gwt_sink *k, gw_bufwriter *bw, gw_io_op *op, int err, const char *want)
-{
-    assert_int_equal(gwt_run_op(op), err);
-    assert_int_equal(gwt_run_op(gw_flush(&bw->w)), 0);
-    assert_int_equal(k->got.len, strlen(want));
-    assert_memory_equal(k->got.data, want, k->got.len);
-    k->got.len = 0;
-}
-
-static void test_writer(void **state)
-{
-    static const char *argv[] = {"SET", "key", "a value"};
-    static const size_t argl[] = {3, 3, 0};
-    gwt_sink k;
-    gw_bufwriter bw;
-    gw_resp_writer w;
-    uint8_t buf[64];
-
-    (void)state;
-    gwt_sink_init(&k, 0);
-    assert_int_equal(gw_bufwriter_init(&bw, &k.w, 256), 0);
-    gw_resp_writer_init(&w, &bw);
-    check_written(&k, &bw, gw_resp_write_command(&w, 3, argv, NULL), 0,
-                  "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$7\r\na value\r\n");
-    check_written(&k, &bw, gw_resp_write_command(&w, 3, argv, argl), 0,
-                  "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$0\r\n\r\n");
-    check_written(&k, &bw, gw_resp_write_command(&w, 0, NULL, NULL), 0, "*0\r\n");
-    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_SIMPLE, "OK", 2, NULL), 0, "+OK\r\n");
-    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_ERROR, "ERR x", 5, NULL), 0,
-                  "-ERR x\r\n");
-    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_BULK, "a\r\nb", 4, NULL), 0,
-                  "$4\r\na\r\nb\r\n");
-    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_BLOB_ERROR, "E", 1, NULL), 0,
-                  "!1\r\nE\r\n");
-    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_VERBATIM, "hi", 2, "txt"), 0,
-                  "=6\r\ntxt:hi\r\n");
-    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_DOUBLE, "-1.5e3", 6, NULL), 0,
-                  ",-1.5e3\r\n");
-    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_BIGNUM, "-123", 4, NULL), 0,
-                  "(-123\r\n");
-    check_written(&k, &bw, gw_resp_write_integer(&w, INT64_MIN), 0, ":-9223372036854775808\r\n");
-    check_written(&k, &bw, gw_resp_write_bool(&w, 1), 0, "#t\r\n");
-    check_written(&k, &bw, gw_resp_write_double(&w, 0.1), 0, ",0.1\r\n");
-    check_written(&k, &bw, gw_resp_write_double(&w, -1.0 / 0.0), 0, ",-inf\r\n");
-    check_written(&k, &bw, gw_resp_write_null(&w, '_'), 0, "_\r\n");
-    check_written(&k, &bw, gw_resp_write_null(&w, '$'), 0, "$-1\r\n");
-    check_written(&k, &bw, gw_resp_write_null(&w, '*'), 0, "*-1\r\n");
-    check_written(&k, &bw, gw_resp_write_aggregate(&w, GW_RESP_MAP, 2), 0, "%2\r\n");
-    check_written(&k, &bw, gw_resp_write_aggregate(&w, GW_RESP_SET, -1), 0, "~?\r\n");
-    check_written(&k, &bw, gw_resp_write_end(&w), 0, ".\r\n");
-    check_written(&k, &bw, gw_resp_write_aggregate(&w, GW_RESP_PUSH, 0), 0, ">0\r\n");
-    /* Refused: nothing written. */
-    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_SIMPLE, "a\nb", 3, NULL), GW_EINVAL,
-                  "");
-    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_DOUBLE, "1.", 2, NULL), GW_EINVAL, "");
-    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_VERBATIM, "x", 1, "tx"), GW_EINVAL, "");
-    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_INTEGER, "1", 1, NULL), GW_EINVAL, "");
-    check_written(&k, &bw, gw_resp_write_aggregate(&w, GW_RESP_PUSH, -1), GW_EINVAL, "");
-    check_written(&k, &bw, gw_resp_write_aggregate(&w, GW_RESP_BULK, 1), GW_EINVAL, "");
-    check_written(&k, &bw, gw_resp_write_null(&w, 'x'), GW_EINVAL, "");
-    /* The pure core: the size it needs when it does not fit. */
-    assert_int_equal(gw_resp_format_command(buf, 4, 3, argv, NULL), 35);
-    assert_int_equal(gw_resp_format_command(buf, sizeof(buf), 3, argv, NULL), 35);
-    /* A failing writer below: the error, and it sticks. */
-    k.fail_with = GW_EPIPE;
-    assert_int_equal(gwt_run_op(gw_resp_write_integer(&w, 1)), 0); /* buffered */
-    assert_int_equal(gwt_run_op(gw_flush(&bw.w)), GW_EPIPE);
-    assert_int_equal(gwt_run_op(gw_resp_write_integer(&w, 1)), GW_EPIPE);
-    assert_int_equal(gwt_run_op(gw_resp_write_command(&w, 3, argv, NULL)), GW_EPIPE);
-    gw_bufwriter_fini(&bw);
-    gwt_result_free(&k.got);
-}
-
-/* A large argument reaches the writer below as one write of the caller's
- * own bytes, not copied through the buffer. */
-static void test_writer_direct(void **state)
-{
-    static char big[100000];
-    const char *argv[3] = {"SET", "k", big};
-    size_t argl[3] = {3, 1, sizeof(big)};
-    gwt_sink k;
-    gw_bufwriter bw;
-    gw_resp_writer w;
-    gw_bufreader br;
-    gw_resp_tree t;
-
-    (void)state;
-    memset(big, 'v', sizeof(big));
-    gwt_sink_init(&k, 1);
-    assert_int_equal(gw_bufwriter_init(&bw, &k.w, 1024), 0);
-    gw_resp_writer_init(&w, &bw);
-    assert_int_equal(gwt_run_op(gw_resp_write_command(&w, 3, argv, argl)), 0);
-    assert_int_equal(gwt_run_op(gw_flush(&bw.w)), 0);
-    /* Records: the headers before it, the argument itself, the CRLF. */
-    assert_int_equal(k.got.records, 3);
-    {
-        uint64_t n;
-        size_t pos;
-        memcpy(&n, k.got.data, 8);
-        pos = 8 + (size_t)n;
-        memcpy(&n, k.got.data + pos, 8);
-        assert_int_equal(n, sizeof(big));
-    }
-    assert_int_equal(bw.w.nwritten, 4 + 9 + 7 + 9 + sizeof(big) + 2);
-    gw_bufwriter_fini(&bw);
-    /* And it reads back. */
-    {
-        size_t n = 0, pos = 0;
-        uint8_t *flat = malloc(k.got.len);
-        while (pos < k.got.len) {
-            uint64_t m;
-            memcpy(&m, k.got.data + pos, 8);
-            memcpy(flat + n, k.got.data + pos + 8, (size_t)m);
-            n += (size_t)m;
-            pos += 8 + (size_t)m;
-        }
-        gw_bufreader_init_mem(&br, flat, n);
-        assert_int_equal(gw_resp_tree_init(&t, &br, NULL), 0);
-        assert_int_equal(gw_resp_tree_try_next(&t), 1);
-        assert_int_equal(t.value->len, 3);
-        assert_int_equal(t.value->elems[2].len, sizeof(big));
-        gw_resp_tree_fini(&t);
-        free(flat);
-    }
-    gwt_result_free(&k.got);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tree_types),  cmocka_unit_test(test_tree_long),
         cmocka_unit_test(test_tree_detach), cmocka_unit_test(test_allocations),
-        cmocka_unit_test(test_writer),      cmocka_unit_test(test_writer_direct),
         cmocka_unit_test(test_tree_direct), cmocka_unit_test(test_tree_direct_failing),
     };
 
