@@ -152,6 +152,11 @@ static int gw_head(gw_http_parser *p, const char *m, size_t len)
     return r;
 }
 
+/* The buffer both in-place decoders (genwire's pure core and
+ * picohttpparser's) copy the chunked body into: one buffer, so that the two
+ * decode at the same addresses. */
+static uint8_t body_copy[1024];
+
 /* Runs an operation that never waits (over memory). */
 static int run_op(gw_io_op *op)
 {
@@ -169,7 +174,7 @@ static int run_op(gw_io_op *op)
  * and decoded there in place by the pure core. */
 static int gw_post_mem(const char *m, size_t len)
 {
-    static uint8_t body[1024];
+    uint8_t *body = body_copy;
     gw_http_head h;
     gw_http_framing f;
     gw_chunked_reader c;
@@ -245,7 +250,7 @@ static int phr_res(const char *m, size_t len)
 
 static int phr_post(const char *m, size_t len)
 {
-    static char buf[1024];
+    char *buf = (char *)body_copy;
     struct phr_chunked_decoder d;
     size_t n;
     int r = phr_req(m, len);
