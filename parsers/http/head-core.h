@@ -216,7 +216,7 @@ fieldline:
     {
         gw_http_field *fl = p->fields;
         size_t nf = p->_h.nfields, maxf = p->lim.max_fields;
-        size_t w = 0;                         /* the window's start */
+        size_t w = 0;                        /* the window's start */
         uint64_t wnt = 0, wctl = 0, wws = 0; /* its masks: none yet (wctl 0) */
 
         while (len >= 64 && pos < len && nf < maxf) {
