@@ -95,23 +95,14 @@ static stage *resp_decode_start(layer *l, job *j)
 static int resp_open_encode(layer *l, gw_writer *dst, job *j)
 {
     resp_state *st;
-    gw_frame_limits lim;
     int err;
 
     if ((st = l->state = calloc(1, sizeof(*st))) == NULL)
         return GW_ENOMEM;
     if ((err = gw_bufreader_init(&l->in, &j->sin.r, IO_BUFFER)) != 0)
         return err;
-    gw_frame_limits_default(&lim);
-    lim.max_record = lim.max_line = IO_BUFFER - 2;
-    lim.max_empty = GW_UNLIMITED;
-    if ((err = gw_record_reader_init(&st->rr, &l->in, GW_FRAME_LINES, &lim, GW_RECORD_ASSEMBLE)) !=
-        0)
+    if ((err = layer_open_lines(l, &st->rr, &st->rr_live, IO_BUFFER - 2, &st->bw, dst)) != 0)
         return err;
-    st->rr_live = 1;
-    if ((err = gw_bufwriter_init(&st->bw, dst, IO_BUFFER)) != 0)
-        return err;
-    l->w = &st->bw.w;
     gw_resp_writer_init(&st->rw, &st->bw);
     st->args = malloc(IO_BUFFER);
     st->argv = malloc(MAX_ARGS * sizeof(*st->argv));
@@ -180,10 +171,7 @@ static void resp_close(layer *l)
         return;
     if (st->t_live)
         gw_resp_tree_fini(&st->t);
-    if (st->rr_live)
-        gw_record_reader_fini(&st->rr);
-    if (l->w != NULL)
-        gw_bufwriter_fini(&st->bw);
+    layer_close_lines(l, &st->rr, st->rr_live, &st->bw);
     free(st->json);
     free(st->args);
     free(st->argv);

@@ -129,6 +129,32 @@ int layer_open_input(layer *l, gw_reader *src)
     return gw_bufreader_init(&l->in, src, BYTES_BUFFER);
 }
 
+int layer_open_lines(layer *l, gw_record_reader *rr, int *rr_live, size_t max_line,
+                     gw_bufwriter *bw, gw_writer *dst)
+{
+    gw_frame_limits lim;
+    int err;
+
+    gw_frame_limits_default(&lim);
+    lim.max_line = max_line;
+    lim.max_empty = GW_UNLIMITED;
+    if ((err = gw_record_reader_init(rr, &l->in, GW_FRAME_LINES, &lim, GW_RECORD_ASSEMBLE)) != 0)
+        return err;
+    *rr_live = 1;
+    if ((err = gw_bufwriter_init(bw, dst, IO_BUFFER)) != 0)
+        return err;
+    l->w = &bw->w;
+    return 0;
+}
+
+void layer_close_lines(layer *l, gw_record_reader *rr, int rr_live, gw_bufwriter *bw)
+{
+    if (rr_live)
+        gw_record_reader_fini(rr);
+    if (l->w != NULL)
+        gw_bufwriter_fini(bw);
+}
+
 /* Allocates an adapter's state of n zeroed bytes into l->state. */
 static void *new_state(layer *l, size_t n)
 {

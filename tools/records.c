@@ -210,7 +210,6 @@ static int rec_open_encode(layer *l, gw_writer *dst, job *j)
 {
     const options *o = j->opt;
     rec_state *st;
-    gw_frame_limits lim;
     uint64_t cap;
     int err;
 
@@ -221,16 +220,8 @@ static int rec_open_encode(layer *l, gw_writer *dst, job *j)
     cap = o->input == IN_JSON ? 6 * o->max_record + 256 : o->max_record;
     if ((err = open_lines_input(&l->in, &j->sin.r, cap)) != 0)
         return err;
-    gw_frame_limits_default(&lim);
-    lim.max_line = l->in.cap - 2;
-    lim.max_empty = GW_UNLIMITED;
-    if ((err = gw_record_reader_init(&st->rr, &l->in, GW_FRAME_LINES, &lim, GW_RECORD_ASSEMBLE)) !=
-        0)
+    if ((err = layer_open_lines(l, &st->rr, &st->rr_live, l->in.cap - 2, &st->bw, dst)) != 0)
         return err;
-    st->rr_live = 1;
-    if ((err = gw_bufwriter_init(&st->bw, dst, IO_BUFFER)) != 0)
-        return err;
-    l->w = &st->bw.w;
     if ((err = gw_record_writer_init(&st->rw, &st->bw, (gw_frame_format)l->row->param,
                                      o->max_record)) != 0)
         return err;
@@ -369,10 +360,7 @@ static void rec_close(layer *l)
 
     if (st == NULL)
         return;
-    if (st->rr_live)
-        gw_record_reader_fini(&st->rr);
-    if (l->w != NULL)
-        gw_bufwriter_fini(&st->bw);
+    layer_close_lines(l, &st->rr, st->rr_live, &st->bw);
     free(st->buf);
     free(st->scratch);
 }

@@ -23,6 +23,7 @@
 
 #include <genwire/crypt.h>
 #include <genwire/exec.h>
+#include <genwire/frame.h>
 #include <genwire/io.h>
 
 #define MAX_LAYERS 8
@@ -190,6 +191,20 @@ void layer_users(unsigned opt, char *buf, size_t len);
 
 /* For adapters: initialises l->in over src with the usual capacity. */
 int layer_open_input(layer *l, gw_reader *src);
+
+/*
+ * For encoders that read their input a line at a time and write through a
+ * buffer (records, resp): a lines reader *rr over l->in (already
+ * initialised) taking lines of up to max_line bytes and any number of empty
+ * ones, then *bw (IO_BUFFER bytes) in front of dst, which becomes l->w.
+ * Sets *rr_live once rr needs finishing.  Returns 0 or the first error.
+ */
+int layer_open_lines(layer *l, gw_record_reader *rr, int *rr_live, size_t max_line,
+                     gw_bufwriter *bw, gw_writer *dst);
+
+/* Finishes rr if rr_live, and bw if the layer writes (l->w is set): what
+ * layer_open_lines, or a decoder's own record reader, set up. */
+void layer_close_lines(layer *l, gw_record_reader *rr, int rr_live, gw_bufwriter *bw);
 
 /* ---- a run ------------------------------------------------------------------------ */
 
