@@ -76,25 +76,25 @@ typedef struct cli {
     gw_record_reader lines;
     gw_resp_writer rw;
     gw_resp_tree tree;
-    gw_event room;     /* signalled when a reply arrives */
-    gw_exec *ex;       /* the executor */
-    gw_task *rtask;    /* the receiver's task */
-    long inflight;     /* replies owed for the commands sent (or being sent) */
-    long queued;       /* replies owed for the commands encoded in wout, not sent yet */
-    long pipeline;     /* the most replies owed before the sender waits */
-    long conf_owed;    /* of them, pub/sub confirmations */
-    int waiting;       /* the sender waits for room */
-    int64_t nsub[3];   /* channels, patterns, shard channels subscribed (from confirmations) */
-    int64_t owed_seq;  /* replies owed since the start, for commands sent or queued */
-    int64_t got_seq;   /* replies received since the start */
+    gw_event room;    /* signalled when a reply arrives */
+    gw_exec *ex;      /* the executor */
+    gw_task *rtask;   /* the receiver's task */
+    long inflight;    /* replies owed for the commands sent (or being sent) */
+    long queued;      /* replies owed for the commands encoded in wout, not sent yet */
+    long pipeline;    /* the most replies owed before the sender waits */
+    long conf_owed;   /* of them, pub/sub confirmations */
+    int waiting;      /* the sender waits for room */
+    int64_t nsub[3];  /* channels, patterns, shard channels subscribed (from confirmations) */
+    int64_t owed_seq; /* replies owed since the start, for commands sent or queued */
+    int64_t got_seq;  /* replies received since the start */
     struct {
-        int64_t at; /* the number of its reply (in owed_seq) */
-        int what;   /* MARK_HELLO or MARK_RESET */
-    } marks[NMARKS];   /* the HELLO and RESET commands in flight, oldest first */
+        int64_t at;  /* the number of its reply (in owed_seq) */
+        int what;    /* MARK_HELLO or MARK_RESET */
+    } marks[NMARKS]; /* the HELLO and RESET commands in flight, oldest first */
     unsigned mhead, nmarks;
-    int input_done;    /* every command is sent */
-    int hello;         /* send HELLO 3 first */
-    int proto;         /* 2 or 3: the protocol of the connection, from HELLO and RESET replies */
+    int input_done; /* every command is sent */
+    int hello;      /* send HELLO 3 first */
+    int proto;      /* 2 or 3: the protocol of the connection, from HELLO and RESET replies */
     char *args, *json;
     size_t jcap;
     const char **argv;
