@@ -67,6 +67,12 @@ void test_tcp_peer_reset(void **state);
 void test_cancel_blocked_on_socket(void **state);
 void test_pollhup_wakes_reader(void **state);
 
+/* exec-sigpipe.c: a write whose reader has gone is GW_EPIPE, never SIGPIPE. */
+void test_fd_reader_gone_is_epipe(void **state);
+void test_fd_caller_blocks_sigpipe(void **state);
+void test_fd_socket_replaced_by_pipe(void **state);
+void test_fd_sigpipe_cost_per_write(void **state);
+
 /* exec-backends.c: the poll() and epoll backends, and the dump. */
 void test_backend_selection(void **state);
 void test_readable_fd_nobody_waits_on(void **state);

@@ -6,11 +6,19 @@
  * at once.  A socket read that got less than it asked for (or EAGAIN) has
  * emptied the socket, so the next read waits for input first instead of
  * paying a read(2) that would fail with EAGAIN: an echo costs a read and a
- * write per message, as on libuv (bench/bench-net).  SIGPIPE never reaches
- * the process: sockets are written with send(MSG_NOSIGNAL); for other fds, unless the process
- * already ignores SIGPIPE, the signal is blocked around write() and a SIGPIPE that the write raised
- * is taken back with sigtimedwait() before the mask is restored. This file knows nothing of any
- * protocol.
+ * write per message, as on libuv (bench/bench-net).
+ *
+ * SIGPIPE never reaches the process, and what keeps it away is decided
+ * once, at init, from the fd's type: a socket is written with
+ * send(MSG_NOSIGNAL), as hiredis and curl do (and with write() from then on
+ * if send() says it is no socket any longer: ENOTSOCK); a regular file, a
+ * terminal or another device cannot raise SIGPIPE and gets a plain write();
+ * a pipe or FIFO, or an fd fstat() cannot tell, has SIGPIPE blocked in the
+ * calling thread around each write(), and a SIGPIPE that the write raised
+ * is taken back with sigtimedwait() before the mask is restored: two
+ * pthread_sigmask() calls per write, a third (sigpending) only when the
+ * caller blocks SIGPIPE itself and one may be pending already, which is
+ * then theirs and left alone.  This file knows nothing of any protocol.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -50,21 +58,23 @@ static int fail(gw_fdio *io, int *sticky, int err)
     return gw_error_set(sticky, NULL, code, 0);
 }
 
-/* write(2) that cannot raise SIGPIPE in this process. */
+/* write(2) to a pipe that cannot raise SIGPIPE in this process (see the
+ * top of the file). */
 static ssize_t write_nosigpipe(int fd, const void *buf, size_t len)
 {
     sigset_t block, old, pending;
-    struct sigaction sa;
-    int was_pending, saved;
+    int caller_blocks, was_pending = 0, saved;
     ssize_t k;
 
-    if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
-        return write(fd, buf, len);
     sigemptyset(&block);
     sigaddset(&block, SIGPIPE);
-    sigpending(&pending);
-    was_pending = sigismember(&pending, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &block, &old);
+    /* With SIGPIPE unblocked until now, none can be pending for this
+     * thread: one raised below is the write's.  A caller that blocks it may
+     * have one pending, which the write's would merge into. */
+    caller_blocks = sigismember(&old, SIGPIPE);
+    if (caller_blocks && sigpending(&pending) == 0)
+        was_pending = sigismember(&pending, SIGPIPE);
     k = write(fd, buf, len);
     saved = errno;
     if (k < 0 && saved == EPIPE && !was_pending) {
@@ -72,9 +82,29 @@ static ssize_t write_nosigpipe(int fd, const void *buf, size_t len)
         while (sigtimedwait(&block, NULL, &zero) < 0 && errno == EINTR)
             ;
     }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!caller_blocks)
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
     errno = saved;
     return k;
+}
+
+/* One write(2) of src to io->fd, by the means init chose. */
+static ssize_t write_some(gw_fdio *io, const void *src, size_t len)
+{
+    ssize_t k;
+
+    if (io->is_socket) {
+        k = send(io->fd, src, len, MSG_NOSIGNAL);
+        if (k >= 0 || errno != ENOTSOCK)
+            return k;
+        /* The fd is no socket any longer (dup2 put another file there):
+         * from now on, what a pipe gets. */
+        io->is_socket = 0;
+        io->wr_sigpipe = 1;
+    }
+    if (io->wr_sigpipe)
+        return write_nosigpipe(io->fd, src, len);
+    return write(io->fd, src, len);
 }
 
 typedef gw_io_op fd_read;
@@ -135,10 +165,7 @@ GW_BODY(fd_write, s)
 
     GW_BEGIN(s);
     while (s->n < s->len) {
-        if (io->is_socket)
-            k = send(io->fd, s->src + s->n, s->len - s->n, MSG_NOSIGNAL);
-        else
-            k = write_nosigpipe(io->fd, s->src + s->n, s->len - s->n);
+        k = write_some(io, s->src + s->n, s->len - s->n);
         if (k > 0) {
             s->n += (size_t)k;
             io->w.nwritten += (size_t)k;
@@ -208,7 +235,14 @@ int gw_fdio_init(gw_fdio *io, int fd, unsigned flags)
     io->flags = flags;
     io->saved_flags = -1;
     io->sys_errno = 0;
-    io->is_socket = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+    if (fstat(fd, &st) == 0) {
+        io->is_socket = S_ISSOCK(st.st_mode);
+        io->wr_sigpipe = !io->is_socket && !S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) &&
+                         !S_ISBLK(st.st_mode) && !S_ISDIR(st.st_mode);
+    } else {
+        io->is_socket = 0;
+        io->wr_sigpipe = 1;
+    }
     io->rd_drained = 0;
     if (flags & GW_FDIO_NONBLOCK) {
         int fl = fcntl(fd, F_GETFL);

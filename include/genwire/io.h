@@ -281,6 +281,7 @@ typedef struct gw_fdio {
     int saved_flags; /* fcntl flags before GW_FDIO_NONBLOCK, or -1 */
     int sys_errno;   /* errno of the last GW_EIO */
     int rd_drained;  /* private: the last read emptied the socket, so the next waits for input */
+    int wr_sigpipe;  /* private: a write may raise SIGPIPE (a pipe): it is blocked around it */
 } gw_fdio;
 
 /* gw_fdio_init: wraps fd.  Returns 0, or GW_EIO if fcntl failed. */
