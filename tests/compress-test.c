@@ -26,15 +26,6 @@
 
 /* ---- files and commands ------------------------------------------------------------- */
 
-/* Whether valgrind runs us (it preloads its own library into its client):
- * the long loops then sample. */
-int under_valgrind(void)
-{
-    const char *p = getenv("LD_PRELOAD");
-
-    return p != NULL && strstr(p, "vgpreload") != NULL;
-}
-
 /* Runs an operation to completion in push mode; the only wait allowed is a
  * voluntary one (GW_WAIT_READY), which is answered at once. */
 void run_op(gw_io_op *op)
@@ -341,6 +332,14 @@ void cfg_init(infl_cfg *cfg, gw_zformat fmt, size_t bufcap, size_t readsize, siz
     cfg->min = min;
 }
 
+/* gwt_check_splits of the inflate layer set up by cfg with GWT_SAMPLE: the
+ * split-in-two runs at a sample of offsets under valgrind (gwt_sampling),
+ * at every offset in the normal and sanitizer builds. */
+void check_splits(const uint8_t *in, size_t len, infl_cfg *cfg, gwt_result *res)
+{
+    gwt_check_splits_ex(in, len, decode_inflate, cfg, res, GWT_SAMPLE);
+}
+
 /* gwt_check_splits on fewer schedules: whole (left in *res), a byte at a
  * time, and split in two at 48 random points, each compared with the whole. */
 void check_sampled(const uint8_t *in, size_t len, infl_cfg *cfg, gwt_result *res)
@@ -390,10 +389,10 @@ void check_all(const uint8_t *in, size_t len, gw_zformat fmt, gwt_result *res, c
     /* ISA-L's state is large to set up: past 1500 bytes, sampled splits;
      * under valgrind too past 300 (every split runs in the normal and the
      * sanitizer builds). */
-    if ((backend == GW_INFLATE_BACKEND_ISAL && len > 1500) || (under_valgrind() && len > 300))
+    if ((backend == GW_INFLATE_BACKEND_ISAL && len > 1500) || (gwt_sampling() && len > 300))
         check_sampled(in, len, &a, res);
     else
-        gwt_check_splits(in, len, decode_inflate, &a, res);
+        check_splits(in, len, &a, res);
     if (msg != NULL)
         *msg = a.msg;
     memset(&r2, 0, sizeof(r2));

@@ -59,7 +59,6 @@ typedef struct memsink {
     int closed;        /* a close was seen */
 } memsink;
 
-int under_valgrind(void);
 void run_op(gw_io_op *op);
 uint8_t *read_file(const char *path, size_t *len);
 void write_file(const char *path, const void *data, size_t len);
@@ -74,6 +73,7 @@ void decode_mem(const uint8_t *in, size_t len, infl_cfg *cfg, gwt_result *out);
 void cfg_init(infl_cfg *cfg, gw_zformat fmt, size_t bufcap, size_t readsize, size_t min);
 void expect_prefix(const gwt_result *res, const char *what, const uint8_t *want, size_t wlen,
                    int err, uint64_t off);
+void check_splits(const uint8_t *in, size_t len, infl_cfg *cfg, gwt_result *res);
 void check_sampled(const uint8_t *in, size_t len, infl_cfg *cfg, gwt_result *res);
 void check_all(const uint8_t *in, size_t len, gw_zformat fmt, gwt_result *res, const char **msg);
 void sink_init(memsink *m);

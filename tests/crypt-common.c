@@ -309,13 +309,15 @@ void expect_decrypt_n(const uint8_t *in, size_t len, const gw_key *k, size_t max
 
         dp.key = k;
         dp.max = max;
-        gwt_check_splits(in, len, decode_crypt, &dp, &r);
+        /* GWT_SAMPLE: every split point in the normal and sanitizer
+         * builds, a sample of them under valgrind. */
+        gwt_check_splits_ex(in, len, decode_crypt, &dp, &r, GWT_SAMPLE);
         check_decrypted(&r, i, plain, plen, err, off);
         if (i > 0 || len > 400)
             continue; /* (larger vectors: too slow under valgrind) */
         /* The first shape's bufreader also under every read size and min:
          * exactly the verified prefix, and min 0 withholds nothing. */
-        gwt_check_splits_ex(in, len, decode_crypt_drain, &dp, &r, GWT_VARY_READS);
+        gwt_check_splits_ex(in, len, decode_crypt_drain, &dp, &r, GWT_VARY_READS | GWT_SAMPLE);
         check_decrypted(&r, i, plain, plen, err, off);
     }
 }
