@@ -32,12 +32,21 @@
 /* ---- accept when out of descriptors -------------------------------------- */
 
 /*
- * Under valgrind a lowered RLIMIT_NOFILE is valgrind's own bookkeeping: the
- * kernel still accepts, and valgrind closes the new descriptor and reports
- * EMFILE, so the pending connection is lost rather than left queued.  There
- * the case runs against this accept4, which fails with EMFILE while
- * fake_emfile is set and is the C library's otherwise (the library's call
- * resolves to the executable's definition first).
+ * Under valgrind a real EMFILE from accept4 cannot happen with the
+ * connection left queued.  Valgrind keeps RLIMIT_NOFILE's soft limit as its
+ * own bookkeeping (a lowered limit never reaches the kernel; getrlimit
+ * reports 12 descriptors fewer than the kernel's, which valgrind keeps for
+ * itself) and refuses the client any descriptor at or above it, so the
+ * kernel still has a free descriptor when accept4 runs: it accepts,
+ * valgrind closes the new descriptor and reports EMFILE, and the pending
+ * connection is gone.  Exhausting the descriptors by opening files instead
+ * ends the same way, since the client can never hold valgrind's 12.  (Both
+ * seen with valgrind 3.19: after the EMFILE, the listener is no longer
+ * readable and the next accept4 says EAGAIN.)  So under valgrind the case
+ * runs against this accept4, which fails with EMFILE while fake_emfile is
+ * set and is the C library's otherwise (the library's call resolves to the
+ * executable's definition first): the back-off, the turn count and the
+ * listener are checked as natively; only the kernel's part is not.
  */
 static int fake_emfile;
 
@@ -62,6 +71,9 @@ static void starve_fds(int on, int maxfd)
     struct rlimit low;
 
     if (under_valgrind()) {
+        if (on)
+            print_message("# under valgrind accept4 fails with EMFILE on demand: valgrind would "
+                          "accept and close the connection itself (see fake_emfile)\n");
         fake_emfile = on;
         return;
     }
