@@ -143,8 +143,7 @@ void test_stop_at_end_no_wait(void **state)
                 cfg_init(&cfg, (gw_zformat)fmt, 16, reads[i][0], reads[i][1]);
                 cfg.opts.flags = GW_INFLATE_STOP_AT_END;
                 cfg.noend = 1;
-                check_splits(in, clen + (tail ? sizeof(next) - 1 : 0), &cfg,
-                                 &res);
+                check_splits(in, clen + (tail ? sizeof(next) - 1 : 0), &cfg, &res);
                 expect_prefix(&res, "stop at end", plain, n, 0, 0);
                 gwt_result_free(&res);
             }
