@@ -115,8 +115,8 @@ static void block_sigpipe(int on)
     assert_int_equal(pthread_sigmask(on ? SIG_BLOCK : SIG_UNBLOCK, &s, NULL), 0);
 }
 
-/* *w gets the write end of a pipe (or a socket pair) whose other end is
- * closed; fd flags non-blocking. */
+/* *w gets the write end of a pipe whose other end is
+ * closed (broken_pipe), or of a socket pair (broken_socket). */
 static void broken_pipe(int *w)
 {
     int fds[2];
@@ -223,18 +223,16 @@ void test_fd_socket_replaced_by_pipe(void **state)
  * room in it: n * 100 fits any pipe or socket buffer). */
 static int sig_calls_per_writes(int fd, int n)
 {
+    char buf[100];
     gw_fdio out;
     int i;
 
+    memset(buf, 'x', sizeof(buf));
     assert_int_equal(gw_fdio_init(&out, fd, 0), 0);
     counting = 1;
     sig_calls = 0;
     for (i = 0; i < n; i++)
-        assert_int_equal(gwt_run_op(gw_write(&out.w, "0123456789012345678901234567890123456789"
-                                                     "0123456789012345678901234567890123456789"
-                                                     "01234567890123456789",
-                                             100)),
-                         0);
+        assert_int_equal(gwt_run_op(gw_write(&out.w, buf, sizeof(buf))), 0);
     counting = 0;
     gw_fdio_fini(&out);
     return sig_calls;
