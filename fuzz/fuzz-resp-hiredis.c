@@ -3,13 +3,14 @@
  * (parsers/resp/resp-read.c) against hiredis's redisReader (Debian's
  * libhiredis 0.14.1, linked into this harness only).
  *
- * Input: byte 0 picks how hiredis is fed (0: whole; else pieces of 1 to
- * 255 bytes, cycling through sizes drawn from it); the rest is a RESP
- * stream, read by both whole.  hiredis 0.14 reads RESP2 only: + - : $ *.
+ * Input: byte 0 picks how both are fed (0: whole; else pieces of 1 to 255
+ * bytes: hiredis cycling through sizes drawn from it, genwire through a
+ * pipe into a 64 KiB buffer, driven by fz_drive with byte 0 as its feed
+ * seed); the rest is a RESP stream.  hiredis 0.14 reads RESP2 only: + - : $ *.
  * It is given reply functions of this harness, which record each value in
  * the order hiredis creates it (never allocating from a declared count, so
- * that "*999999999" costs nothing here either).  genwire runs over plain
- * memory with no limit that hiredis lacks (depth 8, as hiredis's task
+ * that "*999999999" costs nothing here either).  genwire runs with no
+ * limit that hiredis lacks (depth 8, as hiredis's task
  * stack; elements up to INT_MAX, as hiredis's int count).  Each side gives
  * the list of its complete top-level replies, each as its values in order
  * (kind, depth, integer or count, bytes), and a verdict: clean end, end
@@ -176,17 +177,6 @@ static void run_hiredis(const uint8_t *in, size_t len, uint8_t how, hz_side *s)
 
 /* ---- genwire ---------------------------------------------------------------------- */
 
-/* Runs an operation over plain memory, which never waits. */
-static int run_now(gw_io_op *op)
-{
-    gw_wait w;
-    gw_stack st;
-
-    GW_START(&st, op, &w);
-    fz_check(gw_next(&st) == GW_RETURNED, "no wait over memory");
-    return op->ret;
-}
-
 /* Nonzero for the type bytes of RESP2, the ones hiredis 0.14 knows. */
 static int resp2_type(uint8_t c)
 {
@@ -221,7 +211,10 @@ static int error_verdict(int err, const uint8_t *in, size_t len, uint64_t off)
 
 /*
  * The input ends inside a value that genwire has not handed out, which
- * starts at in[pos]: what hiredis must make of it.  hiredis refuses a type
+ * starts at in[pos] (the bufreader's offset), or, for a string longer than
+ * the buffer whose header genwire has already consumed (its payload still
+ * to come, rd->_left > 0), at its type byte, rd->_voff: what hiredis must
+ * make of it.  hiredis refuses a type
  * byte it does not know, and a `*` at depth 8, as soon as it sees them; it
  * refuses a complete header line with a number not in canonical form; it
  * reads the `$?` of a streamed string (its line already consumed) as a bad
@@ -233,6 +226,8 @@ static int pending_verdict(const gw_resp_reader *rd, const uint8_t *in, size_t l
 
     if (rd->_strlen != UINT64_MAX)
         return HZ_LAX; /* inside a streamed string */
+    if (rd->_left > 0)
+        pos = (size_t)rd->_voff;
     if (pos >= len)
         return HZ_PARTIAL;
     if (!resp2_type(in[pos]) || (in[pos] == '*' && rd->_depth == 8))
@@ -244,86 +239,122 @@ static int pending_verdict(const gw_resp_reader *rd, const uint8_t *in, size_t l
     return HZ_PARTIAL;
 }
 
-static void run_genwire(const uint8_t *in, size_t len, hz_side *s)
+/* Reads genwire's events, recording each value into s->vals, until the
+ * verdict: a clean end, an error, or a value after which the comparison
+ * stops. */
+typedef struct hz_consumer {
+    GW_FRAME(gw_wait);
+    gw_resp_reader *rd;
+    hz_side *s;
+    const uint8_t *in; /* the stream, for the text of numbers */
+    size_t len;
+    fz_result str; /* the string being joined from its pieces */
+    gw_io_op *op;
+    int res;
+    int ret;
+} hz_consumer;
+
+/* The event just read: records it; 1 if the comparison stops there. */
+static int hz_event(hz_consumer *c)
+{
+    const gw_resp_event *ev = &c->rd->ev;
+    hz_side *s = c->s;
+
+    if (ev->type == GW_RESP_END) {
+        if (ev->depth == 0)
+            hz_reply_done(s);
+        return 0;
+    }
+    if (ev->flags & GW_RESP_STREAMED)
+        s->verdict = HZ_LAX;
+    else if (!resp2_type(ev->wire) ||
+             (ev->type == GW_RESP_NULL && ev->wire == '*' && ev->depth == 8))
+        s->verdict = HZ_UNKNOWN;
+    else if (ev->wire != '+' && ev->wire != '-' && !canonical_number(c->in + ev->offset))
+        s->verdict = HZ_LAX;
+    if (s->verdict != HZ_CLEAN)
+        return 1;
+    /* The check above runs on every piece of a string longer than the
+     * buffer too (ev->offset is its type byte): hiredis refuses a length
+     * not in canonical form at the header, before any payload. */
+    if (ev->len > 0)
+        fz_result_bytes(&c->str, ev->data, ev->len);
+    if (ev->flags & GW_RESP_MORE)
+        return 0;
+    switch (ev->type) {
+    case GW_RESP_SIMPLE:
+        hz_value(s, 'S', ev->depth, 0, c->str.data, c->str.len);
+        break;
+    case GW_RESP_ERROR:
+        hz_value(s, 'E', ev->depth, 0, c->str.data, c->str.len);
+        break;
+    case GW_RESP_BULK:
+        hz_value(s, 'B', ev->depth, 0, c->str.data, c->str.len);
+        break;
+    case GW_RESP_INTEGER:
+        hz_value(s, 'I', ev->depth, ev->integer, NULL, 0);
+        break;
+    case GW_RESP_NULL:
+        hz_value(s, 'N', ev->depth, 0, NULL, 0);
+        break;
+    case GW_RESP_ARRAY:
+        hz_value(s, 'A', ev->depth, ev->integer, NULL, 0);
+        break;
+    default:
+        fz_check(0, "a RESP2 type byte gives a RESP2 event");
+    }
+    c->str.len = 0;
+    if (ev->depth == 0 && ev->type != GW_RESP_ARRAY)
+        hz_reply_done(s);
+    return 0;
+}
+
+GW_GENERATOR(hz_consumer, NULL);
+GW_BODY(hz_consumer, c)
+{
+    GW_BEGIN(c);
+    c->s->verdict = HZ_CLEAN;
+    for (;;) {
+        GW_RESP_NEXT(c, op, c->rd, c->res);
+        if (c->res < 0)
+            c->s->verdict = error_verdict(c->res, c->in, c->len, c->rd->err_off);
+        if (c->res <= 0 || hz_event(c))
+            break;
+    }
+    GW_RETURN(c, 0);
+    GW_END(c);
+}
+
+/* genwire's side: the stream through a pipe into a 64 KiB bufreader, in
+ * the pieces that `how` draws (0: whole), driven by fz_drive. */
+static void run_genwire(const uint8_t *in, size_t len, uint8_t how, hz_side *s)
 {
     gw_resp_limits lim = {8, GW_UNLIMITED, INT_MAX, GW_UNLIMITED, (size_t)1 << 40};
+    fz_feed feed = {in, len, 0, how, 255};
+    gw_mempipe pipe;
     gw_bufreader br;
     gw_resp_reader rd;
-    const gw_resp_event *ev = &rd.ev;
-    fz_result str;
-    int r;
+    hz_consumer c;
+    gw_wait w;
+    gw_stack st;
 
-    memset(&str, 0, sizeof(str));
-    gw_bufreader_init_mem(&br, in, len);
+    fz_check(gw_mempipe_init(&pipe, 256) == 0, "pipe");
+    fz_check(gw_bufreader_init(&br, &pipe.r, (size_t)64 << 10) == 0, "bufreader");
     fz_check(gw_resp_reader_init(&rd, &br, &lim) == 0, "reader");
-    for (;;) {
-        if ((r = gw_resp_try_next(&rd)) == 0)
-            r = run_now(gw_resp_next(&rd));
-        if (r == 0) {
-            s->verdict = HZ_CLEAN;
-            break;
-        }
-        if (r < 0) {
-            s->verdict = error_verdict(r, in, len, rd.err_off);
-            break;
-        }
-        if (ev->type == GW_RESP_END) {
-            if (ev->depth == 0)
-                hz_reply_done(s);
-            continue;
-        }
-        if (ev->flags & GW_RESP_STREAMED) {
-            s->verdict = HZ_LAX;
-            break;
-        }
-        if (!resp2_type(ev->wire)) {
-            s->verdict = HZ_UNKNOWN;
-            break;
-        }
-        if (ev->type == GW_RESP_NULL && ev->wire == '*' && ev->depth == 8) {
-            s->verdict = HZ_UNKNOWN;
-            break;
-        }
-        if (ev->wire != '+' && ev->wire != '-' && !(ev->flags & GW_RESP_MORE) &&
-            !canonical_number(in + ev->offset)) {
-            s->verdict = HZ_LAX;
-            break;
-        }
-        if (ev->len > 0)
-            fz_result_bytes(&str, ev->data, ev->len);
-        if (ev->flags & GW_RESP_MORE)
-            continue;
-        switch (ev->type) {
-        case GW_RESP_SIMPLE:
-            hz_value(s, 'S', ev->depth, 0, str.data, str.len);
-            break;
-        case GW_RESP_ERROR:
-            hz_value(s, 'E', ev->depth, 0, str.data, str.len);
-            break;
-        case GW_RESP_BULK:
-            hz_value(s, 'B', ev->depth, 0, str.data, str.len);
-            break;
-        case GW_RESP_INTEGER:
-            hz_value(s, 'I', ev->depth, ev->integer, NULL, 0);
-            break;
-        case GW_RESP_NULL:
-            hz_value(s, 'N', ev->depth, 0, NULL, 0);
-            break;
-        case GW_RESP_ARRAY:
-            hz_value(s, 'A', ev->depth, ev->integer, NULL, 0);
-            break;
-        default:
-            fz_check(0, "a RESP2 type byte gives a RESP2 event");
-        }
-        str.len = 0;
-        if (ev->depth == 0 && ev->type != GW_RESP_ARRAY)
-            hz_reply_done(s);
-    }
+    memset(&c, 0, sizeof(c));
+    GW_INIT(&c, hz_consumer);
+    c.rd = &rd;
+    c.s = s;
+    c.in = in;
+    c.len = len;
+    GW_START(&st, &c, &w);
+    fz_drive(&st, &w, &pipe, &feed);
     if (s->verdict == HZ_PARTIAL)
-        s->verdict = pending_verdict(&rd, in, len, br.pos);
-    fz_result_free(&str);
+        s->verdict = pending_verdict(&rd, in, len, (size_t)gw_bufreader_offset(&br));
+    fz_result_free(&c.str);
     gw_resp_reader_fini(&rd);
     gw_bufreader_fini(&br);
+    gw_mempipe_fini(&pipe);
 }
 
 /* ---- the comparison ------------------------------------------------------------------ */
@@ -347,7 +378,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memset(&g, 0, sizeof(g));
     memset(&h, 0, sizeof(h));
-    run_genwire(data + 1, size - 1, &g);
+    run_genwire(data + 1, size - 1, data[0], &g);
     run_hiredis(data + 1, size - 1, data[0], &h);
     k = g.nreplies;
     fz_check(h.nreplies >= k, "hiredis read every reply genwire read");
