@@ -88,6 +88,9 @@ int do_decode(const options *o, layer *ls, int n, const gw_key *key)
     }
     /* Wire first: each layer reads a bufreader over the one before. */
     j->sin.out = &j->bout.w; /* flushed when standard input stalls */
+    /* A byte layer at the wire reads a regular file in place; record and
+     * message layers keep their own buffer sizes. */
+    j->sin.may_map = ls[0].row->kind == LAYER_BYTES;
     src = &j->sin.r;
     for (i = 0; i < n && err == 0; i++) {
         if (i > 0 && i == n - 1 && ls[i].row->kind == LAYER_MESSAGES) {

@@ -126,6 +126,13 @@ void layer_users(unsigned opt, char *buf, size_t len)
 
 int layer_open_input(layer *l, gw_reader *src)
 {
+    const uint8_t *data;
+    size_t len;
+
+    if (stall_reader_map(src, &data, &len)) {
+        gw_bufreader_init_mem(&l->in, data, len); /* a mapped file: read in place */
+        return 0;
+    }
     return gw_bufreader_init(&l->in, src, BYTES_BUFFER);
 }
 

@@ -1,7 +1,8 @@
 /*
  * What every run of the genwire tool shares, whichever the direction:
  * standard input and output (non-blocking only when they are pipes or
- * sockets, their flags restored on every way out, signals included), the
+ * sockets, their flags restored on every way out, signals included; a
+ * regular file on standard input mapped for decode's first layer), the
  * progress line, the executor loop, the error report and the release of the
  * layers.
  */
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -206,6 +208,73 @@ void stall_reader_init(stall_reader *st, gw_fdio *src, gw_writer *out)
     st->src = src;
     st->out = out;
     st->flushed = 0;
+    st->may_map = 0;
+    st->map = NULL;
+    st->map_len = 0;
+    st->map_base = NULL;
+    st->map_size = 0;
+}
+
+int stall_reader_map(gw_reader *src, const uint8_t **data, size_t *len)
+{
+    stall_reader *st = (stall_reader *)(void *)src; /* r is its first member */
+    struct stat sb;
+    off_t at, from;
+    long page = sysconf(_SC_PAGESIZE);
+    void *p;
+    size_t size;
+
+    if (src->ops != &stall_ops || !st->may_map || st->map != NULL)
+        return 0;
+    if (fstat(st->src->fd, &sb) != 0 || !S_ISREG(sb.st_mode) || page <= 0 ||
+        (at = lseek(st->src->fd, 0, SEEK_CUR)) < 0 || sb.st_size <= at ||
+        (uint64_t)(sb.st_size - at) > SIZE_MAX / 2)
+        return 0;
+    from = at - at % page; /* mmap's offset is a multiple of the page size */
+    size = (size_t)(sb.st_size - from);
+    p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, st->src->fd, from);
+    if (p == MAP_FAILED)
+        return 0;
+    /* Read once, front to back: read-ahead, and pages behind may go. */
+    posix_madvise(p, size, POSIX_MADV_SEQUENTIAL);
+    if (lseek(st->src->fd, sb.st_size, SEEK_SET) < 0) {
+        munmap(p, size);
+        return 0;
+    }
+    st->map_base = p;
+    st->map_size = size;
+    st->map = (const uint8_t *)p + (at - from);
+    st->map_len = (size_t)(sb.st_size - at);
+    *data = st->map;
+    *len = st->map_len;
+    return 1;
+}
+
+/* Unmaps the pages of a mapped file wholly before `consumed` (bytes of
+ * st->map read) once they are at least 1 MiB: the file's pages would
+ * otherwise count in the process's memory for as long as it runs. */
+static void stall_reader_release(stall_reader *st, uint64_t consumed)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    size_t drop;
+
+    if (st->map_base == NULL || page <= 0 || consumed > st->map_len)
+        return;
+    drop = (size_t)((st->map + consumed) - (const uint8_t *)st->map_base);
+    drop -= drop % (size_t)page;
+    if (drop < (1u << 20) || munmap(st->map_base, drop) != 0)
+        return;
+    st->map_base = (uint8_t *)st->map_base + drop;
+    st->map_size -= drop;
+}
+
+void stall_reader_unmap(stall_reader *st)
+{
+    if (st->map_base != NULL && st->map_size > 0)
+        munmap(st->map_base, st->map_size);
+    st->map_base = NULL;
+    st->map = NULL;
+    st->map_size = st->map_len = 0;
 }
 
 typedef gw_io_op hold_read;
@@ -292,14 +361,23 @@ static void progress_draw(progress *p, uint64_t in, uint64_t out, int final)
     p->drawn = 1;
 }
 
+/* The bytes of standard input read so far: those of a mapped file are read
+ * in place by the first layer. */
+static uint64_t input_read(const job *j)
+{
+    if (j->sin.map != NULL && j->n > 0)
+        return gw_bufreader_offset(&j->ls[0].in);
+    return j->in.r.nread;
+}
+
 int run_tasks(gw_exec *ex, job *j)
 {
     progress pg = {j->opt->progress, gw_now(), 0, 0};
     int r;
 
     while ((r = gw_exec_run_once(ex, 1)) > 0)
-        progress_draw(&pg, j->in.r.nread, j->out.w.nwritten, 0);
-    progress_draw(&pg, j->in.r.nread, j->out.w.nwritten, 1);
+        progress_draw(&pg, input_read(j), j->out.w.nwritten, 0);
+    progress_draw(&pg, input_read(j), j->out.w.nwritten, 1);
     return r;
 }
 
@@ -309,6 +387,9 @@ int job_pace(job *j, uint64_t n)
     if (j->paced < (4u << 20))
         return 0;
     j->paced = 0;
+    /* Nothing holds the bytes the wire layer has consumed. */
+    if (j->sin.map != NULL && j->n > 0)
+        stall_reader_release(&j->sin, gw_bufreader_offset(&j->ls[0].in));
     return 1;
 }
 
@@ -381,6 +462,7 @@ int job_end(job *j, int err)
     }
     if (j->bout.buf != NULL)
         gw_bufwriter_fini(&j->bout);
+    stall_reader_unmap(&j->sin);
     gw_fdio_fini(&j->in);
     gw_fdio_fini(&j->out);
     return status;

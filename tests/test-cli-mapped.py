@@ -1,0 +1,211 @@
+#!/usr/bin/python3
+"""Tests of the genwire command-line tool reading a regular file on standard
+input in place (suite cli): when the wire layer is a byte layer, decode maps
+the file rather than reading it (tools/run.c, stall_reader_map).  Whatever
+the input, a file on standard input must give what the same bytes through a
+pipe give: the same output, the same status, the same message and offset,
+the valid prefix before an error, on both inflate backends; standard input
+positioned inside the file is read from there; the file offset is left at
+the end; the file is mapped while genwire runs, and its pages are released
+as they are read.  Prints TAP.
+
+Usage: test-cli-mapped.py PATH-TO-GENWIRE (shared parts: tests/cli_common.py)
+"""
+import os
+import random
+import subprocess
+import time
+import zlib
+
+from cli_common import *  # noqa: F401,F403 - gw, KEY, TMP, ensure_key
+
+BACKENDS = ("zlib", "isal")
+
+
+def gz(data, level=6):
+    co = zlib.compressobj(level, zlib.DEFLATED, 31)
+    return co.compress(data) + co.flush()
+
+
+def text(n, seed):
+    rnd = random.Random(seed)
+    words = [b"w%d" % i for i in range(300)]
+    out, k = [], 0
+    while k < n:
+        line = b" ".join(rnd.choice(words) for _ in range(12)) + b"\n"
+        out.append(line)
+        k += len(line)
+    return b"".join(out)[:n]
+
+
+def from_file(args, data, skip=b""):
+    """Runs genwire with skip + data in a regular file on standard input,
+    positioned after skip; returns (status, out, err)."""
+    path = os.path.join(TMP, "in")
+    with open(path, "wb") as f:
+        f.write(skip + data)
+    with open(path, "rb") as f:
+        f.seek(len(skip))
+        p = subprocess.run([GENWIRE, *args], stdin=f, capture_output=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+def same_as_pipe(args, data, skip=b""):
+    """A file and a pipe of the same bytes give the same status, output and
+    message; returns them."""
+    want = gw(*args, data=data)
+    got = from_file(args, data, skip)
+    assert got == want, (args, len(data), len(skip), got[0], want[0], got[2], want[2],
+                         len(got[1]), len(want[1]))
+    return got
+
+
+def inputs():
+    """(name, stack, wire, plain or None) for good and bad gzip inputs."""
+    plain = text(3 << 20, 1)
+    one = gz(plain)
+    two = gz(plain[:100000]) + gz(plain[100000:], 1)
+    bad_crc = bytearray(one)
+    bad_crc[-8] ^= 0x55
+    bad_data = bytearray(one)
+    bad_data[len(one) // 2] ^= 0xff
+    return [
+        ("whole", one, plain),
+        ("two members", two, plain),
+        ("truncated", one[: len(one) * 2 // 3], None),
+        ("trailing", one + b"junk", None),
+        ("bad crc", bytes(bad_crc), None),
+        ("bad data", bytes(bad_data), None),
+        ("header only", one[:10], None),
+    ]
+
+
+def test_gzip_file_as_pipe_on_both_backends():
+    for backend in BACKENDS:
+        for name, wire, plain in inputs():
+            status, out, err = same_as_pipe(["decode", "gzip", "--inflate-backend", backend], wire)
+            if plain is not None:
+                assert status == 0 and out == plain, (backend, name, status, err)
+            else:
+                assert status == 1 and err.startswith(b"genwire: gzip: "), (backend, name, err)
+
+
+def test_valid_prefix_before_an_error():
+    plain = text(3 << 20, 2)
+    wire = gz(plain)
+    for backend in BACKENDS:
+        for cut in (len(wire) // 3, len(wire) - 9):
+            status, out, err = from_file(["decode", "gzip", "--inflate-backend", backend],
+                                         wire[:cut])
+            assert status == 1 and b"input ends inside a gzip member" in err, (backend, err)
+            assert len(out) > 0 and plain.startswith(out), (backend, cut, len(out))
+
+
+def test_positioned_inside_the_file():
+    # Standard input at an offset that is not a multiple of the page size,
+    # one that is, and one past the first page: decoding starts there and
+    # the offsets in messages count from there, as through a pipe.
+    plain = text(200000, 3)
+    wire = gz(plain)
+    for skip in (b"x" * 5000, b"y" * 4096, b"z" * 70001):
+        for backend in BACKENDS:
+            args = ["decode", "gzip", "--inflate-backend", backend]
+            status, out, _ = same_as_pipe(args, wire, skip)
+            assert status == 0 and out == plain, (len(skip), backend)
+            status, _, err = same_as_pipe(args, wire + b"!", skip)
+            assert status == 1 and err.rstrip().endswith(b"at byte %d" % len(wire)), err
+
+
+def test_empty_and_at_end():
+    for args in (["decode", "gzip"], ["decode", "chunked"]):
+        same_as_pipe(args, b"")
+        same_as_pipe(args, b"", skip=b"already read")
+
+
+def test_other_byte_layers_and_stacks():
+    ensure_key()
+    plain = text(1 << 20, 4)
+    for stack in ("secretstream", "chunked", "zlib", "deflate", "secretstream,gzip,u32be",
+                  "gzip,lines", "u32be"):
+        extra = ["--key", KEY] if "secretstream" in stack else []
+        src = plain if "u32be" not in stack and "lines" not in stack else plain[:200000]
+        _, wire, _ = gw("encode", stack, *extra, data=src, check=0)
+        fmt = ["--format", "raw"] if stack.endswith(("u32be", "lines")) else []
+        status, out, _ = same_as_pipe(["decode", stack, *extra, *fmt], wire)
+        assert status == 0 and len(out) > 0, stack
+        bad = bytearray(wire)
+        bad[len(bad) // 2] ^= 0x40
+        same_as_pipe(["decode", stack, *extra, *fmt], bytes(bad))
+        same_as_pipe(["decode", stack, *extra, *fmt], wire[: len(wire) - 3])
+
+
+def test_offset_left_at_the_end():
+    # As if the whole file had been read: a command after genwire reads
+    # nothing more of it.
+    path = os.path.join(TMP, "in")
+    with open(path, "wb") as f:
+        f.write(gz(b"hello\n" * 1000))
+    with open(path, "rb") as f:
+        p = subprocess.run(["sh", "-c", '"$0" decode gzip >/dev/null && cat', GENWIRE], stdin=f,
+                           capture_output=True)
+    assert p.returncode == 0 and p.stdout == b"", (p.returncode, p.stdout[:20], p.stderr)
+
+
+def maps_of(pid, path):
+    """The lines of /proc/PID/maps that map path."""
+    with open("/proc/%d/maps" % pid) as f:
+        return [line for line in f if line.rstrip().endswith(path)]
+
+
+def test_file_is_mapped_and_released():
+    # genwire blocks writing to a pipe nobody reads yet: the file is mapped
+    # then, and once 20 MiB of output have gone (about 7 MiB of input here),
+    # the first pages are unmapped.
+    if not os.path.exists("/proc/self/maps"):
+        return
+    path = os.path.join(TMP, "big.gz")
+    rnd = random.Random(5)
+    block = text(1 << 20, 6)
+    with open(path, "wb") as f:
+        co = zlib.compressobj(1, zlib.DEFLATED, 31)
+        for _ in range(40):
+            f.write(co.compress(block[rnd.randrange(1 << 19):] + block))
+        f.write(co.flush())
+    size = os.path.getsize(path)
+    with open(path, "rb") as i:
+        p = subprocess.Popen([GENWIRE, "decode", "gzip"], stdin=i, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    try:
+        seen, end = [], time.monotonic() + 30
+        while not seen and time.monotonic() < end:
+            seen = maps_of(p.pid, path)
+            time.sleep(0.01)
+        assert seen, "the file was never mapped"
+        lo, hi = (int(x, 16) for x in seen[0].split()[0].split("-"))
+        assert hi - lo >= size // 2, (hi - lo, size)
+        got = 0
+        while got < (20 << 20):
+            chunk = p.stdout.read(1 << 20)
+            assert chunk, p.stderr.read()
+            got += len(chunk)
+        later = maps_of(p.pid, path)
+        assert later, "unmapped before the end"
+        start = int(later[0].split()[0].split("-")[0], 16)
+        assert start > lo, "no page released after %d MiB out" % (got >> 20)
+        while p.stdout.read(1 << 20):
+            pass
+        assert p.wait(30) == 0, p.stderr.read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    # Through a pipe: never mapped (nothing to map).
+    with open(path, "rb") as i:
+        cat = subprocess.Popen(["cat"], stdin=i, stdout=subprocess.PIPE)
+        p = subprocess.Popen([GENWIRE, "decode", "gzip"], stdin=cat.stdout,
+                             stdout=subprocess.DEVNULL)
+        cat.stdout.close()
+        assert p.wait(60) == 0 and cat.wait(10) == 0
+
+
+run_cases(globals())
