@@ -171,7 +171,11 @@ static const gw_side events_side = {ev_try, ev_next, ev_reply};
 static const gw_side tree_side = {tr_try, tr_next, tr_reply};
 
 /* genwire's event API (tree 0) or tree (tree 1) over in[0..len); *allocs
- * is what the reading allocated (the reader's init included). */
+ * is what reading the replies allocated.  The init's allocations (the
+ * buffer, the reader's stack: once per reader, whatever it reads) are not
+ * counted: counted, they made 1 MiB bulks, with only 10 replies per pass at
+ * scale 1, show 0.1 allocations per reply for the event API, which
+ * allocates nothing per reply. */
 static size_t run_genwire(const uint8_t *in, size_t len, int tree, size_t *allocs)
 {
     mem_src m;
@@ -182,17 +186,19 @@ static size_t run_genwire(const uint8_t *in, size_t len, int tree, size_t *alloc
 
     src_init(&m, in, len);
     gw_bufreader_init(&br, &m.r, 64u << 10);
-    before = nalloc;
     if (tree) {
         gw_resp_tree_init(&t, &br, NULL);
+        before = nalloc;
         replies = drive(&tree_side, &t, "tree");
+        *allocs = nalloc - before;
         gw_resp_tree_fini(&t);
     } else {
         gw_resp_reader_init(&rd, &br, NULL);
+        before = nalloc;
         replies = drive(&events_side, &rd, "events");
+        *allocs = nalloc - before;
         gw_resp_reader_fini(&rd);
     }
-    *allocs = nalloc - before;
     gw_bufreader_fini(&br);
     return replies;
 }
