@@ -187,12 +187,41 @@ static void test_format_command(void **state)
     }
 }
 
+/* A command written through a bufwriter with less free space than it
+ * needs, which takes the generator's path: every byte, the empty command's
+ * "*0\r\n" included (found by fuzz-resp-command: with fewer than 4 bytes
+ * free it wrote nothing and returned 0). */
+static void test_writer_no_room(void **state)
+{
+    static const char *argv[] = {"SET", "k", "v"};
+    static const char *want[] = {"*0\r\n", "*1\r\n$3\r\nSET\r\n",
+                                 "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"};
+    static const size_t argcs[] = {0, 1, 3};
+    size_t cap, i;
+
+    (void)state;
+    for (i = 0; i < 3; i++) {
+        for (cap = 1; cap <= strlen(want[i]) + 1; cap++) {
+            gwt_sink k;
+            gw_bufwriter bw;
+            gw_resp_writer w;
+            gwt_sink_init(&k, 0);
+            assert_int_equal(gw_bufwriter_init(&bw, &k.w, cap), 0);
+            gw_resp_writer_init(&w, &bw);
+            check_written(&k, &bw, gw_resp_write_command(&w, argcs[i], argv, NULL), 0, want[i]);
+            gw_bufwriter_fini(&bw);
+            gwt_result_free(&k.got);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_writer),
         cmocka_unit_test(test_writer_direct),
         cmocka_unit_test(test_format_command),
+        cmocka_unit_test(test_writer_no_room),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

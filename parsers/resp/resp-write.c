@@ -248,14 +248,23 @@ GW_BODY(resp_write, s)
     for (;;) {
         if (w->_argv != NULL) {
             /* The next argument of a command: its header after the array's. */
-            if (w->_i == w->_argc)
-                break;
             n = w->_i == 0 ? put_header(w->_hdr, '*', (int64_t)w->_argc) : 0;
-            w->_plen = arg_len(w->_argv, w->_argl, w->_i);
-            w->_hlen = n + put_header(w->_hdr + n, '$', (int64_t)w->_plen);
-            w->_pay = (const uint8_t *)w->_argv[w->_i];
-            w->_crlf = 1;
-            w->_i++;
+            if (w->_i == w->_argc) {
+                if (n == 0)
+                    break;
+                /* An empty command: the array's header alone, then done. */
+                w->_hlen = n;
+                w->_pay = NULL;
+                w->_plen = 0;
+                w->_crlf = 0;
+                w->_argv = NULL;
+            } else {
+                w->_plen = arg_len(w->_argv, w->_argl, w->_i);
+                w->_hlen = n + put_header(w->_hdr + n, '$', (int64_t)w->_plen);
+                w->_pay = (const uint8_t *)w->_argv[w->_i];
+                w->_crlf = 1;
+                w->_i++;
+            }
         }
         n = w->_hlen + w->_plen + (w->_crlf ? 2u : 0u);
         if (w->_plen < GW_RESP_WRITE_DIRECT && (room = gw_bufwriter_reserve(b, n)) != NULL) {
