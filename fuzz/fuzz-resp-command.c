@@ -5,7 +5,9 @@
  * Input: byte 0, signed, is the buffer's capacity less the length the
  * command needs (clamped at 0), so that buffers too small by a few bytes,
  * exact, and larger are all tried; byte 1, bit 0: arguments with lengths
- * (argl) or NUL-terminated (argl NULL); the rest is the arguments, each a
+ * (argl) or NUL-terminated (argl NULL), bits 1-7 (b) the capacity of the
+ * bufwriter that gw_resp_write_command writes through, 1 + b * b (1 to
+ * 16,130 bytes, either side of GW_RESP_WRITE_DIRECT); the rest is the arguments, each a
  * length byte b then its bytes: b < 0xf0 takes the next b bytes (fewer at
  * the end of the input), b >= 0xf0 is (b - 0xef) x 4099 copies of the next
  * byte, for lengths of four to five digits (while the arguments total
@@ -19,7 +21,12 @@
  *     and a second one has guard bytes after cap that must stay untouched;
  *   - when it fits, the reader reads back exactly one array of argc bulk
  *     strings, the arguments byte for byte, at depth 1, and its end, with
- *     nothing left over.
+ *     nothing left over;
+ *   - gw_resp_write_command, through that bufwriter into a memory pipe
+ *     (large enough never to wait), writes exactly the same bytes: the
+ *     writer's paths (straight into the buffer's free space, through
+ *     gw_write, arguments of GW_RESP_WRITE_DIRECT bytes or more written
+ *     from the caller's memory) agree with the pure core.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +49,38 @@ static size_t digits(size_t v)
         n++;
     }
     return n;
+}
+
+/* Runs an operation that must not wait (the pipe has room for it all). */
+static int run_now(gw_io_op *op)
+{
+    gw_wait w;
+    gw_stack st;
+
+    GW_START(&st, op, &w);
+    fz_check(gw_next(&st) == GW_RETURNED, "no wait: the pipe holds the whole command");
+    return op->ret;
+}
+
+/* Writes the command with gw_resp_write_command through a bufwriter of
+ * bwcap bytes; requires exactly want[0..n). */
+static void write_back(const uint8_t *want, size_t n, size_t bwcap, size_t argc, char **argv,
+                       const size_t *argl)
+{
+    gw_mempipe pipe;
+    gw_bufwriter bw;
+    gw_resp_writer w;
+
+    fz_check(gw_mempipe_init(&pipe, n + 1) == 0, "pipe");
+    fz_check(gw_bufwriter_init(&bw, &pipe.w, bwcap) == 0, "bufwriter");
+    gw_resp_writer_init(&w, &bw);
+    fz_check(run_now(gw_resp_write_command(&w, argc, (const char *const *)argv, argl)) == 0,
+             "the command is written");
+    fz_check(run_now(gw_flush(&bw.w)) == 0, "and flushed");
+    fz_check(pipe.end - pipe.pos == n && memcmp(pipe.buf + pipe.pos, want, n) == 0,
+             "the writer writes what gw_resp_format_command formats");
+    gw_bufwriter_fini(&bw);
+    gw_mempipe_fini(&pipe);
 }
 
 /* Reads out[0..n) back: exactly the command argv/len of argc arguments. */
@@ -129,7 +168,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (need <= cap) {
         fz_check(memcmp(exact, guarded, need) == 0, "the same bytes in both buffers");
         read_back(exact, need, argc, argv, len);
+    } else {
+        free(exact);
+        exact = malloc(need);
+        fz_check(exact != NULL, "memory");
+        fz_check(gw_resp_format_command(exact, need, argc, (const char *const *)argv,
+                                        with_len ? len : NULL) == need,
+                 "it fits in what it asked for");
+        read_back(exact, need, argc, argv, len);
     }
+    write_back(exact, need, 1 + (size_t)(data[1] >> 1) * (data[1] >> 1), argc, argv,
+               with_len ? len : NULL);
     free(exact);
     free(guarded);
     for (i = 0; i < argc; i++)
