@@ -3,8 +3,9 @@
  * from its vectors (test-framing.c): the configurations init refuses and the
  * ones that just work (small inputs in memory, a zeroed reader), the lines
  * limit with and without the LF, lines longer than the buffer, what zero
- * means in the limits, op->n as a length, and a cancel at every suspension
- * point sticking.  Decodes go through gwt_check_splits (frame-check.h).
+ * means in the limits, op->n as a length, a cancel at every suspension
+ * point sticking, and which readers the inline fast path serves.  Decodes
+ * go through gwt_check_splits (frame-check.h).
  */
 #include "frame-check.h"
 
@@ -339,6 +340,107 @@ static void test_reader_cancel_sticks(void **state)
     assert_true(suspended > 500);
 }
 
+/* The inline fast path (gw_record_try_next) reads the bufreader only when it
+ * applies: varint with max_record >= 127, or u32be; any other reader, or one
+ * past an error, goes to the general path.  Between records the caller may
+ * take raw bytes from src itself, or fill it: the next record starts where
+ * src is, and the records brought by a fill are taken at once. */
+static void test_fast_path_gate(void **state)
+{
+    /* varint "ab", then 2 raw bytes "xy", then varint "c"; the u32be and
+     * u16be streams the same with their headers (which the varint path
+     * would read as empty records). */
+    static const uint8_t vin[] = "\002abxy\001c";
+    static const uint8_t uin[] = "\0\0\0\002abxy\0\0\0\001c";
+    static const uint8_t u16[] = "\0\002abxy\0\001c";
+    static const struct {
+        gw_frame_format fmt;
+        uint64_t max_record;
+        const uint8_t *in;
+        size_t len;
+    } cases[] = {
+        {GW_FRAME_VARINT, 0, vin, sizeof(vin) - 1},   /* the varint fast path */
+        {GW_FRAME_VARINT, 100, vin, sizeof(vin) - 1}, /* varint, general path */
+        {GW_FRAME_U32BE, 0, uin, sizeof(uin) - 1},    /* the u32be fast path */
+        {GW_FRAME_U16BE, 0, u16, sizeof(u16) - 1},    /* no fast path */
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        gw_frame_limits lim = {0};
+        gw_bufreader br;
+        gw_record_reader rr;
+        size_t h = cases[i].fmt == GW_FRAME_U32BE ? 4 : cases[i].fmt == GW_FRAME_U16BE ? 2 : 1;
+
+        lim.max_record = cases[i].max_record;
+        gw_bufreader_init_mem(&br, cases[i].in, cases[i].len);
+        assert_int_equal(gw_record_reader_init(&rr, &br, cases[i].fmt, &lim, 0), 0);
+        assert_int_equal(gw_record_try_next(&rr), 1);
+        assert_int_equal(rr.len, 2);
+        assert_memory_equal(rr.data, "ab", 2);
+        assert_int_equal(rr.offset, 0);
+        /* Consumed at once: src is right after the record. */
+        assert_int_equal(gw_bufreader_offset(&br), h + 2);
+        assert_memory_equal(gw_bufreader_peek(&br), "xy", 2);
+        gw_bufreader_consume(&br, 2);
+        assert_int_equal(gw_record_try_next(&rr), 1);
+        assert_int_equal(rr.len, 1);
+        assert_memory_equal(rr.data, "c", 1);
+        assert_int_equal(rr.offset, h + 4);
+        assert_int_equal(gw_record_try_next(&rr), 0);
+        assert_int_equal(gwt_run_op(gw_record_next(&rr)), 0);
+        gw_record_reader_fini(&rr);
+    }
+
+    /* A record over the limit stops the fast path for good: the error
+     * sticks though the next record would fit. */
+    {
+        static const uint8_t in[] = "\001a\005bbbbb\001c";
+        gw_frame_limits lim = {0};
+        gw_bufreader br;
+        gw_record_reader rr;
+
+        lim.max_record = 4;
+        gw_bufreader_init_mem(&br, in, sizeof(in) - 1);
+        assert_int_equal(gw_record_reader_init(&rr, &br, GW_FRAME_VARINT, &lim, 0), 0);
+        assert_int_equal(gw_record_try_next(&rr), 1);
+        assert_int_equal(gw_record_try_next(&rr), 0);
+        assert_int_equal(gwt_run_op(gw_record_next(&rr)), GW_ERECORD_TOO_LARGE);
+        gw_bufreader_consume(&br, 6);
+        assert_int_equal(gw_record_try_next(&rr), 0);
+        assert_int_equal(gwt_run_op(gw_record_next(&rr)), GW_ERECORD_TOO_LARGE);
+        gw_record_reader_fini(&rr);
+    }
+
+    /* Over a stream, records that a fill of the caller's brings are taken
+     * by the fast path straight away. */
+    {
+        gw_mempipe pipe;
+        gw_bufreader br;
+        gw_record_reader rr;
+
+        assert_int_equal(gw_mempipe_init(&pipe, 64), 0);
+        assert_int_equal(gw_bufreader_init(&br, &pipe.r, 64), 0);
+        assert_int_equal(gw_record_reader_init(&rr, &br, GW_FRAME_VARINT, NULL, 0), 0);
+        assert_int_equal(gw_record_try_next(&rr), 0);
+        gw_mempipe_feed(&pipe, "\001a\002bc", 5);
+        assert_int_equal(gwt_run_op(gw_bufreader_fill(&br, 5)), 0);
+        assert_int_equal(gw_bufreader_avail(&br), 5);
+        assert_int_equal(gw_record_try_next(&rr), 1);
+        assert_memory_equal(rr.data, "a", 1);
+        assert_int_equal(gw_record_try_next(&rr), 1);
+        assert_memory_equal(rr.data, "bc", 2);
+        assert_int_equal(rr.offset, 2);
+        assert_int_equal(gw_record_try_next(&rr), 0);
+        gw_mempipe_finish(&pipe);
+        assert_int_equal(gwt_run_op(gw_record_next(&rr)), 0);
+        gw_record_reader_fini(&rr);
+        gw_bufreader_fini(&br);
+        gw_mempipe_fini(&pipe);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_zero_means_default),
         cmocka_unit_test(test_next_n_is_length),
         cmocka_unit_test(test_reader_cancel_sticks),
+        cmocka_unit_test(test_fast_path_gate),
     };
 
     return cmocka_run_group_tests_name("framing-reader", tests, NULL, NULL);
