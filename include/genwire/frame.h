@@ -128,8 +128,6 @@ typedef struct gw_record_reader {
     /* Private. */
     gw_bufreader *_src;   /* the input */
     int _fast;            /* GW__RECORD_FAST_* when the inline fast path applies, else 0 */
-    size_t _vgate;        /* 0 when _fast is varint, else SIZE_MAX (gw_record_try_next) */
-    uintptr_t _fsrc;      /* _src - &gw__record_nosrc when _fast is set, else 0 */
     int _state;           /* where the reader is (the states in records.c) */
     gw_frame_format _fmt; /* the format */
     gw_frame_limits _lim; /* the limits, defaults filled in */
@@ -163,21 +161,6 @@ int gw_record_reader_init(gw_record_reader *rr, gw_bufreader *src, gw_frame_form
  * suspends. */
 void gw_record_reader_fini(gw_record_reader *rr);
 
-/* Internal: tells the compiler which way a test nearly always goes, so that
- * it lays the fast path out straight (the record is whole in the buffer
- * nearly every time). */
-#if defined(__GNUC__)
-#define GW__LIKELY(x)   __builtin_expect(!!(x), 1)
-#define GW__UNLIKELY(x) __builtin_expect(!!(x), 0)
-#else
-#define GW__LIKELY(x)   (x)
-#define GW__UNLIKELY(x) (x)
-#endif
-
-/* Internal: an empty bufreader (nothing buffered), never written: what the
- * inline fast path reads when it does not apply, a zeroed reader included. */
-extern const gw_bufreader gw__record_nosrc;
-
 /* Internal: the general case of gw_record_try_next. */
 int gw__record_try_next(gw_record_reader *rr);
 
@@ -203,31 +186,32 @@ int gw__record_try_next(gw_record_reader *rr);
 
 static inline int gw_record_try_next(gw_record_reader *rr)
 {
-    /* The bufreader is src when a fast path applies and an empty one when
-     * not (or in a zeroed reader, _fsrc 0), so its position and end are
-     * loaded before any test, and the varint test is one comparison: more
-     * than _vgate bytes buffered, where _vgate is 0 for varint and SIZE_MAX
-     * otherwise.  Without a test of the format first, gcc keeps the
-     * position and the end in registers from one record to the next (the
-     * consumer's stores are to other types) instead of reloading them. */
-    gw_bufreader *b = (gw_bufreader *)((uintptr_t)&gw__record_nosrc + rr->_fsrc);
+    gw_bufreader *b = rr->_src;
     const uint8_t *p;
-    size_t pos = b->pos, n = b->end - pos, plen;
+    size_t pos, n, plen;
 
-    if (GW__LIKELY(n > rr->_vgate)) {
-        p = b->buf + pos;
+    /* Each format has its own straight path, its header length a constant;
+     * every field is loaded before the first store. */
+    if (rr->_fast == GW__RECORD_FAST_VARINT) {
         /* A one-byte varint: a length under 128, within any limit the fast
          * path is enabled for (records.c).  The byte is read sign-extended:
          * one with the high bit set (a longer varint) becomes a length no
          * buffer holds, so one comparison refuses it and a record cut short
          * alike. */
+        pos = b->pos;
+        n = b->end - pos;
+        p = b->buf + pos;
+        if (n == 0)
+            goto general;
         plen = (size_t)(ptrdiff_t)(int8_t)p[0];
-        if (GW__UNLIKELY(plen >= n))
+        if (plen >= n)
             goto general;
         GW__RECORD_TAKE(rr, b, p, pos, 1, plen);
         return 1;
     }
     if (rr->_fast == GW__RECORD_FAST_U32BE) {
+        pos = b->pos;
+        n = b->end - pos;
         p = b->buf + pos;
         if (n < 4)
             goto general;
@@ -253,6 +237,14 @@ general:
  * May suspend.
  */
 gw_io_op *gw_record_next(gw_record_reader *rr);
+
+/* Internal: tells the compiler the fast path is the one to lay out
+ * straight (the record is whole in the buffer nearly every time). */
+#if defined(__GNUC__)
+#define GW__LIKELY(x) __builtin_expect(!!(x), 1)
+#else
+#define GW__LIKELY(x) (x)
+#endif
 
 /*
  * GW_RECORD_NEXT(s, field, rr, res): sets the int lvalue `res` to the

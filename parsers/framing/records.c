@@ -51,8 +51,6 @@ static int empty_limited(const gw_record_reader *rr)
     return rr->_lim.max_empty != 0 && rr->_lim.max_empty != GW_UNLIMITED;
 }
 
-const gw_bufreader gw__record_nosrc;
-
 /* Enters state st; the inline fast path applies only at a record boundary,
  * with no error, for u32be and varint, and with no empty-record count to
  * keep; for varint, only when every one-byte length (under 128) is within
@@ -67,10 +65,6 @@ static void set_state(gw_record_reader *rr, int st)
         else if (rr->_fmt == GW_FRAME_VARINT && rr->_lim.max_record >= 0x7f)
             rr->_fast = GW__RECORD_FAST_VARINT;
     }
-    /* What gw_record_try_next reads (frame.h): src and the varint gate
-     * open when a fast path applies, the empty bufreader otherwise. */
-    rr->_vgate = rr->_fast == GW__RECORD_FAST_VARINT ? 0 : SIZE_MAX;
-    rr->_fsrc = rr->_fast ? (uintptr_t)rr->_src - (uintptr_t)&gw__record_nosrc : 0;
 }
 
 /* Makes err the sticky error (unless one is set), found at offset off, and
@@ -78,8 +72,6 @@ static void set_state(gw_record_reader *rr, int st)
 static int fail(gw_record_reader *rr, int err, uint64_t off)
 {
     rr->_fast = 0;
-    rr->_vgate = SIZE_MAX;
-    rr->_fsrc = 0;
     return gw_error_set(&rr->err, &rr->err_off, err, off);
 }
 
