@@ -38,6 +38,7 @@
 #define RC_MAXARGS 4096
 #define RC_GUARD   32
 #define RC_BIG     ((size_t)1 << 20)
+#define RC_NOWAIT  "no wait: the pipe holds the whole command"
 
 /* The length of the decimal of v. */
 static size_t digits(size_t v)
@@ -49,17 +50,6 @@ static size_t digits(size_t v)
         n++;
     }
     return n;
-}
-
-/* Runs an operation that must not wait (the pipe has room for it all). */
-static int run_now(gw_io_op *op)
-{
-    gw_wait w;
-    gw_stack st;
-
-    GW_START(&st, op, &w);
-    fz_check(gw_next(&st) == GW_RETURNED, "no wait: the pipe holds the whole command");
-    return op->ret;
 }
 
 /* Writes the command with gw_resp_write_command through a bufwriter of
@@ -74,9 +64,10 @@ static void write_back(const uint8_t *want, size_t n, size_t bwcap, size_t argc,
     fz_check(gw_mempipe_init(&pipe, n + 1) == 0, "pipe");
     fz_check(gw_bufwriter_init(&bw, &pipe.w, bwcap) == 0, "bufwriter");
     gw_resp_writer_init(&w, &bw);
-    fz_check(run_now(gw_resp_write_command(&w, argc, (const char *const *)argv, argl)) == 0,
+    fz_check(fz_run_now(gw_resp_write_command(&w, argc, (const char *const *)argv, argl),
+                        RC_NOWAIT) == 0,
              "the command is written");
-    fz_check(run_now(gw_flush(&bw.w)) == 0, "and flushed");
+    fz_check(fz_run_now(gw_flush(&bw.w), RC_NOWAIT) == 0, "and flushed");
     fz_check(pipe.end - pipe.pos == n && memcmp(pipe.buf + pipe.pos, want, n) == 0,
              "the writer writes what gw_resp_format_command formats");
     gw_bufwriter_fini(&bw);

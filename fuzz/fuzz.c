@@ -120,3 +120,13 @@ void fz_drain_init(fz_drain *d, gw_reader *r, fz_result *out, uint8_t *buf, size
     d->op = NULL;
     d->ret = 0;
 }
+
+int fz_run_now(gw_io_op *op, const char *what)
+{
+    gw_wait w;
+    gw_stack st;
+
+    GW_START(&st, op, &w);
+    fz_check(gw_next(&st) == GW_RETURNED, what);
+    return op->ret;
+}

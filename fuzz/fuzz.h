@@ -44,6 +44,10 @@ typedef struct fz_feed {
  * waits on pipe->readable; aborts on any other wait. */
 void fz_drive(gw_stack *st, gw_wait *slot, gw_mempipe *pipe, fz_feed *feed);
 
+/* Runs op, which must finish without waiting (aborts with `what` if it
+ * waits); returns op->ret. */
+int fz_run_now(gw_io_op *op, const char *what);
+
 /*
  * A generator that reads r to its end, up to readsize bytes a read into
  * buf, appending what each read gives (the bytes of a failing read too) to
