@@ -4,7 +4,8 @@
  * and over a socket, whatever SIGPIPE's disposition and whether the caller
  * blocks it; a SIGPIPE the caller had pending stays theirs; an fd that stops
  * being a socket still gets GW_EPIPE; and what each write costs in signal
- * system calls: none on a socket, a regular file or a device, two on a pipe.
+ * system calls: none on a socket, a regular file or a device, or a pipe
+ * while SIGPIPE is ignored (and not blocked), two on any other pipe.
  * pthread_sigmask, sigpending and sigaction are counted here (the library's
  * calls resolve to the executable's definitions first).
  */
@@ -196,6 +197,25 @@ void test_fd_caller_blocks_sigpipe(void **state)
     block_sigpipe(0);
 }
 
+/* SIGPIPE ignored but blocked at init: the write's SIGPIPE would stay
+ * pending (a blocked signal is not discarded), so the pipe still has it
+ * blocked around each write and taken back; ignored and not blocked, none
+ * is raised.  Nothing is pending afterwards either way. */
+void test_fd_ignored_sigpipe(void **state)
+{
+    int fd;
+
+    (void)state;
+    sigpipe_action(SIG_IGN);
+    block_sigpipe(1);
+    broken_pipe(&fd);
+    expect_epipe(fd);
+    block_sigpipe(0);
+    broken_pipe(&fd);
+    expect_epipe(fd);
+    sigpipe_action(SIG_DFL);
+}
+
 /* An fdio made on a socket whose fd then becomes a pipe (dup2): send()
  * fails with ENOTSOCK and the write goes on as a pipe's, GW_EPIPE and no
  * signal, rather than an I/O error. */
@@ -239,9 +259,10 @@ static int sig_calls_per_writes(int fd, int n)
 }
 
 /* What keeping SIGPIPE away costs per write: nothing on a socket
- * (MSG_NOSIGNAL), a regular file or /dev/null (they cannot raise it); two
- * calls on a pipe (block, restore), decided at init, with no sigaction()
- * or sigpending() per write. */
+ * (MSG_NOSIGNAL), a regular file or /dev/null (they cannot raise it), or a
+ * pipe while the process ignores SIGPIPE; two calls on any other pipe
+ * (block, restore), also when SIGPIPE is ignored but blocked; decided at
+ * init, with no sigaction() or sigpending() per write. */
 void test_fd_sigpipe_cost_per_write(void **state)
 {
     enum { N = 20 };
@@ -266,6 +287,12 @@ void test_fd_sigpipe_cost_per_write(void **state)
 
     assert_int_equal(pipe(fds), 0);
     assert_int_equal(sig_calls_per_writes(fds[1], N), 2 * N);
+    sigpipe_action(SIG_IGN);
+    assert_int_equal(sig_calls_per_writes(fds[1], N), 0);
+    block_sigpipe(1);
+    assert_int_equal(sig_calls_per_writes(fds[1], N), 2 * N);
+    block_sigpipe(0);
+    sigpipe_action(SIG_DFL);
     close(fds[0]);
     close(fds[1]);
 }

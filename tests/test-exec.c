@@ -459,6 +459,7 @@ int main(void)
         cmocka_unit_test(test_dump),
         cmocka_unit_test(test_fd_reader_gone_is_epipe),
         cmocka_unit_test(test_fd_caller_blocks_sigpipe),
+        cmocka_unit_test(test_fd_ignored_sigpipe),
         cmocka_unit_test(test_fd_socket_replaced_by_pipe),
         cmocka_unit_test(test_fd_sigpipe_cost_per_write),
     };

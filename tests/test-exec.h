@@ -70,6 +70,7 @@ void test_pollhup_wakes_reader(void **state);
 /* exec-sigpipe.c: a write whose reader has gone is GW_EPIPE, never SIGPIPE. */
 void test_fd_reader_gone_is_epipe(void **state);
 void test_fd_caller_blocks_sigpipe(void **state);
+void test_fd_ignored_sigpipe(void **state);
 void test_fd_socket_replaced_by_pipe(void **state);
 void test_fd_sigpipe_cost_per_write(void **state);
 

@@ -13,12 +13,15 @@
  * send(MSG_NOSIGNAL), as hiredis and curl do (and with write() from then on
  * if send() says it is no socket any longer: ENOTSOCK); a regular file, a
  * terminal or another device cannot raise SIGPIPE and gets a plain write();
- * a pipe or FIFO, or an fd fstat() cannot tell, has SIGPIPE blocked in the
- * calling thread around each write(), and a SIGPIPE that the write raised
- * is taken back with sigtimedwait() before the mask is restored: two
- * pthread_sigmask() calls per write, a third (sigpending) only when the
- * caller blocks SIGPIPE itself and one may be pending already, which is
- * then theirs and left alone.  This file knows nothing of any protocol.
+ * so does a pipe or FIFO (or an fd fstat() cannot tell) when the process
+ * ignores SIGPIPE and the calling thread does not block it at init, since
+ * an ignored signal is then discarded as it is raised (a blocked one would
+ * stay pending).  Any other pipe has SIGPIPE blocked in the calling thread
+ * around each write(), and a SIGPIPE that the write raised is taken back
+ * with sigtimedwait() before the mask is restored: two pthread_sigmask()
+ * calls per write, a third (sigpending) only when the caller blocks SIGPIPE
+ * itself and one may be pending already, which is then theirs and left
+ * alone.  This file knows nothing of any protocol.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -88,6 +91,19 @@ static ssize_t write_nosigpipe(int fd, const void *buf, size_t len)
     return k;
 }
 
+/* Nonzero if SIGPIPE is ignored, and not blocked in this thread: a write
+ * to a pipe then cannot raise it. */
+static int sigpipe_ignored(void)
+{
+    struct sigaction sa;
+    sigset_t mask;
+
+    if (sigaction(SIGPIPE, NULL, &sa) != 0 || (sa.sa_flags & SA_SIGINFO) ||
+        sa.sa_handler != SIG_IGN)
+        return 0;
+    return pthread_sigmask(SIG_BLOCK, NULL, &mask) == 0 && !sigismember(&mask, SIGPIPE);
+}
+
 /* One write(2) of src to io->fd, by the means init chose. */
 static ssize_t write_some(gw_fdio *io, const void *src, size_t len)
 {
@@ -100,7 +116,7 @@ static ssize_t write_some(gw_fdio *io, const void *src, size_t len)
         /* The fd is no socket any longer (dup2 put another file there):
          * from now on, what a pipe gets. */
         io->is_socket = 0;
-        io->wr_sigpipe = 1;
+        io->wr_sigpipe = !sigpipe_ignored();
     }
     if (io->wr_sigpipe)
         return write_nosigpipe(io->fd, src, len);
@@ -243,6 +259,8 @@ int gw_fdio_init(gw_fdio *io, int fd, unsigned flags)
         io->is_socket = 0;
         io->wr_sigpipe = 1;
     }
+    if (io->wr_sigpipe)
+        io->wr_sigpipe = !sigpipe_ignored();
     io->rd_drained = 0;
     if (flags & GW_FDIO_NONBLOCK) {
         int fl = fcntl(fd, F_GETFL);

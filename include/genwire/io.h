@@ -265,7 +265,10 @@ gw_io_op *gw_flush_or_close(gw_writer *w, int close);
 /*
  * A file descriptor as both an AsyncRead (io->r) and an AsyncWrite (io->w).
  * EAGAIN becomes a wait on the fd, EINTR is retried, a write to a closed
- * pipe or socket is GW_EPIPE (SIGPIPE never reaches the process), a reset
+ * pipe or socket is GW_EPIPE (SIGPIPE never reaches the process: a pipe's
+ * writes block it around each write(), unless SIGPIPE is ignored and not
+ * blocked by the thread when init runs; a program in that case must keep
+ * ignoring it while it writes through the fdio), a reset
  * connection is GW_ECONNRESET, distinct from a clean end of stream.  Other
  * failures are GW_EIO with the errno in io->sys_errno (0 when write()
  * accepted no bytes without an error, which would otherwise spin).  close()
@@ -281,7 +284,8 @@ typedef struct gw_fdio {
     int saved_flags; /* fcntl flags before GW_FDIO_NONBLOCK, or -1 */
     int sys_errno;   /* errno of the last GW_EIO */
     int rd_drained;  /* private: the last read emptied the socket, so the next waits for input */
-    int wr_sigpipe;  /* private: a write may raise SIGPIPE (a pipe): it is blocked around it */
+    int wr_sigpipe;  /* private: a write may raise SIGPIPE (a pipe, the signal not ignored at
+                        init): it is blocked around it */
 } gw_fdio;
 
 /* gw_fdio_init: wraps fd.  Returns 0, or GW_EIO if fcntl failed. */
