@@ -1,10 +1,12 @@
 /*
  * resp-cli: a pipelining Redis client written with genwire.
  *
- *   resp-cli [-h HOST] [-p PORT] [-s SOCKET] [-3] [--pipeline N]
+ *   resp-cli [-h HOST] [-p PORT] [-s SOCKET] [-3] [--pipeline N] [--batch B]
  *
  * Reads commands from standard input, one per line, split as redis-cli
- * splits them; sends them with up to N in flight (default 1); prints each
+ * splits them; sends them with up to N replies owed (default 1), in writes
+ * of up to B replies' worth (default N/2, rounded up), so that the next
+ * batch goes out while the server still answers the one before; prints each
  * reply as one line of JSON (the mapping of docs/resp.md), as soon as it is
  * decoded.  -3 sends HELLO 3 first (its reply is printed too).  Push
  * messages are printed as they arrive and do not count as replies; so are
@@ -15,8 +17,9 @@
  *
  * Three tasks on one executor: the connector (gw_connect, with a deadline),
  * then the sender, which reads standard input and writes commands, waiting
- * on an event while N replies are owed, and the receiver, which reads
- * replies with the tree reader and writes them out.
+ * on an event while its next batch would make more than N replies owed, and
+ * the receiver, which reads replies with the tree reader and writes them
+ * out, and lets the sender run as soon as a reply made room for its batch.
  *
  * What is in flight is counted in replies, not commands: a (P|S)SUBSCRIBE
  * or (P|S)UNSUBSCRIBE of k channels is answered by k confirmations (pushes
@@ -51,6 +54,20 @@
 
 static volatile sig_atomic_t stop;
 
+static const char usage[] =
+    "usage: resp-cli [-h HOST] [-p PORT] [-s SOCKET] [-3] [--pipeline N] [--batch B]\n";
+static const char help[] =
+    "Sends the commands of standard input (one a line, split as redis-cli splits\n"
+    "them) to a Redis server, and prints each reply as a line of JSON.\n"
+    "  -h HOST, -p PORT  the server (127.0.0.1, 6379); -s SOCKET: a Unix socket\n"
+    "  -3                send HELLO 3 first (RESP3)\n"
+    "  --pipeline N      at most N replies owed at once (1)\n"
+    "  --batch B         commands go out in writes of at most B replies' worth,\n"
+    "                    as soon as the window has room for them (N/2, rounded\n"
+    "                    up): the next batch is sent while the server still\n"
+    "                    answers the last\n"
+    "Exit 0 once every reply arrived, 1 on a protocol or connection error.\n";
+
 static void on_signal(int sig)
 {
     (void)sig;
@@ -81,9 +98,11 @@ typedef struct cli {
     gw_task *rtask;   /* the receiver's task */
     long inflight;    /* replies owed for the commands sent (or being sent) */
     long queued;      /* replies owed for the commands encoded in wout, not sent yet */
-    long pipeline;    /* the most replies owed before the sender waits */
+    long pipeline;    /* the most replies owed (N) */
+    long batch;       /* the most replies owed for the commands of one write (B) */
     long conf_owed;   /* of them, pub/sub confirmations */
-    int waiting;      /* the sender waits for room */
+    int waiting;      /* the sender waits for room: for inflight <= wake_at */
+    long wake_at;     /* while waiting: the most replies in flight that leave it room */
     int64_t nsub[3];  /* channels, patterns, shard channels subscribed (from confirmations) */
     int64_t owed_seq; /* replies owed since the start, for commands sent or queued */
     int64_t got_seq;  /* replies received since the start */
@@ -228,9 +247,11 @@ static void apply_mark(cli *c, int what, const gw_resp_value *v)
  * Commands are encoded into wout as they are read, and counted as queued;
  * the queue goes out in one write when the window has room for all of it
  * and either the input pauses or the next command cannot join it (the queue
- * holds a window, the command is too large for the buffer, or it needs the
+ * holds a batch, the command is too large for the buffer, or it needs the
  * replies before it).  So the next batch is ready while the server answers
- * the one in flight, and goes out as soon as its replies arrived.
+ * those in flight, and goes out as soon as enough of their replies arrived:
+ * with batches of half a window, the server has the next half queued while
+ * the client handles the replies of the last, instead of both taking turns.
  */
 typedef struct sender {
     GW_FRAME(gw_wait);
@@ -252,7 +273,7 @@ static int queue_command(cli *c, sender *s)
     gw_bufwriter *b = &c->wout;
     size_t room = b->cap - b->len, n;
 
-    if (b->w.err != 0 || c->queued + s->owed > c->pipeline)
+    if (b->w.err != 0 || c->queued + s->owed > c->batch)
         return 0;
     n = gw_resp_format_command(b->buf + b->len, room, (size_t)s->argc, c->argv, c->argl);
     if (n > room)
@@ -333,7 +354,8 @@ GW_BODY(sender, s)
         if (s->send) {
             /* The queue goes out once the window has room for all of it. */
             c->waiting = 1;
-            while (c->inflight + c->queued > c->pipeline && !stop)
+            c->wake_at = c->pipeline - c->queued;
+            while (c->inflight > c->wake_at && !stop)
                 GW_YIELD(s, gw_wait_event(&c->room, GW_NO_DEADLINE));
             c->waiting = 0;
             if (stop)
@@ -347,10 +369,12 @@ GW_BODY(sender, s)
             continue;
         }
         /* The queue is empty and the command still does not join it: too
-         * large for the buffer, or more replies than a window.  It goes out
-         * alone, once what is in flight leaves it room (or nothing is). */
+         * large for the buffer, or more replies than a batch.  It goes out
+         * alone, once what is in flight leaves it room (or nothing is, for
+         * one of more replies than a window). */
         c->waiting = 1;
-        while (c->inflight > 0 && c->inflight + s->owed > c->pipeline && !stop)
+        c->wake_at = s->owed < c->pipeline ? c->pipeline - s->owed : 0;
+        while (c->inflight > c->wake_at && !stop)
             GW_YIELD(s, gw_wait_event(&c->room, GW_NO_DEADLINE));
         c->waiting = 0;
         if (stop)
@@ -366,7 +390,8 @@ GW_BODY(sender, s)
             GW_RETURN(s, fail(c, "write", s->op->ret));
     }
     c->waiting = 1;
-    while (c->inflight + c->queued > c->pipeline && !stop)
+    c->wake_at = c->pipeline - c->queued;
+    while (c->inflight > c->wake_at && !stop)
         GW_YIELD(s, gw_wait_event(&c->room, GW_NO_DEADLINE));
     c->waiting = 0;
     c->inflight += c->queued;
@@ -438,12 +463,14 @@ GW_BODY(receiver, s)
          * sender cancels this task if input ends with nothing in flight. */
         if (stop || (c->inflight == 0 && c->input_done))
             break;
+        /* A sender that the last reply made room for sends first, even with
+         * more replies buffered: the server gets its next batch while these
+         * are handled. */
+        if (c->waiting && c->inflight <= c->wake_at)
+            GW_YIELD(s, gw_wait_ready());
         if ((s->res = gw_resp_tree_try_next(&c->tree)) == 0) {
-            /* No whole reply buffered.  A sender that these replies made
-             * room for sends first; then what was decoded goes out before
+            /* No whole reply buffered: what was decoded goes out before
              * waiting for more. */
-            if (c->waiting && c->inflight + c->queued <= c->pipeline)
-                GW_YIELD(s, gw_wait_ready());
             GW_AWAIT(s, op, gw_flush(&c->sout.w));
             if (s->op->ret < 0)
                 GW_RETURN(s, fail(c, "standard output", s->op->ret));
@@ -527,7 +554,10 @@ int main(int argc, char **argv)
     c.pipeline = 1;
     c.proto = 2;
     for (i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 && i + 1 < argc)
+        if (strcmp(argv[i], "--help") == 0) {
+            printf("%s%s", usage, help);
+            return 0;
+        } else if (strcmp(argv[i], "-h") == 0 && i + 1 < argc)
             host = argv[++i];
         else if (strcmp(argv[i], "-p") == 0 && i + 1 < argc)
             port = argv[++i];
@@ -537,12 +567,17 @@ int main(int argc, char **argv)
             c.hello = 1;
         else if (strcmp(argv[i], "--pipeline") == 0 && i + 1 < argc && atol(argv[i + 1]) > 0)
             c.pipeline = atol(argv[++i]);
+        else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc && atol(argv[i + 1]) > 0)
+            c.batch = atol(argv[++i]);
         else {
-            fprintf(stderr,
-                    "usage: resp-cli [-h HOST] [-p PORT] [-s SOCKET] [-3] [--pipeline N]\n");
+            fputs(usage, stderr);
             return 2;
         }
     }
+    if (c.batch == 0)
+        c.batch = c.pipeline / 2 + c.pipeline % 2;
+    if (c.batch > c.pipeline)
+        c.batch = c.pipeline;
     if (path != NULL)
         snprintf(addr, sizeof(addr), "unix:%s", path);
     else

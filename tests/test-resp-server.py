@@ -8,6 +8,7 @@ scaled down when GW_SANITIZE says a sanitizer build is running.
 """
 import json
 import os
+import select
 import shutil
 import socket
 import subprocess
@@ -94,6 +95,92 @@ def test_pipelined_sets_then_gets():
     want = "".join('"value-%d"\n' % (i * 7) for i in range(N)).encode()
     assert out == want
     print("# %d SETs and GETs pipelined 64 deep: %.2f s" % (N, time.time() - t0))
+
+
+def test_help_and_usage():
+    p = subprocess.run([CLI, "--help"], capture_output=True, timeout=10)
+    assert p.returncode == 0 and p.stdout.startswith(b"usage: resp-cli ") and b"--batch B" in p.stdout
+    for bad in (["--pipeline", "0"], ["--batch", "0"], ["--batch"], ["-x"]):
+        p = subprocess.run([CLI, *bad], capture_output=True, timeout=10)
+        assert p.returncode == 2 and p.stderr.startswith(b"usage: resp-cli "), (bad, p)
+
+
+def test_windows_and_batches():
+    # Replies in order and none lost whatever the window and batch, a batch
+    # of one to a batch of the whole window, and one that does not divide it.
+    n = 10000
+    text = b"DEL ctr\n" + b"INCR ctr\n" * n
+    for args in ([], ["--pipeline", "64", "--batch", "1"], ["--pipeline", "64", "--batch", "64"],
+                 ["--pipeline", "7", "--batch", "3"], ["--pipeline", "5", "--batch", "9"]):
+        st, out, err = cli(*args, data=text)
+        assert st == 0, (args, err)
+        got = lines(out)
+        assert got[0] in (0, 1) and got[1:] == list(range(1, n + 1)), args
+
+
+def test_window_holds_and_batches_overlap():
+    # A server of our own that answers only when told: the client sends a
+    # whole window (8 replies owed) and no more; with batches of half a
+    # window (the default) the next 4 go out once 4 replies came back, and
+    # not after 3; with --batch 8 only once all 8 came back.  Each reply is
+    # printed as soon as it arrived, while the client waits to send.
+    ping = b"*1\r\n$4\r\nPING\r\n"
+    for batch, steps in ((None, [(3, 8), (1, 12), (4, 16)]), ("8", [(4, 8), (4, 16)])):
+        lsn = socket.socket()
+        lsn.bind(("127.0.0.1", 0))
+        lsn.listen(1)
+        args = [CLI, "-p", str(lsn.getsockname()[1]), "--pipeline", "8"]
+        if batch is not None:
+            args += ["--batch", batch]
+        # The whole input is there before the client starts: no pause in it
+        # sends a part of a batch early.
+        rd, wr = os.pipe()
+        os.write(wr, b"PING\n" * 20)
+        os.close(wr)
+        p = subprocess.Popen(args, stdin=rd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        os.close(rd)
+        watchdog = threading.Timer(20, p.kill)
+        watchdog.start()
+        try:
+            lsn.settimeout(10)
+            conn, _ = lsn.accept()
+            got = bytearray()
+
+            def received(want):
+                # Reads until `want` commands came, then checks for 0.2 s
+                # that no more do.
+                while len(got) < want * len(ping):
+                    conn.settimeout(10)
+                    data = conn.recv(4096)
+                    assert data, "client closed"
+                    got.extend(data)
+                if select.select([conn], [], [], 0.2)[0]:
+                    got.extend(conn.recv(4096))
+                assert len(got) == want * len(ping), (batch, want, len(got) / len(ping))
+                assert bytes(got) == ping * want
+
+            received(8)
+            answered = 0
+            for k, want in steps:
+                conn.sendall(b"+PONG\r\n" * k)
+                answered += k
+                for _ in range(k):
+                    assert json.loads(p.stdout.readline()) == {"simple": "PONG"}
+                received(want)
+            while answered < 20:  # the rest, as it comes
+                conn.sendall(b"+PONG\r\n" * (len(got) // len(ping) - answered))
+                answered = len(got) // len(ping)
+                if answered < 20:
+                    received(min(answered + 8, 20))
+            out = p.stdout.read()
+            assert p.wait(10) == 0, p.stderr.read()
+            assert lines(out) == [{"simple": "PONG"}] * (20 - sum(k for k, _ in steps)), out
+            conn.close()
+        finally:
+            watchdog.cancel()
+            lsn.close()
+            if p.poll() is None:
+                p.kill()
 
 
 def test_big_value():
