@@ -450,7 +450,6 @@ int main(int argc, char **argv)
     gw_key *key = NULL;
     int n, r, status;
 
-    allocator_init();
     if (argc < 2) {
         usage_error("%s", "a command is needed: decode, encode or keygen");
         return EXIT_USAGE;

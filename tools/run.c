@@ -3,8 +3,8 @@
  * standard input and output (non-blocking only when they are pipes or
  * sockets, their flags restored on every way out, signals included; a
  * regular file on standard input mapped for decode's first layer), the
- * allocator that puts the layers' buffers on page boundaries, the progress
- * line, the executor loop, the error report and the release of the layers.
+ * progress line, the executor loop, the error report and the release of the
+ * layers.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -19,8 +19,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <genwire/alloc.h>
 
 #include "tool.h"
 
@@ -162,52 +160,6 @@ int open_std(gw_fdio *io, int fd)
         flags = GW_FDIO_NONBLOCK;
     }
     return gw_fdio_init(io, fd, flags);
-}
-
-/* ---- the allocator: large buffers on page boundaries ---------------------------- */
-
-/* From this size on, gw_malloc's blocks start on a page. */
-#define ALIGN_FROM (64u << 10)
-
-/*
- * The kernel's copy of read(2) (rep movsb) is about 4x slower when the
- * destination lies a few bytes past the source modulo 4096 (this machine's
- * AMD EPYC, 87 MB from the page cache in 256 KiB reads: 52 to 66 ms of CPU
- * at 1, 8, 16 and 24 bytes past; 14 to 18 ms at 0, at 32 or 48 past and at
- * any distance behind).  glibc's large blocks come from mmap 16 bytes past
- * a page; a bufreader whose reader takes everything (inflate) starts every
- * fill at the front of its buffer, and what a pipe hands out mostly starts
- * on a page, so reads of standard input met that case on every fill.
- * Blocks of ALIGN_FROM bytes or more start on a page instead; free() takes
- * them as it takes malloc's.
- */
-static void *page_malloc(size_t n, void *ud)
-{
-    void *p;
-
-    (void)ud;
-    if (n < ALIGN_FROM)
-        return malloc(n);
-    return posix_memalign(&p, 4096, n) == 0 ? p : NULL;
-}
-
-static void *page_realloc(void *p, size_t n, void *ud)
-{
-    (void)ud;
-    return realloc(p, n); /* blocks that grow (decrypt's) need no alignment */
-}
-
-static void page_free(void *p, void *ud)
-{
-    (void)ud;
-    free(p);
-}
-
-void allocator_init(void)
-{
-    static const gw_allocator a = {page_malloc, page_realloc, page_free, NULL};
-
-    gw_set_allocator(&a);
 }
 
 /* ---- flushing when input stalls ------------------------------------------------ */

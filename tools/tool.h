@@ -288,10 +288,6 @@ int job_pace(job *j, uint64_t n);
 /* Wraps fd 0 or 1 in io: non-blocking only for pipes and sockets. */
 int open_std(gw_fdio *io, int fd);
 
-/* Makes gw_malloc put large blocks (the layers' buffers) on page
- * boundaries, where read(2) copies into them fastest; first thing in main. */
-void allocator_init(void);
-
 /* Installs the signal handlers that restore the flags of fds 0 and 1. */
 void signals_init(void);
 
