@@ -7,7 +7,8 @@ pipe give: the same output, the same status, the same message and offset,
 the valid prefix before an error, on both inflate backends; standard input
 positioned inside the file is read from there; the file offset is left at
 the end; the file is mapped while genwire runs, and its pages are released
-as they are read.  Prints TAP.
+as they are read; a file cut short while it is read ends genwire with status
+1 and a message, not SIGBUS.  Prints TAP.
 
 Usage: test-cli-mapped.py PATH-TO-GENWIRE (shared parts: tests/cli_common.py)
 """
@@ -206,6 +207,44 @@ def test_file_is_mapped_and_released():
                              stdout=subprocess.DEVNULL)
         cat.stdout.close()
         assert p.wait(60) == 0 and cat.wait(10) == 0
+
+
+def test_file_truncated_while_read():
+    # genwire blocks writing to a pipe nobody reads yet, the file mapped;
+    # the file is then cut to 1 MiB (a page boundary), far past what has
+    # been read and far before its end.  Reading on reaches the pages that
+    # are gone: genwire must say so and fail (status 1) after a prefix of
+    # the output, not die of SIGBUS.
+    if not os.path.exists("/proc/self/maps"):
+        return
+    path = os.path.join(TMP, "cut.gz")
+    plain = text(12 << 20, 7)
+    with open(path, "wb") as f:
+        f.write(gz(plain, 1))
+    assert os.path.getsize(path) > (3 << 20)
+    for backend in BACKENDS:
+        with open(path, "rb") as i:
+            p = subprocess.Popen([GENWIRE, "decode", "gzip", "--inflate-backend", backend],
+                                 stdin=i, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            first = p.stdout.read(4096)
+            end = time.monotonic() + 30
+            while not maps_of(p.pid, path) and time.monotonic() < end:
+                time.sleep(0.01)
+            assert maps_of(p.pid, path), "the file was never mapped"
+            os.truncate(path, 1 << 20)
+            rest = p.stdout.read()
+            status, err = p.wait(30), p.stderr.read()
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        out = first + rest
+        assert status == 1, (backend, status, err)
+        assert err == b"genwire: standard input: the file was truncated while it was read\n", err
+        assert 0 < len(out) < len(plain) and plain.startswith(out), (backend, len(out))
+        with open(path, "wb") as f:  # whole again for the next backend
+            f.write(gz(plain, 1))
 
 
 run_cases(globals())

@@ -51,6 +51,24 @@ static void set_flags_again(void)
     }
 }
 
+/* The addresses of standard input's mapping while decode reads a file in
+ * place (stall_reader_map), or 0 and 0; read by the signal handler. */
+static volatile uintptr_t map_lo, map_hi;
+
+/* SIGBUS at an address inside the mapping: the file was cut short under
+ * us (the pages past its new end are gone).  Says so and fails as a read
+ * error would; what was written before stays written. */
+static void on_truncated_input(void)
+{
+    static const char why[] = ": standard input: the file was truncated while it was read\n";
+    size_t n = strlen(progname);
+
+    restore_flags();
+    if (write(2, progname, n) == (ssize_t)n && write(2, why, sizeof(why) - 1) < 0)
+        _exit(1);
+    _exit(1);
+}
+
 /* The dispositions the fatal signals had before ours (a sanitizer's handler,
  * say), indexed by signal number. */
 static struct sigaction previous[128];
@@ -61,6 +79,9 @@ static void on_fatal_signal(int sig, siginfo_t *si, void *ctx)
 {
     const struct sigaction *p = &previous[sig];
 
+    if (sig == SIGBUS && si != NULL && (uintptr_t)si->si_addr >= map_lo &&
+        (uintptr_t)si->si_addr < map_hi)
+        on_truncated_input();
     restore_flags();
     if ((p->sa_flags & SA_SIGINFO) && p->sa_sigaction != NULL) {
         p->sa_sigaction(sig, si, ctx);
@@ -243,6 +264,8 @@ int stall_reader_map(gw_reader *src, const uint8_t **data, size_t *len)
     }
     st->map_base = p;
     st->map_size = size;
+    map_lo = (uintptr_t)p;
+    map_hi = (uintptr_t)p + size;
     st->map = (const uint8_t *)p + (at - from);
     st->map_len = (size_t)(sb.st_size - at);
     *data = st->map;
@@ -266,10 +289,12 @@ static void stall_reader_release(stall_reader *st, uint64_t consumed)
         return;
     st->map_base = (uint8_t *)st->map_base + drop;
     st->map_size -= drop;
+    map_lo = (uintptr_t)st->map_base;
 }
 
 void stall_reader_unmap(stall_reader *st)
 {
+    map_lo = map_hi = 0;
     if (st->map_base != NULL && st->map_size > 0)
         munmap(st->map_base, st->map_size);
     st->map_base = NULL;

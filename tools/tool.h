@@ -244,7 +244,9 @@ void stall_reader_init(stall_reader *st, gw_fdio *src, gw_writer *out);
  * of `decode gzip`'s CPU time, bench/README.md).  Returns 0 for anything else
  * (a pipe, a socket, a terminal, an empty or special file, a failed mmap),
  * which is read as before.  A file that shrinks while mapped ends the
- * process with SIGBUS; bytes appended after the mapping are not read.
+ * process with status 1 and a message when a read reaches a page that is
+ * gone (the SIGBUS handler in run.c); bytes appended after the mapping are
+ * not read.
  * job_pace unmaps what the layer has consumed; stall_reader_unmap the rest.
  */
 int stall_reader_map(gw_reader *src, const uint8_t **data, size_t *len);
