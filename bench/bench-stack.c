@@ -17,9 +17,13 @@
  * the kernel's copy is about 4x slower when the destination lies 1 to 31
  * bytes past the source modulo 4096, as it would into malloc's large blocks
  * (16 bytes past a page) from a file's page-aligned offsets; genwire's
- * bufreader lands there only until its first compaction.
+ * bufreader lands there only until its first compaction.  ROUNDS (default
+ * 3) sets the number of rounds: bench-cli runs one round at a time,
+ * interleaved with genwire.  The plaintext buffer's pages are touched before
+ * the first round, so that one round does not time the kernel's first-touch
+ * faults into the libsodium loop.
  *
- * Usage: bench-stack KEYFILE WIREFILE
+ * Usage: bench-stack KEYFILE WIREFILE [ROUNDS]
  */
 #define _POSIX_C_SOURCE 200809L /* posix_memalign, read */
 
@@ -70,10 +74,10 @@ int main(int argc, char **argv)
     double cpu[4] = {1e30, 1e30, 1e30, 1e30};  /* the same in thread CPU time */
     char *khex;
     void *rbuf; /* the read(2) loop's buffer, page-aligned */
-    int r;
+    int r, rounds = argc == 4 ? atoi(argv[3]) : 3;
 
-    if (argc != 3 || sodium_init() < 0) {
-        fprintf(stderr, "usage: bench-stack KEYFILE WIREFILE\n");
+    if (argc < 3 || argc > 4 || rounds < 1 || sodium_init() < 0) {
+        fprintf(stderr, "usage: bench-stack KEYFILE WIREFILE [ROUNDS]\n");
         return 2;
     }
     khex = (char *)slurp(argv[1], &klen);
@@ -82,11 +86,13 @@ int main(int argc, char **argv)
     wire = slurp(argv[2], &wlen);
     plain = malloc(wlen);
     out = malloc(1 << 20);
-    if (posix_memalign(&rbuf, 4096, 256u << 10) != 0) {
+    if (plain == NULL || out == NULL || posix_memalign(&rbuf, 4096, 256u << 10) != 0) {
         fprintf(stderr, "bench-stack: out of memory\n");
         return 1;
     }
-    for (r = 0; r < 3; r++) {
+    memset(plain, 0, wlen);
+    memset(out, 0, 1 << 20);
+    for (r = 0; r < rounds; r++) {
         size_t pos = 24;
         int64_t t0 = gw_now(), t1, t2;
         double c0 = bench_cpu_s(), c1, c2;
