@@ -1,9 +1,9 @@
 /*
  * The HTTP/1.1 chunked transfer coding's decoder core (RFC 9112 section
  * 7.1; include/genwire/frame.h): a byte-at-a-time state machine over bytes
- * in memory that takes runs of token and text bytes, and the common "CRLF,
- * hex size, CRLF" between chunks, at once; the pure entry points built on
- * it, gw_chunk_size_parse and gw_chunked_decode (a whole buffer, decoded in
+ * in memory, one transition table, that takes runs of token and text bytes,
+ * and the common "CRLF, hex size, CRLF" between chunks, at once; the pure
+ * entry points built on it, gw_chunk_size_parse and gw_chunked_decode (a whole buffer, decoded in
  * place if asked, as picohttpparser's phr_decode_chunked does); and
  * gw__chunked_run, which the AsyncRead layer in chunked.c runs over its
  * buffered bytes.  The machine keeps its place inside a line, so input may
@@ -21,33 +21,152 @@
 
 #include "chunked-impl.h"
 
-/* Character classes (RFC 9110 section 5.6). */
+/* Character classes (RFC 9110 section 5.6), the low four bits of ck_class. */
 #define CK_TCHAR  1u /* tchar: a token character */
 #define CK_HEX    2u /* HEXDIG */
 #define CK_FIELD  4u /* HTAB / SP / VCHAR / obs-text: field-value and quoted-pair */
 #define CK_QDTEXT 8u /* qdtext: CK_FIELD without '"' and '\' */
 
-static const uint8_t ck_class[256] = {
-    0,  0,  0,  0,  0,  0,  0,  0,  0,  12, 0,  0,  0,  0,  0,  0,  /* 0x00 */
-    0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  /* 0x10 */
-    12, 13, 4,  13, 13, 13, 13, 13, 12, 12, 13, 13, 12, 13, 13, 12, /* 0x20 */
-    15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 12, 12, 12, 12, 12, 12, /* 0x30 */
-    12, 15, 15, 15, 15, 15, 15, 13, 13, 13, 13, 13, 13, 13, 13, 13, /* 0x40 */
-    13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 12, 4,  12, 13, 13, /* 0x50 */
-    13, 15, 15, 15, 15, 15, 15, 13, 13, 13, 13, 13, 13, 13, 13, 13, /* 0x60 */
-    13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 13, 12, 13, 12, 13, 0,  /* 0x70 */
-    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, /* 0x80 */
-    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, /* 0x90 */
-    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, /* 0xa0 */
-    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, /* 0xb0 */
-    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, /* 0xc0 */
-    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, /* 0xd0 */
-    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, /* 0xe0 */
-    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, /* 0xf0 */
+/* What the framing machine's transition table (ck_next) tells bytes apart
+ * by, the high four bits of ck_class: every byte with a transition of its
+ * own, and the rest by class. */
+enum {
+    CK_B_CTL,    /* a control other than HTAB, CR and LF; DEL */
+    CK_B_HEX,    /* a HEXDIG */
+    CK_B_TCHAR,  /* a tchar that is not a HEXDIG */
+    CK_B_VCHAR,  /* a VCHAR or obs-text not named below, not a tchar */
+    CK_B_WS,     /* SP or HTAB */
+    CK_B_CR,     /* CR */
+    CK_B_LF,     /* LF */
+    CK_B_SEMI,   /* ';' */
+    CK_B_EQ,     /* '=' */
+    CK_B_DQUOTE, /* '"' */
+    CK_B_BSLASH, /* '\' */
+    CK_B_COLON,  /* ':' */
+    CK_NBYTES    /* the number of the above */
 };
 
+/* The table's entries, by the byte's kind and classes. */
+#define CT (CK_B_CTL << 4)
+#define WS (CK_B_WS << 4 | CK_FIELD | CK_QDTEXT)
+#define TK (CK_B_TCHAR << 4 | CK_TCHAR | CK_FIELD | CK_QDTEXT)
+#define HX (CK_B_HEX << 4 | CK_TCHAR | CK_HEX | CK_FIELD | CK_QDTEXT)
+#define VC (CK_B_VCHAR << 4 | CK_FIELD | CK_QDTEXT)
+#define CR (CK_B_CR << 4)
+#define LF (CK_B_LF << 4)
+#define SC (CK_B_SEMI << 4 | CK_FIELD | CK_QDTEXT)
+#define EQ (CK_B_EQ << 4 | CK_FIELD | CK_QDTEXT)
+#define DQ (CK_B_DQUOTE << 4 | CK_FIELD)
+#define BS (CK_B_BSLASH << 4 | CK_FIELD)
+#define CO (CK_B_COLON << 4 | CK_FIELD | CK_QDTEXT)
+
+// clang-format off
+static const uint8_t ck_class[256] = {
+    CT, CT, CT, CT, CT, CT, CT, CT, CT, WS, LF, CT, CT, CR, CT, CT, /* 0x00 */
+    CT, CT, CT, CT, CT, CT, CT, CT, CT, CT, CT, CT, CT, CT, CT, CT, /* 0x10 */
+    WS, TK, DQ, TK, TK, TK, TK, TK, VC, VC, TK, TK, VC, TK, TK, VC, /* 0x20 */
+    HX, HX, HX, HX, HX, HX, HX, HX, HX, HX, CO, SC, VC, EQ, VC, VC, /* 0x30 */
+    VC, HX, HX, HX, HX, HX, HX, TK, TK, TK, TK, TK, TK, TK, TK, TK, /* 0x40 */
+    TK, TK, TK, TK, TK, TK, TK, TK, TK, TK, TK, VC, BS, VC, TK, TK, /* 0x50 */
+    TK, HX, HX, HX, HX, HX, HX, TK, TK, TK, TK, TK, TK, TK, TK, TK, /* 0x60 */
+    TK, TK, TK, TK, TK, TK, TK, TK, TK, TK, TK, VC, TK, VC, TK, CT, /* 0x70 */
+    VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, /* 0x80 */
+    VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, /* 0x90 */
+    VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, /* 0xa0 */
+    VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, /* 0xb0 */
+    VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, /* 0xc0 */
+    VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, /* 0xd0 */
+    VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, /* 0xe0 */
+    VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, VC, /* 0xf0 */
+};
+// clang-format on
+
+#undef CT
+#undef WS
+#undef TK
+#undef HX
+#undef VC
+#undef CR
+#undef LF
+#undef SC
+#undef EQ
+#undef DQ
+#undef BS
+#undef CO
+
 #define CK_IS(ch, cls) ((ck_class[(ch)] & (cls)) != 0)
-#define CK_WS(ch)      ((ch) == ' ' || (ch) == '\t')
+#define CK_BYTE(ch)    (ck_class[(ch)] >> 4)
+
+/*
+ * The framing machine (ck_frame), one byte at a time: ck_next[state][kind]
+ * is the state after a byte of that kind, plus 1, or 0 where the byte is
+ * wrong there, with the error ck_err[state] (GW_ECHUNK_CRLF for a LF where
+ * none is due, whatever the state).  What a transition does besides
+ * (a size digit, the end of a size line) is in ck_frame.
+ */
+#define CK_TO(st) ((st) + 1)
+/* The bytes of a class, to one state: tchar; qdtext; field bytes (HTAB /
+ * SP / VCHAR / obs-text). */
+#define CK_TCHAR_TO(st) [CK_B_HEX] = CK_TO(st), [CK_B_TCHAR] = CK_TO(st)
+#define CK_QDTEXT_TO(st)                                                                           \
+    CK_TCHAR_TO(st), [CK_B_VCHAR] = CK_TO(st), [CK_B_WS] = CK_TO(st), [CK_B_SEMI] = CK_TO(st),     \
+                     [CK_B_EQ] = CK_TO(st), [CK_B_COLON] = CK_TO(st)
+#define CK_FIELD_TO(st) CK_QDTEXT_TO(st), [CK_B_DQUOTE] = CK_TO(st), [CK_B_BSLASH] = CK_TO(st)
+
+static const uint8_t ck_next[CK_DONE + 1][CK_NBYTES] = {
+    /* A sign, whitespace, "0x" ...: not a size. */
+    [CK_SIZE0] = {[CK_B_HEX] = CK_TO(CK_SIZE)},
+    /* A 17th digit, zeros or not, is refused in ck_frame; "5a!" here. */
+    [CK_SIZE] = {[CK_B_HEX] = CK_TO(CK_SIZE),
+                 [CK_B_SEMI] = CK_TO(CK_EXT_NAME0),
+                 [CK_B_WS] = CK_TO(CK_EXT_SEMI),
+                 [CK_B_CR] = CK_TO(CK_SIZE_LF)},
+    /* Whitespace not followed by an extension is refused. */
+    [CK_EXT_SEMI] = {[CK_B_SEMI] = CK_TO(CK_EXT_NAME0), [CK_B_WS] = CK_TO(CK_EXT_SEMI)},
+    [CK_EXT_NAME0] = {CK_TCHAR_TO(CK_EXT_NAME), [CK_B_WS] = CK_TO(CK_EXT_NAME0)},
+    [CK_EXT_NAME] =
+        {CK_TCHAR_TO(CK_EXT_NAME), [CK_B_CR] = CK_TO(CK_SIZE_LF), [CK_B_SEMI] = CK_TO(CK_EXT_NAME0),
+         [CK_B_EQ] = CK_TO(CK_EXT_VAL0), [CK_B_WS] = CK_TO(CK_EXT_EQ)},
+    [CK_EXT_EQ] = {[CK_B_EQ] = CK_TO(CK_EXT_VAL0),
+                   [CK_B_SEMI] = CK_TO(CK_EXT_NAME0),
+                   [CK_B_WS] = CK_TO(CK_EXT_EQ)},
+    [CK_EXT_VAL0] = {CK_TCHAR_TO(CK_EXT_TOKEN), [CK_B_DQUOTE] = CK_TO(CK_EXT_QUOTED),
+                     [CK_B_WS] = CK_TO(CK_EXT_VAL0)},
+    [CK_EXT_TOKEN] = {CK_TCHAR_TO(CK_EXT_TOKEN), [CK_B_CR] = CK_TO(CK_SIZE_LF),
+                      [CK_B_SEMI] = CK_TO(CK_EXT_NAME0), [CK_B_WS] = CK_TO(CK_EXT_SEMI)},
+    /* A CR or a control: an unterminated or bad string. */
+    [CK_EXT_QUOTED] = {CK_QDTEXT_TO(CK_EXT_QUOTED), [CK_B_DQUOTE] = CK_TO(CK_EXT_QEND),
+                       [CK_B_BSLASH] = CK_TO(CK_EXT_QPAIR)},
+    /* Any field byte may be escaped. */
+    [CK_EXT_QPAIR] = {CK_FIELD_TO(CK_EXT_QUOTED)},
+    [CK_EXT_QEND] = {[CK_B_CR] = CK_TO(CK_SIZE_LF),
+                     [CK_B_SEMI] = CK_TO(CK_EXT_NAME0),
+                     [CK_B_WS] = CK_TO(CK_EXT_SEMI)},
+    /* The size line's end: ck_frame chooses data or the trailer. */
+    [CK_SIZE_LF] = {[CK_B_LF] = CK_TO(CK_DATA)},
+    /* Anything but CR after the data: it is longer than its size. */
+    [CK_DATA_CR] = {[CK_B_CR] = CK_TO(CK_DATA_LF)},
+    [CK_DATA_LF] = {[CK_B_LF] = CK_TO(CK_SIZE0)},
+    /* Not a name: an empty one, or obs-fold. */
+    [CK_TR_LINE] = {CK_TCHAR_TO(CK_TR_NAME), [CK_B_CR] = CK_TO(CK_END_LF)},
+    /* Whitespace before the ':' is not a name byte either. */
+    [CK_TR_NAME] = {CK_TCHAR_TO(CK_TR_NAME), [CK_B_COLON] = CK_TO(CK_TR_VALUE)},
+    [CK_TR_VALUE] = {CK_FIELD_TO(CK_TR_VALUE), [CK_B_CR] = CK_TO(CK_TR_LF)},
+    [CK_TR_LF] = {[CK_B_LF] = CK_TO(CK_TR_LINE)},
+    [CK_END_LF] = {[CK_B_LF] = CK_TO(CK_DONE)},
+    /* CK_DATA and CK_DONE are not states the machine runs in. */
+};
+
+/* The error of a byte ck_next refuses, by state (a LF aside). */
+static const int8_t ck_err[CK_DONE + 1] = {
+    [CK_SIZE0] = GW_ECHUNK_SIZE,    [CK_SIZE] = GW_ECHUNK_SIZE,     [CK_EXT_SEMI] = GW_ECHUNK_EXT,
+    [CK_EXT_NAME0] = GW_ECHUNK_EXT, [CK_EXT_NAME] = GW_ECHUNK_EXT,  [CK_EXT_EQ] = GW_ECHUNK_EXT,
+    [CK_EXT_VAL0] = GW_ECHUNK_EXT,  [CK_EXT_TOKEN] = GW_ECHUNK_EXT, [CK_EXT_QUOTED] = GW_ECHUNK_EXT,
+    [CK_EXT_QPAIR] = GW_ECHUNK_EXT, [CK_EXT_QEND] = GW_ECHUNK_EXT,  [CK_SIZE_LF] = GW_ECHUNK_CRLF,
+    [CK_DATA] = GW_EINVAL,          [CK_DATA_CR] = GW_ECHUNK_CRLF,  [CK_DATA_LF] = GW_ECHUNK_CRLF,
+    [CK_TR_LINE] = GW_ETRAILER,     [CK_TR_NAME] = GW_ETRAILER,     [CK_TR_VALUE] = GW_ETRAILER,
+    [CK_TR_LF] = GW_ECHUNK_CRLF,    [CK_END_LF] = GW_ECHUNK_CRLF,   [CK_DONE] = GW_EINVAL,
+};
 
 /* The value of a hex digit (one that CK_HEX accepts), without a branch:
  * the low nibble, plus 9 for the letters (0x41-0x46, 0x61-0x66). */
@@ -92,12 +211,6 @@ static size_t ck_simple_size(const uint8_t *q, size_t n, size_t max_line, uint64
     return k + 2;
 }
 
-/* Nonzero for the states in which a LF is the expected byte. */
-static int ck_lf_state(int st)
-{
-    return st == CK_SIZE_LF || st == CK_DATA_LF || st == CK_TR_LF || st == CK_END_LF;
-}
-
 /*
  * Runs the framing machine over p[0..avail) from c->state until it reaches
  * CK_DATA or CK_DONE (or, if line_only, the end of a chunk-size line), runs
@@ -112,7 +225,7 @@ static int ck_frame(gw_chunked_reader *c, const uint8_t *p, size_t avail, size_t
     size_t i = 0, n;
 
     while (i < avail) {
-        uint8_t ch;
+        uint8_t ch, next;
         int was;
 
         /* The common case whole in the buffer: CRLF after the data, then a
@@ -159,175 +272,29 @@ static int ck_frame(gw_chunked_reader *c, const uint8_t *p, size_t avail, size_t
         ch = p[i];
         was = st;
 
-        if (ch == '\n' && !ck_lf_state(st)) {
-            err = GW_ECHUNK_CRLF; /* a LF without its CR */
+        if ((next = ck_next[st][CK_BYTE(ch)]) == 0) {
+            err = ch == '\n' ? GW_ECHUNK_CRLF : ck_err[st]; /* a LF without its CR */
             break;
         }
-        switch (st) {
-        case CK_SIZE0:
-            if (!CK_IS(ch, CK_HEX)) {
-                err = GW_ECHUNK_SIZE; /* empty size, sign, whitespace ... */
+        st = next - 1;
+        if (st == CK_SIZE) {
+            /* A digit: the first, or one more (only sizes that fit). */
+            if (was == CK_SIZE0) {
+                c->left = 0;
+                c->ndigits = 0;
+            } else if (c->ndigits == 16) {
+                err = GW_ECHUNK_SIZE; /* a 17th digit, zeros or not */
                 break;
             }
-            c->left = ck_hexval(ch);
-            c->ndigits = 1;
-            st = CK_SIZE;
-            break;
-        case CK_SIZE:
-            if (CK_IS(ch, CK_HEX)) {
-                if (c->ndigits == 16) {
-                    err = GW_ECHUNK_SIZE; /* a 17th digit, zeros or not */
-                    break;
-                }
-                c->left = c->left << 4 | ck_hexval(ch);
-                c->ndigits++;
-            } else if (ch == ';') {
-                st = CK_EXT_NAME0;
-            } else if (CK_WS(ch)) {
-                st = CK_EXT_SEMI;
-            } else if (ch == '\r') {
-                st = CK_SIZE_LF;
-            } else {
-                err = GW_ECHUNK_SIZE; /* "0x10", "5a!" ... */
-            }
-            break;
-        case CK_EXT_SEMI:
-            if (ch == ';')
-                st = CK_EXT_NAME0;
-            else if (!CK_WS(ch))
-                err = GW_ECHUNK_EXT; /* whitespace not followed by an extension */
-            break;
-        case CK_EXT_NAME0:
-            if (CK_IS(ch, CK_TCHAR))
-                st = CK_EXT_NAME;
-            else if (!CK_WS(ch))
-                err = GW_ECHUNK_EXT;
-            break;
-        case CK_EXT_NAME:
-            if (ch == '\r')
-                st = CK_SIZE_LF;
-            else if (ch == ';')
-                st = CK_EXT_NAME0;
-            else if (ch == '=')
-                st = CK_EXT_VAL0;
-            else if (CK_WS(ch))
-                st = CK_EXT_EQ;
-            else if (!CK_IS(ch, CK_TCHAR))
-                err = GW_ECHUNK_EXT;
-            break;
-        case CK_EXT_EQ:
-            if (ch == '=')
-                st = CK_EXT_VAL0;
-            else if (ch == ';')
-                st = CK_EXT_NAME0;
-            else if (!CK_WS(ch))
-                err = GW_ECHUNK_EXT;
-            break;
-        case CK_EXT_VAL0:
-            if (ch == '"')
-                st = CK_EXT_QUOTED;
-            else if (CK_IS(ch, CK_TCHAR))
-                st = CK_EXT_TOKEN;
-            else if (!CK_WS(ch))
-                err = GW_ECHUNK_EXT;
-            break;
-        case CK_EXT_TOKEN:
-            if (ch == '\r')
-                st = CK_SIZE_LF;
-            else if (ch == ';')
-                st = CK_EXT_NAME0;
-            else if (CK_WS(ch))
-                st = CK_EXT_SEMI;
-            else if (!CK_IS(ch, CK_TCHAR))
-                err = GW_ECHUNK_EXT;
-            break;
-        case CK_EXT_QUOTED:
-            if (ch == '"')
-                st = CK_EXT_QEND;
-            else if (ch == '\\')
-                st = CK_EXT_QPAIR;
-            else if (!CK_IS(ch, CK_QDTEXT))
-                err = GW_ECHUNK_EXT; /* CR or a control: unterminated or bad */
-            break;
-        case CK_EXT_QPAIR:
-            if (CK_IS(ch, CK_FIELD))
-                st = CK_EXT_QUOTED;
-            else
-                err = GW_ECHUNK_EXT;
-            break;
-        case CK_EXT_QEND:
-            if (ch == '\r')
-                st = CK_SIZE_LF;
-            else if (ch == ';')
-                st = CK_EXT_NAME0;
-            else if (CK_WS(ch))
-                st = CK_EXT_SEMI;
-            else
-                err = GW_ECHUNK_EXT;
-            break;
-        case CK_SIZE_LF:
-            if (ch != '\n') {
-                err = GW_ECHUNK_CRLF;
-                break;
-            }
+            c->left = c->left << 4 | ck_hexval(ch);
+            c->ndigits++;
+        } else if (was == CK_SIZE_LF) {
             c->line_len = 0;
             if (c->left == 0) {
                 c->trailer_len = 0;
                 st = CK_TR_LINE;
-            } else {
-                st = CK_DATA;
             }
-            break;
-        case CK_DATA_CR:
-            if (ch == '\r')
-                st = CK_DATA_LF;
-            else
-                err = GW_ECHUNK_CRLF; /* chunk data longer than its size */
-            break;
-        case CK_DATA_LF:
-            if (ch == '\n')
-                st = CK_SIZE0;
-            else
-                err = GW_ECHUNK_CRLF;
-            break;
-        case CK_TR_LINE:
-            if (ch == '\r')
-                st = CK_END_LF;
-            else if (CK_IS(ch, CK_TCHAR))
-                st = CK_TR_NAME;
-            else
-                err = GW_ETRAILER; /* an empty name, or obs-fold */
-            break;
-        case CK_TR_NAME:
-            if (ch == ':')
-                st = CK_TR_VALUE;
-            else if (!CK_IS(ch, CK_TCHAR))
-                err = GW_ETRAILER; /* includes whitespace before the ':' */
-            break;
-        case CK_TR_VALUE:
-            if (ch == '\r')
-                st = CK_TR_LF;
-            else if (!CK_IS(ch, CK_FIELD))
-                err = GW_ETRAILER;
-            break;
-        case CK_TR_LF:
-            if (ch == '\n')
-                st = CK_TR_LINE;
-            else
-                err = GW_ECHUNK_CRLF;
-            break;
-        case CK_END_LF:
-            if (ch == '\n')
-                st = CK_DONE;
-            else
-                err = GW_ECHUNK_CRLF;
-            break;
-        default:
-            err = GW_EINVAL; /* CK_DATA and CK_DONE are not handled here */
-            break;
         }
-        if (err != 0)
-            break;
         /* Limits, on bytes the syntax accepted. */
         if (was <= CK_EXT_QEND && st != CK_SIZE_LF && ++c->line_len > c->lim.max_line) {
             err = GW_ECHUNK_EXT;
@@ -461,7 +428,11 @@ int gw_chunked_decode(gw_chunked_reader *c, const void *in, size_t len, void *ou
 }
 
 #undef CK_IS
-#undef CK_WS
+#undef CK_BYTE
+#undef CK_TO
+#undef CK_TCHAR_TO
+#undef CK_QDTEXT_TO
+#undef CK_FIELD_TO
 #undef CK_TCHAR
 #undef CK_HEX
 #undef CK_FIELD
