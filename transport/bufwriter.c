@@ -78,14 +78,7 @@ GW_BODY(bw_flush, s)
 
 GW__IO_DEFINE_WRITE(bw_write_start, gw_bufwriter, w, bw_write)
 GW__IO_DEFINE_WRITER_OP(bw_flush_start, gw_bufwriter, w, bw_flush)
-
-static gw_io_op *bw_close_start(gw_writer *w)
-{
-    gw_io_op *op = bw_flush_start(w);
-
-    op->min = 1;
-    return op;
-}
+GW__IO_DEFINE_CLOSE_AS_FLUSH(bw_close_start, bw_flush_start)
 
 static const gw_writer_ops bufwriter_ops = {"bufwriter", bw_write_start, bw_flush_start,
                                             bw_close_start};

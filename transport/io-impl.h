@@ -76,6 +76,12 @@ static inline int gw__io_suspended(const gw_io_op *op)
  *   GW__IO_DEFINE_TRY_READ(name, T, member, G)   gw_reader_ops.try_read
  *   GW__IO_DEFINE_WRITE(name, T, member, G)      gw_writer_ops.write
  *   GW__IO_DEFINE_WRITER_OP(name, T, member, G)  gw_writer_ops.flush or .close
+ *
+ * and for a writer whose close is its flush with op->min set (the
+ * generator closes dst instead of flushing it, after what else closing
+ * adds), from that flush entry point:
+ *
+ *   GW__IO_DEFINE_CLOSE_AS_FLUSH(name, flush)     gw_writer_ops.close
  */
 #define GW__IO_DEFINE_TRY_READ(name, T, member, G)                                                 \
     static gw_io_op *name(gw_reader *r, uint8_t *buf, size_t cap, size_t min)                      \
@@ -93,6 +99,15 @@ static inline int gw__io_suspended(const gw_io_op *op)
     static gw_io_op *name(gw_writer *w)                                                            \
     {                                                                                              \
         return GW__IO_START(&w->op, G, GW__CONTAINER_OF(w, T, member));                            \
+    }
+
+#define GW__IO_DEFINE_CLOSE_AS_FLUSH(name, flush)                                                  \
+    static gw_io_op *name(gw_writer *w)                                                            \
+    {                                                                                              \
+        gw_io_op *op = flush(w);                                                                   \
+                                                                                                   \
+        op->min = 1;                                                                               \
+        return op;                                                                                 \
     }
 
 /* GW__CONTAINER_OF(ptr, T, member): the T whose `member` ptr points at. */

@@ -126,25 +126,9 @@ GW_BODY(ck_flush, s)
     GW_END(s);
 }
 
-static gw_io_op *ck_write_start(gw_writer *w, const uint8_t *buf, size_t len)
-{
-    gw_chunked_writer *c = GW__CONTAINER_OF(w, gw_chunked_writer, w);
-
-    return GW__IO_WRITE(&w->op, ck_write, c, buf, len);
-}
-
-static gw_io_op *ck_flush_start(gw_writer *w)
-{
-    return GW__IO_START(&w->op, ck_flush, GW__CONTAINER_OF(w, gw_chunked_writer, w));
-}
-
-static gw_io_op *ck_close_start(gw_writer *w)
-{
-    gw_io_op *op = ck_flush_start(w);
-
-    op->min = 1;
-    return op;
-}
+GW__IO_DEFINE_WRITE(ck_write_start, gw_chunked_writer, w, ck_write)
+GW__IO_DEFINE_WRITER_OP(ck_flush_start, gw_chunked_writer, w, ck_flush)
+GW__IO_DEFINE_CLOSE_AS_FLUSH(ck_close_start, ck_flush_start)
 
 static const gw_writer_ops chunked_writer_ops = {"chunked", ck_write_start, ck_flush_start,
                                                  ck_close_start};
