@@ -13,10 +13,13 @@
  * body is chunked (it reads no field), and finding the framing in its
  * fields as any user of it must (Transfer-Encoding's last coding and
  * Content-Length, and refusing both at once: the least of RFC 9112 6.3,
- * which genwire's side applies whole).  Prints ns per message (the best of several
- * rounds, thread CPU time, the parsers interleaved in each round), MB/s,
- * each peer's time over genwire's, and allocations per message (malloc and
- * friends are interposed and counted during the timed loops).
+ * which genwire's side applies whole).  For each message the parsers take
+ * turns in slices of 1,000 parses, every parser in every round
+ * (bench_interleave, thread CPU time).  Prints ns per message (of the best
+ * round), MB/s, each peer's time over genwire's as the median of the
+ * per-round ratios (the figure the goals are judged on) with the best
+ * rounds' ratio beside it, and allocations per message (malloc and friends
+ * are interposed and counted during the timed loops).
  * http-parser's half is in bench-http-parser.c, since its header and
  * llhttp's define the same names.
  */
@@ -33,6 +36,8 @@
 #include <genwire/io.h>
 
 #include <llhttp.h>
+
+#include "bench-util.h"
 
 /* picohttpparser's API, as libh2o-evloop exports it. */
 struct phr_header {
@@ -369,6 +374,8 @@ int bench_hp_run(int response, const char *m, size_t len, size_t *count);
 
 /* ---- the runs ------------------------------------------------------------ */
 
+#define SLICE 1000 /* parses per slice */
+
 enum { P_GW, P_GW_PORTABLE, P_GW_LAYERS, P_PHR, P_PHR_FRAMING, P_LLHTTP, P_HTTP_PARSER, NPARSERS };
 static const char *const names[NPARSERS] = {
     "genwire",        "genwire portable C", "genwire AsyncRead", "picohttpparser",
@@ -406,12 +413,27 @@ static int parse(int which, int msg, const char *m, size_t len)
     }
 }
 
-static double cpu_ns(void)
-{
-    struct timespec t;
+/* One message's parsers, taking turns slice by slice. */
+typedef struct http_run {
+    int msg, nrows, per_slice, best_isa;
+    int rows[NPARSERS]; /* side -> parser */
+    int side[NPARSERS]; /* parser -> side */
+    const char *m;
+    size_t len;
+    unsigned long allocs[NPARSERS]; /* per parser, over every round */
+} http_run;
 
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+static void http_slice(void *ctx, int side)
+{
+    http_run *h = ctx;
+    int which = h->rows[side], i;
+    unsigned long a0;
+
+    gw__http_set_isa(which == P_GW_PORTABLE ? 1 : h->best_isa);
+    a0 = nallocs;
+    for (i = 0; i < h->per_slice; i++)
+        parse(which, h->msg, h->m, h->len);
+    h->allocs[which] += nallocs - a0;
 }
 
 int main(int argc, char **argv)
@@ -422,10 +444,10 @@ int main(int argc, char **argv)
     static const char *const titles[NMSGS] = {"browser GET, head", "response head",
                                               "chunked POST, whole", "chunked POST, head"};
     static const int order[NMSGS] = {M_GET, M_RES, M_POST_HEAD, M_POST};
+    static http_run runs[NMSGS];
+    static bench_rounds br[NMSGS];
     int rounds, iters, k;
-    double best[NMSGS][NPARSERS];
-    unsigned long allocs[NMSGS][NPARSERS];
-    int msg, which, round, i, best_isa = gw__http_isa_best();
+    int msg, which, i, best_isa = gw__http_isa_best();
 
     gw_http_parser_init(&gw_req, GW_HTTP_REQUEST, gw_fields, GW_HTTP_DEFAULT_MAX_FIELDS, NULL, 0);
     gw_http_parser_init(&gw_res, GW_HTTP_RESPONSE, gw_fields, GW_HTTP_DEFAULT_MAX_FIELDS, NULL, 0);
@@ -451,13 +473,13 @@ int main(int argc, char **argv)
                 return 1;
         return 0;
     }
-    rounds = argc > 1 ? atoi(argv[1]) : 7;
+    rounds = argc > 1 ? atoi(argv[1]) : 15;
     iters = argc > 2 ? atoi(argv[2]) : 20000;
+    if (rounds < 1 || rounds > BENCH_MAX_ROUNDS || iters < 1)
+        bench_die("bench-http", "usage: bench-http [ROUNDS 1..64] [MESSAGES] | one P M N");
 
     for (msg = 0; msg < NMSGS; msg++)
         for (which = 0; which < NPARSERS; which++) {
-            best[msg][which] = 1e30;
-            allocs[msg][which] = 0;
             if (!row_applies(which, msg))
                 continue;
             gw__http_set_isa(which == P_GW_PORTABLE ? 1 : best_isa);
@@ -466,64 +488,78 @@ int main(int argc, char **argv)
                 return 1;
             }
         }
-    for (round = 0; round < rounds; round++)
-        for (msg = 0; msg < NMSGS; msg++)
-            for (which = 0; which < NPARSERS; which++) {
-                unsigned long a0;
-                double t0, t;
+    for (msg = 0; msg < NMSGS; msg++) {
+        http_run *h = &runs[msg];
 
-                if (!row_applies(which, msg))
-                    continue; /* heads have no body and no framing to find */
-
-                gw__http_set_isa(which == P_GW_PORTABLE ? 1 : best_isa);
-                a0 = nallocs;
-                t0 = cpu_ns();
-                for (i = 0; i < iters; i++)
-                    parse(which, msg, msgs[msg], lens[msg]);
-                t = (cpu_ns() - t0) / iters;
-                allocs[msg][which] = nallocs - a0;
-                if (t < best[msg][which])
-                    best[msg][which] = t;
+        h->msg = msg;
+        h->m = msgs[msg];
+        h->len = lens[msg];
+        h->best_isa = best_isa;
+        h->per_slice = iters < SLICE ? iters : SLICE;
+        for (which = 0; which < NPARSERS; which++)
+            if (row_applies(which, msg)) {
+                h->side[which] = h->nrows;
+                h->rows[h->nrows++] = which;
             }
+        bench_interleave(&br[msg], h->nrows, rounds, iters / h->per_slice, http_slice, h);
+        iters = iters / h->per_slice * h->per_slice;
+    }
     gw__http_set_isa(0);
 
-    printf("bench-http: best of %d rounds x %d messages, thread CPU time; genwire flavour %s\n",
-           rounds, iters,
+    printf("bench-http: %d rounds x %d messages, each message's parsers taking turns in slices "
+           "of %d, thread\nCPU time; genwire flavour %s; ns/msg and MB/s: the best round; x "
+           "genwire: the median of\nthe per-round ratios [least-greatest], then the best rounds' "
+           "ratio\n",
+           rounds, iters, runs[0].per_slice,
            best_isa == 3   ? "AVX2"
            : best_isa == 2 ? "SSE2"
                            : "portable C");
     for (k = 0; k < NMSGS; k++) {
+        http_run *h;
+
         msg = order[k];
+        h = &runs[msg];
         printf("\n%s (%zu bytes)\n", titles[msg], lens[msg]);
-        printf("  %-20s %9s %9s %9s %12s\n", "parser", "ns/msg", "MB/s", "x genwire", "allocs/msg");
-        for (which = 0; which < NPARSERS; which++) {
-            double ns = best[msg][which];
-            if (!row_applies(which, msg))
-                continue;
-            printf("  %-20s %9.1f %9.0f %9.2f %12.2f\n", names[which], ns, lens[msg] / ns * 1e3,
-                   ns / best[msg][P_GW], (double)allocs[msg][which] / iters);
+        printf("  %-20s %9s %9s %9s %15s %7s %11s\n", "parser", "ns/msg", "MB/s", "x genwire",
+               "[rounds]", "best-of", "allocs/msg");
+        for (i = 0; i < h->nrows; i++) {
+            bench_ratio q = bench_ratio_of(&br[msg], i, h->side[P_GW]);
+            double ns = bench_best(&br[msg], i) / iters * 1e9;
+
+            which = h->rows[i];
+            printf("  %-20s %9.1f %9.0f %9.2f   [%5.2f-%5.2f] %7.2f %11.2f\n", names[which], ns,
+                   lens[msg] / ns * 1e3, q.median, q.lo, q.hi, q.best,
+                   (double)h->allocs[which] / ((double)iters * rounds));
         }
     }
     printf("\n(x genwire: the peer's time over genwire's; above 1 means genwire is faster)\n");
-    /* The issue's goals, judged on this run's figures. */
+    /* The issue's goals, judged on this run's medians. */
     printf("\ngoals of issue 11, on heads (>= 1.0x picohttpparser, >= 2x llhttp, 0 "
-           "allocations), this run:\n");
+           "allocations), this run's medians\n(best-of in parentheses):\n");
     for (k = 0; k < NMSGS; k++) {
         int rows[2] = {P_GW, P_GW_LAYERS}, j;
+        http_run *h;
+
         msg = order[k];
+        h = &runs[msg];
         if (msg == M_POST)
             printf("the whole POST, body included (beyond the goal; pico without and with finding "
                    "its framing):\n");
         for (j = 0; j < (msg == M_POST ? 2 : 1); j++) {
-            double g = best[msg][rows[j]], vp = best[msg][P_PHR] / g, vl = best[msg][P_LLHTTP] / g;
-            double al = (double)allocs[msg][rows[j]] / iters;
-            printf("  %-22s %-18s %5.2fx pico %-6s %5.2fx llhttp %-6s %.2f allocs %s\n",
-                   titles[msg], names[rows[j]], vp, vp >= 1.0 ? "met" : "MISSED", vl,
-                   vl >= 2.0 ? "met" : "MISSED", al, al == 0 ? "met" : "MISSED");
-            if (msg == M_POST) {
-                double vf = best[msg][P_PHR_FRAMING] / g;
-                printf("  %-22s %-18s %5.2fx pico + framing\n", "", "", vf);
-            }
+            int g = h->side[rows[j]];
+            bench_ratio vp = bench_ratio_of(&br[msg], h->side[P_PHR], g);
+            bench_ratio vl = bench_ratio_of(&br[msg], h->side[P_LLHTTP], g);
+            double al = (double)h->allocs[rows[j]] / ((double)iters * rounds);
+
+            printf("  %-22s %-18s %5.2fx pico (%4.2f) %-6s %5.2fx llhttp (%4.2f) %-6s %.2f allocs "
+                   "%s\n",
+                   titles[msg], names[rows[j]], vp.median, vp.best,
+                   vp.median >= 1.0 ? "met" : "MISSED", vl.median, vl.best,
+                   vl.median >= 2.0 ? "met" : "MISSED", al, al == 0 ? "met" : "MISSED");
+            if (msg == M_POST)
+                printf("  %-22s %-18s %5.2fx pico + framing (%4.2f)\n", "", "",
+                       bench_ratio_of(&br[msg], h->side[P_PHR_FRAMING], g).median,
+                       bench_ratio_of(&br[msg], h->side[P_PHR_FRAMING], g).best);
         }
     }
     return sink == 0xdeadbeef;

@@ -14,10 +14,14 @@
  *   64 KiB output buffer) over a writer that discards, against a plain
  *   deflate() loop with the same input pieces and output buffer size.
  *
- * Each figure is the best of several rounds, the two sides alternating, timed
- * in thread CPU time, since the machines are shared and noisy.  Before
- * timing, both sides' outputs are checked (CRC-32) against each other.  Prints MB/s and the ratio
- * layer/raw (the goal is at least 0.97).
+ * The sides of each comparison take turns in slices of 4 MiB (of output for
+ * inflate, of input for deflate), each resuming its stream where its last
+ * slice stopped (one stream per side a round), timed in thread CPU time
+ * (bench_interleave), since the machines are shared and noisy.  Before
+ * timing, both sides' outputs are checked (CRC-32) against each other.
+ * Prints MB/s of the best round and the ratio layer/raw as the median of
+ * the per-round ratios (the figure judged; the goal is at least 0.97),
+ * with the best rounds' ratio beside it.
  *
  * Usage: bench-inflate [MIB] [ROUNDS]   (defaults: 64 MiB, 7 rounds)
  */
@@ -43,8 +47,6 @@
 
 #define CHUNK (64u << 10)
 
-/* Thread CPU time: on these shared machines wall time swings by more than
- * the differences measured. */
 /* ---- the data set -------------------------------------------------------- */
 
 /* n bytes of access-log lines, the same on every run. */
@@ -142,173 +144,316 @@ static gw_io_op *null_flush(gw_writer *w)
 
 static const gw_writer_ops null_ops = {"null", null_start, null_flush, null_flush};
 
-/* ---- inflate ------------------------------------------------------------- */
+/* ---- the sides: each a stream resumed slice by slice ------------------------ */
+
+#define SLICE (4u << 20) /* bytes per slice */
+
+typedef struct side {
+    int live;    /* a stream in progress */
+    size_t pos;  /* deflate: where in the input */
+    z_stream zs; /* the raw zlib loops */
+#if GW_HAVE_ISAL
+    struct inflate_state is; /* the raw ISA-L loop */
+#endif
+    gw_bufreader br; /* the inflate layer */
+    gw_inflate z;
+    gw_writer sink; /* the deflate layer */
+    gw_deflate d;
+} side;
+
+/* Each step function below does `want` bytes (at least; a 64 KiB piece
+ * more at most) of output (inflate) or input (deflate), starting a new
+ * stream where the last one ended; with want 0, the rest of one stream,
+ * which it ends.  Returns the bytes done. */
 
 static uint8_t outbuf[CHUNK];
 
-/* The baseline: inflate() over the whole input into a 64 KiB buffer. */
-__attribute__((noinline)) static uint64_t raw_inflate(const uint8_t *in, size_t len)
+/* When set, the inflate loops checksum what they produce. */
+static uint32_t *out_crc;
+
+static void produced(size_t n)
 {
-    z_stream zs;
+    if (out_crc != NULL)
+        *out_crc = (uint32_t)crc32(*out_crc, outbuf, (uInt)n);
+}
+
+/* The baseline: inflate() over the whole input into a 64 KiB buffer. */
+__attribute__((noinline)) static uint64_t raw_inflate(side *s, const uint8_t *in, size_t len,
+                                                      uint64_t want)
+{
     uint64_t total = 0;
     int zr;
 
-    memset(&zs, 0, sizeof(zs));
-    if (inflateInit2(&zs, 15) != Z_OK)
-        bench_die("bench-inflate", "inflateInit2");
-    zs.next_in = (Bytef *)(uintptr_t)in;
-    zs.avail_in = (uInt)len;
-    do {
-        zs.next_out = outbuf;
-        zs.avail_out = CHUNK;
-        zr = inflate(&zs, Z_NO_FLUSH);
-        total += CHUNK - zs.avail_out;
-    } while (zr == Z_OK);
-    if (zr != Z_STREAM_END)
-        bench_die("bench-inflate", "raw inflate failed");
-    inflateEnd(&zs);
-    return total;
+    for (;;) {
+        if (!s->live) {
+            memset(&s->zs, 0, sizeof(s->zs));
+            if (inflateInit2(&s->zs, 15) != Z_OK)
+                bench_die("bench-inflate", "inflateInit2");
+            s->zs.next_in = (Bytef *)(uintptr_t)in;
+            s->zs.avail_in = (uInt)len;
+            s->live = 1;
+        }
+        if (bench_slice_full(total, want))
+            return total;
+        s->zs.next_out = outbuf;
+        s->zs.avail_out = CHUNK;
+        zr = inflate(&s->zs, Z_NO_FLUSH);
+        produced(CHUNK - s->zs.avail_out);
+        total += CHUNK - s->zs.avail_out;
+        if (zr == Z_STREAM_END) {
+            inflateEnd(&s->zs);
+            if (bench_stream_end(&s->live, want))
+                return total;
+        } else if (zr != Z_OK) {
+            bench_die("bench-inflate", "raw inflate failed");
+        }
+    }
 }
 
 #if GW_HAVE_ISAL
 /* The ISA-L baseline: isal_inflate() over the deflate data after the zlib
  * header into a 64 KiB buffer, computing the Adler-32 as the backend does
  * (the 4-byte trailer is left unchecked). */
-__attribute__((noinline)) static uint64_t raw_isal(const uint8_t *in, size_t len)
+__attribute__((noinline)) static uint64_t raw_isal(side *s, const uint8_t *in, size_t len,
+                                                   uint64_t want)
 {
-    static struct inflate_state st;
     uint64_t total = 0;
 
-    isal_inflate_init(&st);
-    st.crc_flag = ISAL_ZLIB_NO_HDR;
-    st.next_in = (uint8_t *)(uintptr_t)(in + 2);
-    st.avail_in = (uint32_t)(len - 2);
-    do {
-        st.next_out = outbuf;
-        st.avail_out = CHUNK;
-        if (isal_inflate(&st) != ISAL_DECOMP_OK)
+    for (;;) {
+        if (!s->live) {
+            isal_inflate_init(&s->is);
+            s->is.crc_flag = ISAL_ZLIB_NO_HDR;
+            s->is.next_in = (uint8_t *)(uintptr_t)(in + 2);
+            s->is.avail_in = (uint32_t)(len - 2);
+            s->live = 1;
+        }
+        if (bench_slice_full(total, want))
+            return total;
+        s->is.next_out = outbuf;
+        s->is.avail_out = CHUNK;
+        if (isal_inflate(&s->is) != ISAL_DECOMP_OK)
             bench_die("bench-inflate", "raw isal_inflate failed");
-        total += CHUNK - st.avail_out;
-    } while (st.block_state != ISAL_BLOCK_FINISH);
-    return total;
+        produced(CHUNK - s->is.avail_out);
+        total += CHUNK - s->is.avail_out;
+        if (s->is.block_state == ISAL_BLOCK_FINISH) {
+            if (bench_stream_end(&s->live, want))
+                return total;
+        }
+    }
 }
 #endif
 
 /* The layer: reads of 64 KiB from the inflate layer over the same bytes. */
-__attribute__((noinline)) static uint64_t layer_inflate(const uint8_t *in, size_t len,
-                                                        uint32_t *crc, gw_inflate_backend be)
+__attribute__((noinline)) static uint64_t layer_inflate(side *s, const uint8_t *in, size_t len,
+                                                        gw_inflate_backend be, uint64_t want)
 {
-    gw_bufreader br;
-    gw_inflate z;
     gw_inflate_opts o;
     gw_io_op *op;
     uint64_t total = 0;
 
-    gw_bufreader_init_mem(&br, in, len);
-    gw_inflate_opts_default(&o);
-    o.format = GW_ZFORMAT_ZLIB;
-    o.backend = be;
-    if (gw_inflate_init(&z, &br, &o) != 0)
-        bench_die("bench-inflate", "gw_inflate_init");
     for (;;) {
-        if (run(op = gw_try_read(&z.r, outbuf, CHUNK, 1)) != 0)
-            bench_die("bench-inflate", gw_inflate_msg(&z));
-        if (op->n == 0)
-            break;
-        if (crc != NULL)
-            *crc = (uint32_t)crc32(*crc, outbuf, (uInt)op->n);
+        if (!s->live) {
+            gw_bufreader_init_mem(&s->br, in, len);
+            gw_inflate_opts_default(&o);
+            o.format = GW_ZFORMAT_ZLIB;
+            o.backend = be;
+            if (gw_inflate_init(&s->z, &s->br, &o) != 0)
+                bench_die("bench-inflate", "gw_inflate_init");
+            s->live = 1;
+        }
+        if (bench_slice_full(total, want))
+            return total;
+        if (run(op = gw_try_read(&s->z.r, outbuf, CHUNK, 1)) != 0)
+            bench_die("bench-inflate", gw_inflate_msg(&s->z));
+        produced(op->n);
         total += op->n;
+        if (op->n == 0) {
+            gw_inflate_fini(&s->z);
+            if (bench_stream_end(&s->live, want))
+                return total;
+        }
     }
-    gw_inflate_fini(&z);
-    return total;
 }
 
-/* ---- deflate ------------------------------------------------------------- */
-
-/* The baseline: deflate() of 64 KiB pieces into a 64 KiB buffer. */
-__attribute__((noinline)) static uint64_t raw_deflate(const uint8_t *in, size_t len)
+/* The baseline: deflate() of 64 KiB pieces into a 64 KiB buffer; *out
+ * (unless NULL): the bytes the stream that ended came to. */
+__attribute__((noinline)) static uint64_t raw_deflate(side *s, const uint8_t *in, size_t len,
+                                                      uint64_t want, uint64_t *out)
 {
-    z_stream zs;
     uint64_t total = 0;
-    size_t pos = 0, n;
+    size_t n;
     int zr, flush;
 
-    memset(&zs, 0, sizeof(zs));
-    if (deflateInit2(&zs, 6, Z_DEFLATED, 15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        bench_die("bench-inflate", "deflateInit2");
-    zs.next_out = outbuf;
-    zs.avail_out = CHUNK;
-    do {
-        n = len - pos < CHUNK ? len - pos : CHUNK;
-        zs.next_in = (Bytef *)(uintptr_t)(in + pos);
-        zs.avail_in = (uInt)n;
-        pos += n;
-        flush = pos == len ? Z_FINISH : Z_NO_FLUSH;
+    for (;;) {
+        if (!s->live) {
+            memset(&s->zs, 0, sizeof(s->zs));
+            if (deflateInit2(&s->zs, 6, Z_DEFLATED, 15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+                bench_die("bench-inflate", "deflateInit2");
+            s->zs.next_out = outbuf;
+            s->zs.avail_out = CHUNK;
+            s->pos = 0;
+            s->live = 1;
+        }
+        if (bench_slice_full(total, want))
+            return total;
+        n = len - s->pos < CHUNK ? len - s->pos : CHUNK;
+        s->zs.next_in = (Bytef *)(uintptr_t)(in + s->pos);
+        s->zs.avail_in = (uInt)n;
+        s->pos += n;
+        total += n;
+        flush = s->pos == len ? Z_FINISH : Z_NO_FLUSH;
         for (;;) {
-            zr = deflate(&zs, flush);
-            if (zs.avail_out == 0) {
-                total += CHUNK; /* the buffer is "written" */
-                if (emit_crc != NULL)
+            zr = deflate(&s->zs, flush);
+            if (zr == Z_STREAM_ERROR)
+                bench_die("bench-inflate", "raw deflate failed");
+            if (s->zs.avail_out == 0) {
+                if (emit_crc != NULL) /* the buffer is "written" */
                     *emit_crc = (uint32_t)crc32(*emit_crc, outbuf, CHUNK);
-                zs.next_out = outbuf;
-                zs.avail_out = CHUNK;
+                s->zs.next_out = outbuf;
+                s->zs.avail_out = CHUNK;
                 continue;
             }
             if (flush == Z_NO_FLUSH || zr == Z_STREAM_END)
                 break;
         }
-    } while (pos < len);
-    total += CHUNK - zs.avail_out;
-    if (emit_crc != NULL)
-        *emit_crc = (uint32_t)crc32(*emit_crc, outbuf, CHUNK - zs.avail_out);
-    deflateEnd(&zs);
-    return total;
+        if (flush == Z_FINISH) {
+            if (emit_crc != NULL)
+                *emit_crc = (uint32_t)crc32(*emit_crc, outbuf, CHUNK - s->zs.avail_out);
+            if (out != NULL)
+                *out = s->zs.total_out;
+            deflateEnd(&s->zs);
+            if (bench_stream_end(&s->live, want))
+                return total;
+        }
+    }
 }
 
 /* The layer: 64 KiB writes, then close, over the discarding writer. */
-__attribute__((noinline)) static uint64_t layer_deflate(const uint8_t *in, size_t len)
+__attribute__((noinline)) static uint64_t layer_deflate(side *s, const uint8_t *in, size_t len,
+                                                        uint64_t want, uint64_t *out)
 {
-    gw_writer sink;
-    gw_deflate d;
     gw_deflate_opts o;
-    size_t pos, n;
-    uint64_t total;
+    uint64_t total = 0;
+    size_t n;
 
-    gw_writer_init(&sink, &null_ops);
-    gw_deflate_opts_default(&o);
-    o.format = GW_ZFORMAT_ZLIB;
-    o.level = 6;
-    o.buffer = CHUNK;
-    if (gw_deflate_init(&d, &sink, &o) != 0)
-        bench_die("bench-inflate", "gw_deflate_init");
-    for (pos = 0; pos < len; pos += n) {
-        n = len - pos < CHUNK ? len - pos : CHUNK;
-        if (run(gw_write(&d.w, in + pos, n)) != 0)
+    for (;;) {
+        if (!s->live) {
+            gw_writer_init(&s->sink, &null_ops);
+            gw_deflate_opts_default(&o);
+            o.format = GW_ZFORMAT_ZLIB;
+            o.level = 6;
+            o.buffer = CHUNK;
+            if (gw_deflate_init(&s->d, &s->sink, &o) != 0)
+                bench_die("bench-inflate", "gw_deflate_init");
+            s->pos = 0;
+            s->live = 1;
+        }
+        if (bench_slice_full(total, want))
+            return total;
+        n = len - s->pos < CHUNK ? len - s->pos : CHUNK;
+        if (run(gw_write(&s->d.w, in + s->pos, n)) != 0)
             bench_die("bench-inflate", "deflate write");
+        s->pos += n;
+        total += n;
+        if (s->pos == len) {
+            if (run(gw_close(&s->d.w)) != 0)
+                bench_die("bench-inflate", "deflate close");
+            if (out != NULL)
+                *out = s->sink.nwritten;
+            gw_deflate_fini(&s->d);
+            if (bench_stream_end(&s->live, want))
+                return total;
+        }
     }
-    if (run(gw_close(&d.w)) != 0)
-        bench_die("bench-inflate", "deflate close");
-    total = sink.nwritten;
-    gw_deflate_fini(&d);
-    return total;
+}
+
+/* ---- the runs ------------------------------------------------------------ */
+
+enum { RAW_ZLIB, LAYER_ZLIB, RAW_ISAL, LAYER_ISAL, NINFLATE };
+enum { RAW_DEFLATE, LAYER_DEFLATE, NDEFLATE };
+
+typedef struct bench {
+    side s[NINFLATE];  /* the inflate sides */
+    side sd[NDEFLATE]; /* the deflate sides */
+    const uint8_t *data, *comp;
+    size_t n, clen;
+} bench;
+
+static void inflate_slice(void *ctx, int which)
+{
+    bench *b = ctx;
+    side *s = &b->s[which];
+    uint64_t done =
+        which == RAW_ZLIB ? raw_inflate(s, b->comp, b->clen, SLICE)
+#if GW_HAVE_ISAL
+        : which == RAW_ISAL
+            ? raw_isal(s, b->comp, b->clen, SLICE)
+#endif
+            : layer_inflate(s, b->comp, b->clen,
+                            which == LAYER_ZLIB ? GW_INFLATE_BACKEND_ZLIB : GW_INFLATE_BACKEND_ISAL,
+                            SLICE);
+
+    if (done < SLICE)
+        bench_die("bench-inflate", "a slice came short");
+}
+
+static void deflate_slice(void *ctx, int which)
+{
+    bench *b = ctx;
+    side *s = &b->sd[which];
+    uint64_t done = which == RAW_DEFLATE ? raw_deflate(s, b->data, b->n, SLICE, NULL)
+                                         : layer_deflate(s, b->data, b->n, SLICE, NULL);
+
+    if (done < SLICE)
+        bench_die("bench-inflate", "a slice came short");
+}
+
+/* Prints one comparison's line. */
+static void print_ratio(const char *what, const bench_rounds *br, int raw, int layer, size_t n)
+{
+    bench_ratio q = bench_ratio_of(br, raw, layer);
+
+    printf("%s: raw %.1f MB/s, layer %.1f MB/s, layer/raw %.3f [%.3f-%.3f], best-of %.3f\n", what,
+           (double)n / bench_best(br, raw) / 1e6, (double)n / bench_best(br, layer) / 1e6, q.median,
+           q.lo, q.hi, q.best);
+}
+
+/* Decodes one whole stream on side `which` from a fresh state, checking its
+ * output against the data. */
+static void check_inflate(bench *b, int which, const char *what)
+{
+    uint32_t crc = (uint32_t)crc32(0, NULL, 0);
+    side *s = &b->s[which];
+    uint64_t got;
+
+    out_crc = &crc;
+    got = which == RAW_ZLIB ? raw_inflate(s, b->comp, b->clen, 0)
+#if GW_HAVE_ISAL
+          : which == RAW_ISAL
+              ? raw_isal(s, b->comp, b->clen, 0)
+#endif
+              : layer_inflate(
+                    s, b->comp, b->clen,
+                    which == LAYER_ZLIB ? GW_INFLATE_BACKEND_ZLIB : GW_INFLATE_BACKEND_ISAL, 0);
+    out_crc = NULL;
+    if (got != b->n || crc != (uint32_t)crc32(crc32(0, NULL, 0), b->data, (uInt)b->n))
+        bench_die("bench-inflate", what);
 }
 
 int main(int argc, char **argv)
 {
+    static bench b;
+    static bench_rounds br;
     size_t mib = argc > 1 ? (size_t)atoi(argv[1]) : 64;
-    int rounds = argc > 2 ? atoi(argv[2]) : 7, i;
+    int rounds = argc > 2 ? atoi(argv[2]) : 7, ninflate = NINFLATE;
     size_t n = mib << 20;
     uint8_t *data, *comp;
     uLongf clen;
-    double t, raw_best = 1e9, layer_best = 1e9, rawd_best = 1e9, layerd_best = 1e9;
-    double rawi_best = 1e9, layeri_best = 1e9; /* ISA-L, where built in */
-    uint32_t crc = (uint32_t)crc32(0, NULL, 0), crc_a, crc_b;
-    uint64_t a, b;
+    uint32_t crc_a, crc_b;
+    uint64_t a = 0, c = 0;
 
-    (void)rawi_best;
-    (void)layeri_best;
-    if (mib == 0 || rounds <= 0)
-        bench_die("bench-inflate", "usage: bench-inflate [MIB] [ROUNDS]");
+    if (mib == 0 || n % SLICE != 0 || rounds <= 0 || rounds > BENCH_MAX_ROUNDS)
+        bench_die("bench-inflate", "usage: bench-inflate [MIB, a multiple of 4] [ROUNDS 1..64]");
     data = make_logs(n);
     clen = compressBound((uLong)n);
     if ((comp = malloc(clen)) == NULL)
@@ -317,77 +462,45 @@ int main(int argc, char **argv)
         bench_die("bench-inflate", "compress2");
     printf("data: %zu MiB of log lines, zlib level 6: %lu bytes (%.2f:1)\n", mib,
            (unsigned long)clen, (double)n / (double)clen);
+    b.data = data;
+    b.comp = comp;
+    b.n = n;
+    b.clen = clen;
 
-    /* Check once, untimed, that both sides do the whole job. */
-    if (layer_inflate(comp, clen, &crc, GW_INFLATE_BACKEND_ZLIB) != n ||
-        crc != (uint32_t)crc32(crc32(0, NULL, 0), data, (uInt)n))
-        bench_die("bench-inflate", "the inflate layer's output differs");
-    if (raw_inflate(comp, clen) != n)
-        bench_die("bench-inflate", "the raw inflate's output differs");
+    /* Check once, untimed, that every side does the whole job. */
+    check_inflate(&b, LAYER_ZLIB, "the inflate layer's output differs");
+    check_inflate(&b, RAW_ZLIB, "the raw inflate's output differs");
 #if GW_HAVE_ISAL
-    crc = (uint32_t)crc32(0, NULL, 0);
-    if (layer_inflate(comp, clen, &crc, GW_INFLATE_BACKEND_ISAL) != n ||
-        crc != (uint32_t)crc32(crc32(0, NULL, 0), data, (uInt)n))
-        bench_die("bench-inflate", "the inflate layer's output on ISA-L differs");
-    if (raw_isal(comp, clen) != n)
-        bench_die("bench-inflate", "the raw isal_inflate's output differs");
+    check_inflate(&b, LAYER_ISAL, "the inflate layer's output on ISA-L differs");
+    check_inflate(&b, RAW_ISAL, "the raw isal_inflate's output differs");
+#else
+    ninflate = RAW_ISAL;
 #endif
     crc_a = crc_b = (uint32_t)crc32(0, NULL, 0);
     emit_crc = &crc_a;
-    a = raw_deflate(data, n);
+    raw_deflate(&b.sd[RAW_DEFLATE], data, n, 0, &a);
     emit_crc = &crc_b;
-    b = layer_deflate(data, n);
+    layer_deflate(&b.sd[LAYER_DEFLATE], data, n, 0, &c);
     emit_crc = NULL;
-    if (a != b || crc_a != crc_b)
+    if (a != c || crc_a != crc_b)
         bench_die("bench-inflate", "the deflate layer's output differs from raw deflate's");
 
-    for (i = 0; i < rounds; i++) {
-        t = bench_cpu_s();
-        raw_inflate(comp, clen);
-        t = bench_cpu_s() - t;
-        if (t < raw_best)
-            raw_best = t;
-        t = bench_cpu_s();
-        layer_inflate(comp, clen, NULL, GW_INFLATE_BACKEND_ZLIB);
-        t = bench_cpu_s() - t;
-        if (t < layer_best)
-            layer_best = t;
+    printf("each comparison: its sides taking turns in %u MiB slices, MB/s of the best round; "
+           "layer/raw: the median\nof the per-round ratios [least-greatest], then the best "
+           "rounds' ratio\n",
+           SLICE >> 20);
+    bench_interleave(&br, ninflate, rounds, (int)(n / SLICE), inflate_slice, &b);
+    printf("(%d rounds) ", rounds);
+    print_ratio("inflate", &br, RAW_ZLIB, LAYER_ZLIB, n);
 #if GW_HAVE_ISAL
-        t = bench_cpu_s();
-        raw_isal(comp, clen);
-        t = bench_cpu_s() - t;
-        if (t < rawi_best)
-            rawi_best = t;
-        t = bench_cpu_s();
-        layer_inflate(comp, clen, NULL, GW_INFLATE_BACKEND_ISAL);
-        t = bench_cpu_s() - t;
-        if (t < layeri_best)
-            layeri_best = t;
+    printf("(%d rounds) ", rounds);
+    print_ratio("inflate on ISA-L", &br, RAW_ISAL, LAYER_ISAL, n);
+    printf("inflate layer on ISA-L vs layer on zlib: %.2fx (median)\n",
+           bench_ratio_of(&br, LAYER_ZLIB, LAYER_ISAL).median);
 #endif
-    }
-    printf("inflate (best of %d): raw zlib %.1f MB/s, layer %.1f MB/s, layer/raw %.3f\n", rounds,
-           (double)n / raw_best / 1e6, (double)n / layer_best / 1e6, raw_best / layer_best);
-#if GW_HAVE_ISAL
-    printf("inflate on ISA-L (best of %d): raw isal %.1f MB/s, layer %.1f MB/s, layer/raw %.3f, "
-           "layer vs layer on zlib %.2fx\n",
-           rounds, (double)n / rawi_best / 1e6, (double)n / layeri_best / 1e6,
-           rawi_best / layeri_best, layer_best / layeri_best);
-#endif
-    for (i = 0; i < (rounds + 1) / 2; i++) {
-        t = bench_cpu_s();
-        raw_deflate(data, n);
-        t = bench_cpu_s() - t;
-        if (t < rawd_best)
-            rawd_best = t;
-        t = bench_cpu_s();
-        layer_deflate(data, n);
-        t = bench_cpu_s() - t;
-        if (t < layerd_best)
-            layerd_best = t;
-    }
-    printf("deflate level 6 (best of %d): raw zlib %.1f MB/s, layer %.1f MB/s, layer/raw %.3f\n",
-           (rounds + 1) / 2, (double)n / rawd_best / 1e6, (double)n / layerd_best / 1e6,
-           rawd_best / layerd_best);
+    bench_interleave(&br, NDEFLATE, (rounds + 1) / 2, (int)(n / SLICE), deflate_slice, &b);
+    printf("(%d rounds) ", (rounds + 1) / 2);
+    print_ratio("deflate level 6", &br, RAW_DEFLATE, LAYER_DEFLATE, n);
     free(comp);
     free(data);
     return 0;
