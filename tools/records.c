@@ -124,31 +124,37 @@ static size_t format_tail(rec_state *st, enum out_format format, size_t k)
  * raw and lines: copies the records whole in the input buffer after the
  * current one straight into the output buffer, as many as fit, without a
  * write (and a suspension point) per record.  Never suspends; returns the
- * payload bytes copied.  What it cannot take (a record not whole yet, one
+ * bytes written to the output buffer (payloads, and their LFs in lines).
+ * What it cannot take (a record not whole yet, one
  * over the limit, a format the scan does not know, no room left) is left
  * for GW_RECORD_NEXT and gw_write.  The output buffer is the one standard
  * input flushes when it stalls, so what is copied here goes out then too.
+ * The free room is reserved once and committed once, so that the loop keeps
+ * its place in the output buffer in registers (memcpy may write anywhere, so
+ * the buffer's fields would be loaded and stored again for every record).
  */
 static size_t copy_whole(gw_record_reader *rr, gw_bufwriter *out, size_t lf)
 {
     gw_record_scan sc, before;
-    size_t copied = 0;
-    uint8_t *p;
+    size_t room = out->cap - out->len, n;
+    uint8_t *start = gw_bufwriter_reserve(out, room), *p = start;
 
     gw_record_scan_begin(rr, &sc);
     for (before = sc; gw_record_scan_next(rr, &sc); before = sc) {
-        if ((p = gw_bufwriter_reserve(out, sc.len + lf)) == NULL) {
+        if ((n = sc.len + lf) > room) {
             sc = before; /* no room: that record goes the usual way */
             break;
         }
         memcpy(p, sc.data, sc.len);
         if (lf)
             p[sc.len] = '\n';
-        gw_bufwriter_commit(out, sc.len + lf);
-        copied += sc.len;
+        p += n;
+        room -= n;
     }
     gw_record_scan_end(rr, &sc);
-    return copied;
+    n = (size_t)(p - start);
+    gw_bufwriter_commit(out, n);
+    return n;
 }
 
 typedef stage rec_decode;
