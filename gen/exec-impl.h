@@ -76,6 +76,7 @@ struct gw_exec {
     uint64_t turn;         /* turns begun; a turn runs the tasks ready before it */
     uint64_t next_id;      /* the id of the last task spawned */
     size_t ran_since_wait; /* tasks run since the last backend wait */
+    int64_t looked;        /* gw_now() when the last backend wait began */
     gw_task *running;      /* the task inside gw_next(), or NULL */
     gw_exec *tl_next;      /* the next executor of this thread (gw_exec_forget_fd) */
     /* poll backend */

@@ -436,29 +436,49 @@ static void run_task(gw_exec *ex, gw_task *t)
     park(ex, t);
 }
 
-/* Wakes every task whose deadline is at or before now. */
-static void expire_timers(gw_exec *ex, int64_t now)
+static int wait_io(gw_exec *ex, int64_t deadline);
+
+/* Wakes every task whose deadline is at or before now.  A task waiting on a
+ * descriptor times out only if a backend wait that began at or after its
+ * deadline found the descriptor not ready: when the last one began earlier
+ * (a turn that ran long, a process descheduled between turns, a caller that
+ * came back late, a look the poll backend skipped), one wait that does not
+ * block comes first, so input that arrived meanwhile wakes the task as
+ * ready and is read rather than reset as idle.  Returns 0 or wait_io's
+ * error. */
+static int expire_timers(gw_exec *ex, int64_t now)
 {
     while (ex->nheap > 0 && ex->heap[0]->wait.deadline <= now) {
         gw_task *t = ex->heap[0];
+        int err;
+
+        if (t->state == GW__T_IO && ex->looked < t->wait.deadline) {
+            /* Sets ex->looked to after now: at most one such look. */
+            if ((err = wait_io(ex, 0)) != 0)
+                return err;
+            continue;
+        }
         wake(ex, t, t->state == GW__T_TIMER ? GW_WOKE_READY : GW_WOKE_TIMEOUT, 0);
     }
+    return 0;
 }
 
-/* One backend wait until `deadline` (GW_NO_DEADLINE: no limit), retried on
- * EINTR with the time left. */
+/* One backend wait until `deadline` (GW_NO_DEADLINE: no limit; 0: do not
+ * block), retried on EINTR with the time left. */
 static int wait_io(gw_exec *ex, int64_t deadline)
 {
     for (;;) {
+        int64_t now = gw_now();
         int timeout = -1;
 
         if (deadline != GW_NO_DEADLINE) {
-            int64_t left = deadline - gw_now();
+            int64_t left = deadline - now;
             /* Round up so that we never wake before the deadline. */
             int64_t ms = left <= 0 ? 0 : (left + 999999) / 1000000;
             timeout = ms > 1000000000 ? 1000000000 : (int)ms;
         }
         ex->ran_since_wait = 0;
+        ex->looked = now;
         if (ex->be->wait(ex, timeout) == 0)
             return 0;
         if (errno != EINTR)
@@ -469,9 +489,10 @@ static int wait_io(gw_exec *ex, int64_t deadline)
 int gw_exec_run_once(gw_exec *ex, int block)
 {
     uint64_t turn;
+    int err;
 
-    if (ex->nheap > 0)
-        expire_timers(ex, gw_now());
+    if (ex->nheap > 0 && (err = expire_timers(ex, gw_now())) != 0)
+        return err;
     /* Run the tasks that were ready when the turn began; those that become
      * ready meanwhile carry this turn's stamp and wait for the next, so a
      * task that keeps yielding GW_WAIT_READY cannot starve the others.  The
@@ -482,7 +503,7 @@ int gw_exec_run_once(gw_exec *ex, int block)
         run_task(ex, ex->ready.head);
     if (ex->nio > 0 || ex->nheap > 0) {
         int64_t deadline = GW_NO_DEADLINE;
-        int err, look;
+        int look;
 
         if (ex->ready.head != NULL || !block)
             deadline = 0;
@@ -497,8 +518,8 @@ int gw_exec_run_once(gw_exec *ex, int block)
             look = 0;
         if (look && (err = wait_io(ex, deadline)) != 0)
             return err;
-        if (ex->nheap > 0)
-            expire_timers(ex, gw_now());
+        if (ex->nheap > 0 && (err = expire_timers(ex, gw_now())) != 0)
+            return err;
     }
     return (int)ex->ntasks;
 }

@@ -83,4 +83,8 @@ void test_many_waiters_wake_right(void **state);
 void test_yield_among_idle_fds_sees_ready_fd(void **state);
 void test_dump(void **state);
 
+/* exec-deadlines.c: a deadline that passes with the descriptor already ready. */
+void test_deadline_passed_with_input_waiting(void **state);
+void test_deadline_passed_in_a_long_turn(void **state);
+
 #endif /* GW_TEST_EXEC_H */

@@ -48,7 +48,7 @@ typedef enum gw_wait_kind {
 typedef enum gw_wake {
     GW_WOKE_NONE = 0, /* not woken by the executor (push mode) */
     GW_WOKE_READY,    /* the condition holds (fd ready, event signalled, timer due) */
-    GW_WOKE_TIMEOUT   /* the wait's deadline passed first */
+    GW_WOKE_TIMEOUT   /* the wait's deadline passed first (for an fd: see gw_exec_run_once) */
 } gw_wake;
 
 /* No deadline. */
@@ -190,7 +190,12 @@ gw_stack *gw_task_stack(gw_task *t);
  * one number at least 1/16 of the descriptors waited on, since each poll()
  * scans them all: with up to 16 descriptors, every turn; with 10,000, once
  * per 625 task runs.  A ready descriptor is therefore seen within that many
- * task runs, never starved.  Deadlines are checked every turn.  Returns the
+ * task runs, never starved.  Deadlines are checked every turn.  A wait on a
+ * descriptor times out only if a look at the descriptors that began at or
+ * after its deadline found it not ready: when the last look began before
+ * (a turn that ran long, a process descheduled, a caller that comes back
+ * late), one look that does not block comes first, so input that arrived
+ * meanwhile wakes the task with GW_WOKE_READY.  Returns the
  * number of tasks still alive, or a negative gw error if poll() failed
  * (other than EINTR, which is retried with the remaining time).
  */
