@@ -106,87 +106,28 @@ static size_t decode(const uint8_t *in, size_t len, size_t brcap, const gw_chunk
     return d.body_len;
 }
 
-/* A writer that collects what it is given. */
-typedef struct col_writer {
-    gw_writer w;   /* base */
-    fz_result got; /* the bytes written */
-    int closed;    /* close seen */
-} col_writer;
-
-typedef gw_io_op col_op;
-GW_GENERATOR(col_op, NULL);
-GW_BODY(col_op, s)
-{
-    col_writer *cw = s->obj;
-
-    GW_BEGIN(s);
-    if (s->src != NULL) {
-        fz_result_bytes(&cw->got, s->src, s->len);
-        s->n = s->len;
-    }
-    GW_END(s);
-}
-
-static gw_io_op *col_start(gw_writer *w, const uint8_t *src, size_t len)
-{
-    gw_io_op *op = &w->op;
-
-    GW_INIT(op, col_op);
-    op->obj = w;
-    op->src = src;
-    op->len = len;
-    op->n = 0;
-    op->ret = 0;
-    return op;
-}
-static gw_io_op *col_write(gw_writer *w, const uint8_t *buf, size_t len)
-{
-    return col_start(w, buf, len);
-}
-static gw_io_op *col_flush(gw_writer *w)
-{
-    return col_start(w, NULL, 0);
-}
-static gw_io_op *col_close(gw_writer *w)
-{
-    ((col_writer *)(void *)w)->closed = 1;
-    return col_start(w, NULL, 0);
-}
-static const gw_writer_ops col_ops = {"collect", col_write, col_flush, col_close};
-
-/* Runs an operation that must not wait; returns its result. */
-static int run_now(gw_io_op *op)
-{
-    gw_wait w;
-    gw_stack st;
-
-    GW_START(&st, op, &w);
-    fz_check(gw_next(&st) == GW_RETURNED, "no wait on a collecting writer");
-    return op->ret;
-}
-
 /* Encodes body[0..len) in pieces and flushes chosen by `x`, into chunks of
  * at most cap bytes; checks that decoding gives the body back. */
 static void round_trip(const uint8_t *body, size_t len, size_t cap, uint8_t x)
 {
-    col_writer cw;
+    gwt_sink cw;
     gw_chunked_writer cwr;
     fz_result again;
     size_t pos = 0, piece = 1 + (x >> 4);
     uint64_t chunks = 0;
 
-    memset(&cw, 0, sizeof(cw));
-    gw_writer_init(&cw.w, &col_ops);
+    gwt_sink_init(&cw, 0);
     fz_check(gw_chunked_writer_init(&cwr, &cw.w, cap) == 0, "writer init");
     while (pos < len) {
         size_t n = len - pos < piece ? len - pos : piece;
-        fz_check(run_now(gw_write(&cwr.w, body + pos, n)) == 0, "encode write");
+        fz_check(fz_run_now(gw_write(&cwr.w, body + pos, n), "encode write waits") == 0, "encode write");
         pos += n;
         if ((x & 8) && ++chunks % (1 + (x & 7)) == 0)
-            fz_check(run_now(gw_flush(&cwr.w)) == 0, "encode flush");
+            fz_check(fz_run_now(gw_flush(&cwr.w), "encode flush waits") == 0, "encode flush");
         piece = 1 + (piece * 7 + x) % 97;
     }
-    fz_check(run_now(gw_close(&cwr.w)) == 0 && cw.closed, "encode close");
+    fz_check(fz_run_now(gw_close(&cwr.w), "encode close waits") == 0 && cw.closes == 1,
+             "encode close");
     fz_check(cwr.w.nwritten == len, "every body byte accepted");
     memset(&again, 0, sizeof(again));
     decode(cw.got.data, cw.got.len, 0, NULL, 128, 1, 0, 1, &again);

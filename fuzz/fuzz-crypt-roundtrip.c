@@ -21,74 +21,13 @@
 
 #include <genwire/crypt.h>
 
+#include "crypt-common.h"
 #include "fuzz.h"
 
 /* Runs an operation that must finish at once and succeed. */
 static void run_ok(gw_io_op *op, const char *what)
 {
-    gw_wait w;
-    gw_stack st;
-
-    GW_START(&st, op, &w);
-    fz_check(gw_next(&st) == GW_RETURNED, what);
-    fz_check(op->ret == 0, what);
-}
-
-/* Reads the layer to its end or first error, appending the plaintext. */
-typedef struct drain {
-    GW_FRAME(gw_wait);
-    gw_reader *r;    /* the decrypt layer */
-    fz_result *out;  /* the plaintext */
-    uint8_t *buf;    /* cap bytes */
-    size_t cap, min; /* per read */
-    gw_io_op *op;    /* the read in progress */
-    int ret;         /* 0 or the error */
-} drain;
-
-GW_GENERATOR(drain, NULL);
-GW_BODY(drain, s)
-{
-    GW_BEGIN(s);
-    for (;;) {
-        GW_AWAIT(s, op, gw_try_read(s->r, s->buf, s->cap, s->min));
-        fz_result_bytes(s->out, s->buf, s->op->n);
-        if (s->op->ret < 0)
-            GW_RETURN(s, s->op->ret);
-        if (s->op->n == 0 && s->r->eof)
-            GW_RETURN(s, 0);
-    }
-    GW_END(s);
-}
-
-static void decrypt(const gw_key *key, const uint8_t *in, size_t len, size_t brcap, size_t readcap,
-                    size_t min, uint64_t seed, unsigned maxpiece, fz_result *out)
-{
-    fz_feed feed = {in, len, 0, seed, maxpiece};
-    static uint8_t buf[4096];
-    gw_mempipe pipe;
-    gw_bufreader br;
-    gw_decrypt d;
-    drain dr;
-    gw_wait w;
-    gw_stack st;
-
-    fz_check(gw_mempipe_init(&pipe, 61) == 0, "pipe");
-    fz_check(gw_bufreader_init(&br, &pipe.r, brcap) == 0, "bufreader");
-    fz_check(gw_decrypt_init(&d, &br, key, NULL) == 0, "decrypt init");
-    GW_INIT(&dr, drain);
-    dr.r = &d.r;
-    dr.out = out;
-    dr.buf = buf;
-    dr.cap = readcap;
-    dr.min = min;
-    dr.ret = 0;
-    GW_START(&st, &dr, &w);
-    fz_drive(&st, &w, &pipe, &feed);
-    out->err = d.r.err;
-    out->off = d.r.err_off;
-    gw_decrypt_fini(&d);
-    gw_bufreader_fini(&br);
-    gw_mempipe_fini(&pipe);
+    fz_check(fz_run_now(op, what) == 0, what);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -101,7 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gw_mempipe pipe;
     gw_encrypt e;
     const uint8_t *script, *c;
-    size_t n, i, run, clen, pos, readcap, min, brcap;
+    size_t n, i, run, clen, pos;
+    fz_crypt_shape sh = {61, 0, 0, 0, NULL};
 
     if (size < 5)
         return 0;
@@ -111,9 +51,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     key = keys[data[0]];
     o.message_size = data[1] == 0 ? 0 : 1 + (size_t)(data[1] - 1) % 100;
-    readcap = (data[4] & 0x3f) == 0x3f ? 4096 : 1 + (size_t)(data[4] & 0x3f);
-    min = data[4] & 0x40 ? readcap : 1;
-    brcap = data[4] & 0x80 ? GW_CRYPT_MIN_BUFFER : 4096;
+    sh.readcap = (data[4] & 0x3f) == 0x3f ? 4096 : 1 + (size_t)(data[4] & 0x3f);
+    sh.min = data[4] & 0x40 ? sh.readcap : 1;
+    sh.brcap = data[4] & 0x80 ? GW_CRYPT_MIN_BUFFER : 4096;
     script = data + 5;
     n = size - 5;
 
@@ -164,14 +104,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_check(pos == clen, "messages fill the stream exactly");
 
     memset(&got, 0, sizeof(got));
-    decrypt(key, c, clen, brcap, readcap, min, data[2] | 0x100u, 1 + data[3] % 64, &got);
+    fz_decrypt(key, c, clen, &sh, data[2] | 0x100u, 1 + data[3] % 64, &got);
     fz_check(got.err == 0, "round trip decrypts cleanly");
     fz_check(got.len == plain.len &&
                  (plain.len == 0 || memcmp(got.data, plain.data, plain.len) == 0),
              "round trip gives the plaintext back");
 
     memset(&cut, 0, sizeof(cut));
-    decrypt(key, c, clen - 1, brcap, readcap, min, data[2] | 0x100u, 1 + data[3] % 64, &cut);
+    fz_decrypt(key, c, clen - 1, &sh, data[2] | 0x100u, 1 + data[3] % 64, &cut);
     fz_check(cut.err == GW_ETRUNCATED, "a cut stream is truncated");
     fz_check(cut.len <= plain.len && (cut.len == 0 || memcmp(cut.data, plain.data, cut.len) == 0),
              "a cut stream releases only a prefix");

@@ -22,78 +22,6 @@
 
 #include "fuzz.h"
 
-/* A writer that keeps what it is given; every operation finishes at once. */
-typedef struct sink {
-    gw_writer w;   /* the sink as an AsyncWrite */
-    fz_result out; /* the bytes written */
-    int flushes;   /* flushes seen */
-    int closed;    /* close seen */
-} sink;
-
-typedef gw_io_op sink_op;
-GW_GENERATOR(sink_op, NULL);
-GW_BODY(sink_op, s)
-{
-    sink *k = s->obj;
-
-    GW_BEGIN(s);
-    if (s->min == 1) {
-        k->flushes++;
-    } else if (s->min == 2) {
-        k->closed = 1;
-    } else {
-        fz_result_bytes(&k->out, s->src, s->len);
-        s->n = s->len;
-        k->w.nwritten += s->len;
-    }
-    GW_RETURN(s, 0);
-    GW_END(s);
-}
-
-static gw_io_op *sink_start(gw_writer *w, const uint8_t *buf, size_t len, size_t mode)
-{
-    gw_io_op *op = &w->op;
-
-    GW_INIT(op, sink_op);
-    op->obj = w;
-    op->buf = NULL;
-    op->src = buf;
-    op->len = len;
-    op->min = mode;
-    op->sub = NULL;
-    op->ret = 0;
-    op->n = 0;
-    return op;
-}
-
-static gw_io_op *sink_write(gw_writer *w, const uint8_t *buf, size_t len)
-{
-    return sink_start(w, buf, len, 0);
-}
-
-static gw_io_op *sink_flush(gw_writer *w)
-{
-    return sink_start(w, NULL, 0, 1);
-}
-
-static gw_io_op *sink_close(gw_writer *w)
-{
-    return sink_start(w, NULL, 0, 2);
-}
-
-static const gw_writer_ops sink_ops = {"sink", sink_write, sink_flush, sink_close};
-
-/* Runs an operation that never waits. */
-static int run(gw_io_op *op)
-{
-    gw_wait w;
-    gw_stack st;
-
-    GW_START(&st, op, &w);
-    fz_check(gw_next(&st) == GW_RETURNED, "the operation finishes without waiting");
-    return op->ret;
-}
-
 /* A streaming zlib inflate() that checks each flushed prefix. */
 typedef struct peer {
     z_stream zs;   /* zlib's inflater */
@@ -126,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len, piece, pos;
     gw_deflate_opts o;
     gw_deflate d;
-    sink k;
+    gwt_sink k;
     peer p;
     int flush;
 
@@ -141,33 +69,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     flush = (data[0] >> 4) & 1;
     piece = 1 + (size_t)data[2] * 5;
 
-    memset(&k, 0, sizeof(k));
-    gw_writer_init(&k.w, &sink_ops);
+    gwt_sink_init(&k, 0);
     memset(&p, 0, sizeof(p));
     fz_check(inflateInit2(&p.zs, wbits[o.format]) == Z_OK, "zlib init");
     fz_check(gw_deflate_init(&d, &k.w, &o) == 0, "deflate init");
     for (pos = 0; pos < len; pos += piece) {
         size_t n = len - pos < piece ? len - pos : piece;
-        fz_check(run(gw_write(&d.w, in + pos, n)) == 0, "write");
+        fz_check(fz_run_now(gw_write(&d.w, in + pos, n), "write waits") == 0, "write");
         if (flush) {
-            fz_check(run(gw_flush(&d.w)) == 0, "flush");
-            peer_take(&p, &k.out);
+            fz_check(fz_run_now(gw_flush(&d.w), "flush waits") == 0, "flush");
+            peer_take(&p, &k.got);
             fz_check(p.out.len == pos + n && memcmp(p.out.data, in, p.out.len) == 0,
                      "a flush makes everything written decodable");
         }
     }
-    fz_check(run(gw_close(&d.w)) == 0, "close");
-    fz_check(k.closed && d.in_total == len && d.out_total == k.out.len, "closed and counted");
+    fz_check(fz_run_now(gw_close(&d.w), "close waits") == 0, "close");
+    fz_check(k.closes == 1 && d.in_total == len && d.out_total == k.got.len, "closed and counted");
     gw_deflate_fini(&d);
-    peer_take(&p, &k.out);
-    fz_check(p.zr == Z_STREAM_END && p.fed == k.out.len, "zlib finds the end at the end");
+    peer_take(&p, &k.got);
+    fz_check(p.zr == Z_STREAM_END && p.fed == k.got.len, "zlib finds the end at the end");
     fz_check(p.out.len == len && (len == 0 || memcmp(p.out.data, in, len) == 0), "zlib round-trip");
     inflateEnd(&p.zs);
     fz_result_free(&p.out);
 
     /* The inflate layer, fed in pieces. */
     {
-        fz_feed feed = {k.out.data, k.out.len, 0, data[3] | 0x100u, 1 + data[3] % 50};
+        fz_feed feed = {k.got.data, k.got.len, 0, data[3] | 0x100u, 1 + data[3] % 50};
         static uint8_t buf[777];
         fz_drain dr;
         gw_mempipe pipe;
@@ -195,6 +122,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         gw_mempipe_fini(&pipe);
         fz_result_free(&back);
     }
-    fz_result_free(&k.out);
+    fz_result_free(&k.got);
     return 0;
 }

@@ -16,36 +16,6 @@ void fz__check(int cond, const char *what, const char *file, int line)
     abort();
 }
 
-void fz_result_bytes(fz_result *r, const void *p, size_t n)
-{
-    if (r->len + n > r->cap) {
-        size_t cap = r->cap ? r->cap : 256;
-        while (cap < r->len + n)
-            cap *= 2;
-        r->data = realloc(r->data, cap);
-        fz_check(r->data != NULL, "out of memory");
-        r->cap = cap;
-    }
-    if (n > 0)
-        memcpy(r->data + r->len, p, n);
-    r->len += n;
-}
-
-void fz_result_record(fz_result *r, const void *p, size_t n)
-{
-    uint64_t len = n;
-
-    fz_result_bytes(r, &len, sizeof(len));
-    fz_result_bytes(r, p, n);
-    r->records++;
-}
-
-void fz_result_free(fz_result *r)
-{
-    free(r->data);
-    memset(r, 0, sizeof(*r));
-}
-
 void fz_result_same(const fz_result *a, const fz_result *b, const char *what)
 {
     if (a->err == b->err && a->off == b->off && a->len == b->len && a->records == b->records &&
@@ -97,11 +67,12 @@ GW_BODY(fz_drain, s)
 {
     GW_BEGIN(s);
     for (;;) {
-        GW_AWAIT(s, op, gw_try_read(s->r, s->buf, s->readsize, 1));
+        GW_AWAIT(s, op, gw_try_read(s->r, s->buf, s->readsize, s->min));
         fz_check(s->op->n <= s->readsize, "read within the buffer");
         fz_result_bytes(s->out, s->buf, s->op->n);
         if (s->op->ret < 0)
             GW_RETURN(s, s->op->ret);
+        fz_check(s->op->n >= s->min || s->r->eof, "a short read only at the end");
         if (s->op->n == 0) {
             fz_check(s->r->eof, "a short read only at the end");
             GW_RETURN(s, 0);
@@ -117,16 +88,13 @@ void fz_drain_init(fz_drain *d, gw_reader *r, fz_result *out, uint8_t *buf, size
     d->out = out;
     d->buf = buf;
     d->readsize = readsize;
+    d->min = 1;
     d->op = NULL;
     d->ret = 0;
 }
 
 int fz_run_now(gw_io_op *op, const char *what)
 {
-    gw_wait w;
-    gw_stack st;
-
-    GW_START(&st, op, &w);
-    fz_check(gw_next(&st) == GW_RETURNED, what);
+    fz_check(gwt_run_once(op) == GW_RETURNED, what);
     return op->ret;
 }

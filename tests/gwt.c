@@ -1,6 +1,7 @@
 /*
- * The shared test helpers declared in tests/gwt.h: result collection, the
- * push-mode driver and the every-split-point checker.
+ * The shared test helpers declared in tests/gwt.h: the push-mode driver
+ * and the every-split-point checker (result collection and the sink are in
+ * tests/gwt-core.c).
  */
 #include "gwt.h"
 
@@ -15,36 +16,6 @@
 
 #include <cmocka.h>
 
-void gwt_result_bytes(gwt_result *r, const void *p, size_t n)
-{
-    if (r->len + n > r->cap) {
-        size_t cap = r->cap ? r->cap : 64;
-        while (cap < r->len + n)
-            cap *= 2;
-        r->data = realloc(r->data, cap);
-        assert_non_null(r->data);
-        r->cap = cap;
-    }
-    if (n > 0)
-        memcpy(r->data + r->len, p, n);
-    r->len += n;
-}
-
-void gwt_result_record(gwt_result *r, const void *p, size_t n)
-{
-    uint64_t len = n;
-
-    gwt_result_bytes(r, &len, sizeof(len));
-    gwt_result_bytes(r, p, n);
-    r->records++;
-}
-
-void gwt_result_free(gwt_result *r)
-{
-    free(r->data);
-    memset(r, 0, sizeof(*r));
-}
-
 uint64_t gwt_rand(uint64_t *state)
 {
     uint64_t x = *state;
@@ -56,73 +27,9 @@ uint64_t gwt_rand(uint64_t *state)
     return x * 0x2545F4914F6CDD1DULL;
 }
 
-typedef gw_io_op sink_op;
-GW_GENERATOR(sink_op, NULL);
-GW_BODY(sink_op, s)
-{
-    gwt_sink *k = s->obj;
-
-    GW_BEGIN(s);
-    if (s->src != NULL) {
-        if (k->fail_with != 0) {
-            k->w.err = k->fail_with;
-            GW_RETURN(s, k->fail_with);
-        }
-        if (k->records)
-            gwt_result_record(&k->got, s->src, s->len);
-        else
-            gwt_result_bytes(&k->got, s->src, s->len);
-        k->writes++;
-        k->w.nwritten += s->len;
-        s->n = s->len;
-    }
-    GW_RETURN(s, 0);
-    GW_END(s);
-}
-
-/* Starts the sink's one operation; src NULL for flush and close. */
-static gw_io_op *sink_start(gw_writer *w, const uint8_t *src, size_t len)
-{
-    gw_io_op *op = &w->op;
-
-    GW_INIT(op, sink_op);
-    op->obj = w;
-    op->src = src;
-    op->len = len;
-    op->n = 0;
-    op->ret = 0;
-    return op;
-}
-static gw_io_op *sink_write(gw_writer *w, const uint8_t *buf, size_t len)
-{
-    return sink_start(w, buf == NULL ? (const uint8_t *)"" : buf, len);
-}
-static gw_io_op *sink_flush(gw_writer *w)
-{
-    ((gwt_sink *)(void *)w)->flushes++;
-    return sink_start(w, NULL, 0);
-}
-static gw_io_op *sink_close(gw_writer *w)
-{
-    ((gwt_sink *)(void *)w)->closes++;
-    return sink_start(w, NULL, 0);
-}
-static const gw_writer_ops sink_ops = {"sink", sink_write, sink_flush, sink_close};
-
-void gwt_sink_init(gwt_sink *k, int records)
-{
-    memset(k, 0, sizeof(*k));
-    gw_writer_init(&k->w, &sink_ops);
-    k->records = records;
-}
-
 int gwt_run_op(gw_io_op *op)
 {
-    gw_wait w;
-    gw_stack st;
-
-    GW_START(&st, op, &w);
-    assert_int_equal(gw_next(&st), GW_RETURNED);
+    assert_int_equal(gwt_run_once(op), GW_RETURNED);
     return op->ret;
 }
 

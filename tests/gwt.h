@@ -17,23 +17,7 @@
 #include <genwire/gen.h>
 #include <genwire/io.h>
 
-/* What a decoder produced from one input: its output bytes or records
- * (records are appended as a u64 length then the payload), its error code
- * and the offset of the error. */
-typedef struct gwt_result {
-    uint8_t *data;   /* the output, serialised */
-    size_t len, cap; /* bytes used and allocated */
-    size_t records;  /* how many gwt_result_record calls */
-    int err;         /* 0, or the decoder's error */
-    uint64_t off;    /* where the error was found */
-} gwt_result;
-
-/* Appends raw bytes to the output. */
-void gwt_result_bytes(gwt_result *r, const void *p, size_t n);
-/* Appends one record (its length, then its bytes). */
-void gwt_result_record(gwt_result *r, const void *p, size_t n);
-/* Frees the output and zeroes the result. */
-void gwt_result_free(gwt_result *r);
+#include "gwt-core.h"
 
 /* One input and the schedule it is fed with: the piece boundaries `cuts`
  * (strictly increasing offsets inside the input). */
@@ -122,19 +106,6 @@ void gwt_drain(gw_reader *r, gw_mempipe *pipe, gwt_feed *feed, gwt_result *out);
 /* gwt_run_op: runs an operation frame to completion in push mode, failing
  * the test if it waits for anything; returns op->ret. */
 int gwt_run_op(gw_io_op *op);
-
-/* A writer that keeps what it is given, counts calls, and can be told to
- * fail: the bottom of an encoder under test. */
-typedef struct gwt_sink {
-    gw_writer w;                      /* base */
-    gwt_result got;                   /* the bytes written (or one record per write) */
-    unsigned writes, flushes, closes; /* calls seen */
-    int fail_with;                    /* writes fail with this, if nonzero */
-    int records;                      /* keep each write as a record, not as bytes */
-} gwt_sink;
-
-/* gwt_sink_init: an empty sink; records nonzero keeps writes apart. */
-void gwt_sink_init(gwt_sink *k, int records);
 
 /* gwt_result_join: the records of r (made of gwt_result_record calls only)
  * as text, separated by sep, NUL-terminated in buf; records that do not fit
