@@ -213,11 +213,7 @@ GW_BODY(http_decode, s)
     GW_END(s);
 }
 
-static stage *http_decode_start(layer *l, job *j)
-{
-    GW_INIT(&l->st, http_decode);
-    return stage_bind(l, j);
-}
+STAGE_DEFINE_START(http_decode_start, http_decode)
 
 static int http_error(const layer *l, const job *j, char *buf, size_t len)
 {

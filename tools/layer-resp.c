@@ -86,11 +86,7 @@ GW_BODY(resp_decode, s)
     GW_END(s);
 }
 
-static stage *resp_decode_start(layer *l, job *j)
-{
-    GW_INIT(&l->st, resp_decode);
-    return stage_bind(l, j);
-}
+STAGE_DEFINE_START(resp_decode_start, resp_decode)
 
 static int resp_open_encode(layer *l, gw_writer *dst, job *j)
 {
@@ -139,11 +135,7 @@ GW_BODY(resp_encode, s)
     GW_END(s);
 }
 
-static stage *resp_encode_start(layer *l, job *j)
-{
-    GW_INIT(&l->st, resp_encode);
-    return stage_bind(l, j);
-}
+STAGE_DEFINE_START(resp_encode_start, resp_encode)
 
 static int resp_error(const layer *l, const job *j, char *buf, size_t len)
 {
@@ -152,14 +144,11 @@ static int resp_error(const layer *l, const job *j, char *buf, size_t len)
     (void)j;
     if (st == NULL)
         return 0;
-    if (!l->encoding && st->t_live && st->t.rd.err != 0)
-        snprintf(buf, len, "%s at byte %" PRIu64, gw_strerror(st->t.rd.err), st->t.rd.err_off);
-    else if (l->encoding && st->why != NULL)
-        snprintf(buf, len, "input line %" PRIu64 ": %s", st->line_no, st->why);
-    else if (l->encoding && st->rr_live && st->rr.err != 0)
-        snprintf(buf, len, "input line %" PRIu64 ": %s", st->line_no + 1, gw_strerror(st->rr.err));
-    else
+    if (l->encoding)
+        return layer_lines_error(st->rr_live ? &st->rr : NULL, st->line_no, st->why, buf, len);
+    if (!st->t_live || st->t.rd.err == 0)
         return 0;
+    snprintf(buf, len, "%s at byte %" PRIu64, gw_strerror(st->t.rd.err), st->t.rd.err_off);
     return 1;
 }
 

@@ -162,6 +162,18 @@ void layer_close_lines(layer *l, gw_record_reader *rr, int rr_live, gw_bufwriter
         gw_bufwriter_fini(bw);
 }
 
+int layer_lines_error(const gw_record_reader *rr, uint64_t line_no, const char *why, char *buf,
+                      size_t len)
+{
+    if (why != NULL)
+        snprintf(buf, len, "input line %" PRIu64 ": %s", line_no, why);
+    else if (rr != NULL && rr->err != 0)
+        snprintf(buf, len, "input line %" PRIu64 ": %s", line_no + 1, gw_strerror(rr->err));
+    else
+        return 0;
+    return 1;
+}
+
 /* Allocates an adapter's state of n zeroed bytes into l->state. */
 static void *new_state(layer *l, size_t n)
 {

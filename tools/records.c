@@ -204,11 +204,7 @@ GW_BODY(rec_decode, s)
     GW_END(s);
 }
 
-static stage *rec_decode_start(layer *l, job *j)
-{
-    GW_INIT(&l->st, rec_decode);
-    return stage_bind(l, j);
-}
+STAGE_DEFINE_START(rec_decode_start, rec_decode)
 
 /* ---- encode ---------------------------------------------------------------------- */
 
@@ -268,11 +264,7 @@ GW_BODY(rec_encode, s)
     GW_END(s);
 }
 
-static stage *rec_encode_start(layer *l, job *j)
-{
-    GW_INIT(&l->st, rec_encode);
-    return stage_bind(l, j);
-}
+STAGE_DEFINE_START(rec_encode_start, rec_encode)
 
 /* ---- both ------------------------------------------------------------------------- */
 
@@ -345,13 +337,11 @@ static int rec_error(const layer *l, const job *j, char *buf, size_t len)
         if (st->rr.err == 0)
             return 0;
         decode_error(l, st, j, buf, len);
-    } else if (st->why != NULL) {
-        snprintf(buf, len, "input line %" PRIu64 ": %s", st->line_no, st->why);
-    } else if (st->rr.err == GW_ELINE_TOO_LONG) {
+    } else if (st->why == NULL && st->rr.err == GW_ELINE_TOO_LONG) {
         snprintf(buf, len, "input line %" PRIu64 ": longer than --max-record %" PRIu64 " allows",
                  st->line_no + 1, j->opt->max_record);
-    } else if (st->rr.err != 0) {
-        snprintf(buf, len, "input line %" PRIu64 ": %s", st->line_no + 1, gw_strerror(st->rr.err));
+    } else if (layer_lines_error(&st->rr, st->line_no, st->why, buf, len)) {
+        return 1;
     } else if (st->werr != 0) {
         encode_error(l, st, j, buf, len);
     } else {

@@ -176,6 +176,16 @@ static inline stage *stage_bind(layer *l, job *j)
     return &l->st;
 }
 
+/* For adapters: defines `static stage *name(layer *l, job *j)`, the
+ * start of a layer's task: GW_INIT of generator G in l->st, then
+ * stage_bind. */
+#define STAGE_DEFINE_START(name, G)                                                                \
+    static stage *name(layer *l, job *j)                                                           \
+    {                                                                                              \
+        GW_INIT(&l->st, G);                                                                        \
+        return stage_bind(l, j);                                                                   \
+    }
+
 /* Looks up a STACK element; NULL if there is no such layer. */
 const layer_row *layer_find(const char *name);
 
@@ -207,6 +217,14 @@ int layer_open_lines(layer *l, gw_record_reader *rr, int *rr_live, size_t max_li
 /* Finishes rr if rr_live, and bw if the layer writes (l->w is set): what
  * layer_open_lines, or a decoder's own record reader, set up. */
 void layer_close_lines(layer *l, gw_record_reader *rr, int rr_live, gw_bufwriter *bw);
+
+/* For those encoders' error messages: what was wrong with input line
+ * line_no, `why` (the encoder's own words, or NULL), or else the error of
+ * the lines reader rr (NULL: none yet), which stopped on the line after it.
+ * Writes "input line N: ..." into buf and returns 1, or returns 0 when
+ * neither applies. */
+int layer_lines_error(const gw_record_reader *rr, uint64_t line_no, const char *why, char *buf,
+                      size_t len);
 
 /* ---- a run ------------------------------------------------------------------------ */
 
