@@ -22,6 +22,7 @@
 #include <genwire/compress.h>
 
 #include "fuzz.h"
+#include "inflate-common.h"
 
 /* Decodes on backend be, through a pipe in pieces or (mem) from memory;
  * *left gets the bufreader's offset at the end, *msg gw_inflate_msg. */
@@ -29,41 +30,14 @@ static void decode(const uint8_t *in, size_t len, const gw_inflate_opts *o, gw_i
                    size_t readsize, uint64_t seed, unsigned maxpiece, int mem, fz_result *out,
                    uint64_t *left, const char **msg)
 {
-    fz_feed feed = {in, len, 0, seed, maxpiece};
-    static uint8_t buf[65536];
     gw_inflate_opts opts = *o;
-    gw_mempipe pipe;
-    gw_bufreader br;
-    gw_inflate z;
-    fz_drain d;
-    gw_wait w;
-    gw_stack st;
+    fz_inflate_shape sh = {211, GW_INFLATE_ISAL_MIN_BUFFER, readsize, seed, maxpiece, mem};
+    fz_inflate_end end;
 
     opts.backend = be;
-    if (mem) {
-        gw_bufreader_init_mem(&br, in, len);
-    } else {
-        fz_check(gw_mempipe_init(&pipe, 211) == 0, "pipe");
-        fz_check(gw_bufreader_init(&br, &pipe.r, GW_INFLATE_ISAL_MIN_BUFFER) == 0, "bufreader");
-    }
-    fz_check(gw_inflate_init(&z, &br, &opts) == 0, "inflate init");
-    fz_check(z.backend == be, "the backend asked for");
-    fz_drain_init(&d, &z.r, out, buf, readsize);
-    GW_START(&st, &d, &w);
-    if (mem)
-        fz_check(gw_next(&st) == GW_RETURNED, "a decode from memory never waits");
-    else
-        fz_drive(&st, &w, &pipe, &feed);
-    out->err = d.ret;
-    out->off = z.r.err_off;
-    *left = gw_bufreader_offset(&br);
-    *msg = gw_inflate_msg(&z);
-    fz_check(z.out_total == out->len, "out_total counts the output");
-    gw_inflate_fini(&z);
-    if (!mem) {
-        gw_bufreader_fini(&br);
-        gw_mempipe_fini(&pipe);
-    }
+    fz_inflate(in, len, &opts, &sh, out, &end);
+    *left = end.left;
+    *msg = end.msg;
 }
 
 /* Whether both outputs agree on the bytes they have in common. */

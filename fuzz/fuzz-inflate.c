@@ -23,46 +23,10 @@
 #include <genwire/compress.h>
 
 #include "fuzz.h"
+#include "inflate-common.h"
 
 /* The harness never lets the output grow past this. */
 #define MAX_OUT (1u << 20)
-
-/* Decodes through a pipe (mem = 0) or from memory, per the schedule. */
-static void decode(const uint8_t *in, size_t len, const gw_inflate_opts *o, size_t bufcap,
-                   size_t readsize, uint64_t seed, unsigned maxpiece, int mem, fz_result *out)
-{
-    fz_feed feed = {in, len, 0, seed, maxpiece};
-    static uint8_t buf[65536];
-    gw_mempipe pipe;
-    gw_bufreader br;
-    gw_inflate z;
-    fz_drain d;
-    gw_wait w;
-    gw_stack st;
-
-    if (mem) {
-        gw_bufreader_init_mem(&br, in, len);
-    } else {
-        fz_check(gw_mempipe_init(&pipe, 97) == 0, "pipe");
-        fz_check(gw_bufreader_init(&br, &pipe.r, bufcap) == 0, "bufreader");
-    }
-    fz_check(gw_inflate_init(&z, &br, o) == 0, "inflate init");
-    fz_drain_init(&d, &z.r, out, buf, readsize);
-    GW_START(&st, &d, &w);
-    if (mem)
-        fz_check(gw_next(&st) == GW_RETURNED, "a decode from memory never waits");
-    else
-        fz_drive(&st, &w, &pipe, &feed);
-    out->err = d.ret;
-    out->off = z.r.err_off;
-    fz_check(d.ret == z.r.err, "the error sticks in the layer");
-    fz_check(z.out_total == out->len, "out_total counts the output");
-    gw_inflate_fini(&z);
-    if (!mem) {
-        gw_bufreader_fini(&br);
-        gw_mempipe_fini(&pipe);
-    }
-}
 
 /* zlib's verdict as the layer reports it. */
 static int map_error(const z_stream *zs, int zr)
@@ -162,7 +126,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_result whole, split, mem, ref;
     gw_inflate_opts o;
     const uint8_t *in;
-    size_t len, bufcap, readsize, stop;
+    size_t len, stop;
+    fz_inflate_shape sh = {97, 0, 0, 0, 1, 0}, memsh = {97, 4096, 65536, 0, 1, 1};
     int over;
 
     if (size < 5)
@@ -177,15 +142,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         o.max_output = 1 + (uint64_t)data[2] * 97;
     if (data[0] & 8)
         o.max_ratio = 1 + data[2] % 16;
-    bufcap = bufcaps[data[1] & 3];
-    readsize = readsizes[(data[1] >> 2) & 3];
+    sh.bufcap = bufcaps[data[1] & 3];
+    sh.readsize = readsizes[(data[1] >> 2) & 3];
     memset(&whole, 0, sizeof(whole));
     memset(&split, 0, sizeof(split));
     memset(&mem, 0, sizeof(mem));
     memset(&ref, 0, sizeof(ref));
-    decode(in, len, &o, bufcap, readsize, 0, 1, 0, &whole);
-    decode(in, len, &o, bufcap, readsize, data[3] | 0x100u, 1 + data[4] % 64, 0, &split);
-    decode(in, len, &o, 4096, 65536, 0, 1, 1, &mem);
+    fz_inflate(in, len, &o, &sh, &whole, NULL);
+    sh.seed = data[3] | 0x100u;
+    sh.maxpiece = 1 + data[4] % 64;
+    fz_inflate(in, len, &o, &sh, &split, NULL);
+    fz_inflate(in, len, &o, &memsh, &mem, NULL);
     fz_result_same(&whole, &split, "whole vs split feed");
     fz_result_same(&whole, &mem, "pipe vs memory");
 
