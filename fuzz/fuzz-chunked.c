@@ -21,56 +21,9 @@
 
 #include "fuzz.h"
 
-/* Reads the body to its end or an error, checks that an error sticks, then
- * reads what src holds after the message. */
-typedef struct ck_drv {
-    GW_FRAME(gw_wait);
-    gw_chunked_reader *c; /* the decoder */
-    gw_bufreader *br;     /* its input */
-    fz_result *out;       /* body bytes, then the rest as one record */
-    fz_result rest;       /* the bytes after the message */
-    size_t body_len;      /* bytes of out that are body */
-    gw_io_op *op;         /* the read in progress */
-    uint8_t tmp[128];     /* read buffer */
-    size_t cap, min;      /* read size and min */
-} ck_drv;
-
-GW_GENERATOR(ck_drv, NULL);
-GW_BODY(ck_drv, s)
-{
-    GW_BEGIN(s);
-    for (;;) {
-        GW_AWAIT(s, op, gw_try_read(&s->c->r, s->tmp, s->cap, s->min));
-        fz_check(s->op->n <= s->cap, "read within its buffer");
-        fz_result_bytes(s->out, s->tmp, s->op->n);
-        if (s->op->ret < 0)
-            break;
-        fz_check(s->op->n >= s->min || s->c->r.eof, "short read only at the end");
-        if (s->c->r.eof)
-            break;
-    }
-    s->body_len = s->out->len;
-    if (s->op->ret < 0) {
-        fz_check(s->c->r.err == s->op->ret, "error kept in the reader");
-        s->out->err = s->op->ret;
-        s->out->off = s->c->r.err_off;
-        GW_AWAIT(s, op, gw_try_read(&s->c->r, s->tmp, s->cap, s->min));
-        fz_check(s->op->ret == s->out->err && s->op->n == 0, "error sticks");
-        GW_EXIT(s);
-    }
-    GW_AWAIT(s, op, gw_try_read(&s->c->r, s->tmp, s->cap, s->min));
-    fz_check(s->op->ret == 0 && s->op->n == 0 && s->c->r.eof, "end of body repeats");
-    for (;;) {
-        GW_AWAIT(s, op, gw_try_read(&s->br->r, s->tmp, sizeof(s->tmp), sizeof(s->tmp)));
-        fz_check(s->op->ret == 0, "rest readable");
-        fz_result_bytes(&s->rest, s->tmp, s->op->n);
-        if (s->op->n < sizeof(s->tmp))
-            break;
-    }
-    fz_result_record(s->out, s->rest.data, s->rest.len);
-    fz_result_free(&s->rest);
-    GW_END(s);
-}
+/* The consumer, the same as the tests' (tests/chunked-drv.h). */
+#define CK_DRV_CHECK(cond, what) fz_check(cond, what)
+#include "tests/chunked-drv.h"
 
 /* Decodes in[0..len): over a pipe fed by schedule (seed, maxpiece), or over
  * memory when brcap is 0.  Returns how many bytes of out are body. */
@@ -81,6 +34,7 @@ static size_t decode(const uint8_t *in, size_t len, size_t brcap, const gw_chunk
     gw_mempipe pipe;
     gw_bufreader br;
     gw_chunked_reader c;
+    static uint8_t tmp[128];
     ck_drv d;
     gw_wait w;
     gw_stack st;
@@ -96,6 +50,7 @@ static size_t decode(const uint8_t *in, size_t len, size_t brcap, const gw_chunk
     d.c = &c;
     d.br = &br;
     d.out = out;
+    d.tmp = tmp;
     d.cap = rdcap;
     d.min = rdmin;
     GW_START(&st, &d, &w);

@@ -1,8 +1,8 @@
 /*
  * chunked-check.h: the chunked decoder's test driver, shared by
- * test-chunked.c, test-chunked-errors.c and test-chunked-writer.c: a
- * generator that reads a body to its end or error and then what src holds
- * after the message, the decode modes (pipe and bufreader capacities, read
+ * test-chunked.c, test-chunked-errors.c and test-chunked-writer.c: the
+ * consumer of chunked-drv.h (shared with fuzz/fuzz-chunked.c), the decode
+ * modes (pipe and bufreader capacities, read
  * sizes, plain memory), and the checks ck_ok / ck_err_lim that run a vector
  * through gwt_check_splits in every mode.  Under valgrind the split-in-two
  * runs are sampled (GWT_SAMPLE); the normal and sanitizer builds try every
@@ -26,6 +26,10 @@
 
 #include "gwt.h"
 
+/* The consumer (chunked-drv.h) fails a case the cmocka way. */
+#define CK_DRV_CHECK(cond, what) assert_true(cond)
+#include "chunked-drv.h"
+
 /* ---- the decode driver ---------------------------------------------------- */
 
 /* How one decode is run. */
@@ -37,64 +41,6 @@ typedef struct ck_params {
     int mem;                      /* decode over the input in memory, no pipe */
     const gw_chunked_limits *lim; /* NULL: the defaults */
 } ck_params;
-
-/* Reads the body to its end or an error, checks that the error sticks and
- * that end of stream repeats, then reads what src holds after the message. */
-typedef struct ck_drv {
-    GW_FRAME(gw_wait);
-    gw_chunked_reader *c; /* the decoder */
-    gw_bufreader *br;     /* its input */
-    gwt_result *out;      /* body bytes, then the rest of the input as a record */
-    gwt_result rest;      /* the bytes after the message */
-    gw_io_op *op;         /* the read in progress */
-    uint8_t *tmp;         /* read buffer */
-    size_t cap, min;      /* read size and min */
-    int ret;              /* the decoder's result */
-} ck_drv;
-
-GW_GENERATOR(ck_drv, NULL);
-GW_BODY(ck_drv, s)
-{
-    GW_BEGIN(s);
-    for (;;) {
-        GW_AWAIT(s, op, gw_try_read(&s->c->r, s->tmp, s->cap, s->min));
-        assert_true(s->op->n <= s->cap);
-        gwt_result_bytes(s->out, s->tmp, s->op->n);
-        if (s->op->ret < 0)
-            break;
-        assert_true(s->op->n >= s->min || s->c->r.eof); /* short only at the end */
-        if (s->c->r.eof)
-            break;
-    }
-    s->ret = s->op->ret;
-    if (s->ret < 0) {
-        assert_int_equal(s->c->r.err, s->ret);
-        s->out->err = s->ret;
-        s->out->off = s->c->r.err_off;
-        /* The error sticks. */
-        GW_AWAIT(s, op, gw_try_read(&s->c->r, s->tmp, s->cap, s->min));
-        assert_int_equal(s->op->ret, s->ret);
-        assert_int_equal(s->op->n, 0);
-        assert_int_equal(s->c->r.err_off, s->out->off);
-        GW_EXIT(s);
-    }
-    /* End of the body repeats. */
-    GW_AWAIT(s, op, gw_try_read(&s->c->r, s->tmp, s->cap, s->min));
-    assert_int_equal(s->op->ret, 0);
-    assert_int_equal(s->op->n, 0);
-    assert_true(s->c->r.eof);
-    /* The bytes after the message are still in the bufreader. */
-    for (;;) {
-        GW_AWAIT(s, op, gw_try_read(&s->br->r, s->tmp, s->cap, s->cap));
-        assert_int_equal(s->op->ret, 0);
-        gwt_result_bytes(&s->rest, s->tmp, s->op->n);
-        if (s->op->n < s->cap)
-            break;
-    }
-    gwt_result_record(s->out, s->rest.data, s->rest.len);
-    gwt_result_free(&s->rest);
-    GW_END(s);
-}
 
 static inline void ck_decode(gwt_feed *feed, gwt_result *out, void *ud)
 {
