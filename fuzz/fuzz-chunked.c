@@ -75,7 +75,8 @@ static void round_trip(const uint8_t *body, size_t len, size_t cap, uint8_t x)
     fz_check(gw_chunked_writer_init(&cwr, &cw.w, cap) == 0, "writer init");
     while (pos < len) {
         size_t n = len - pos < piece ? len - pos : piece;
-        fz_check(fz_run_now(gw_write(&cwr.w, body + pos, n), "encode write waits") == 0, "encode write");
+        fz_check(fz_run_now(gw_write(&cwr.w, body + pos, n), "encode write waits") == 0,
+                 "encode write");
         pos += n;
         if ((x & 8) && ++chunks % (1 + (x & 7)) == 0)
             fz_check(fz_run_now(gw_flush(&cwr.w), "encode flush waits") == 0, "encode flush");
