@@ -310,10 +310,7 @@ GW_BODY(http_encode, s)
 
     GW_BEGIN(s);
     for (;;) {
-        GW_RECORD_NEXT(s, op, &e->rr, s->res);
-        if (s->res <= 0)
-            GW_RETURN(s, s->res);
-        e->line_no++;
+        STAGE_NEXT_LINE(s, &e->rr, e->line_no);
         if (take_object(e, (gw_http_kind)s->l->row->param) != 0 || make_head(e) != 0)
             GW_RETURN(s, GW_EINVAL);
         GW_AWAIT(s, op, gw_write(out, e->head, e->hlen));

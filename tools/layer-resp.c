@@ -114,10 +114,7 @@ GW_BODY(resp_encode, s)
 
     GW_BEGIN(s);
     for (;;) {
-        GW_RECORD_NEXT(s, op, &st->rr, s->res);
-        if (s->res <= 0)
-            GW_RETURN(s, s->res);
-        st->line_no++;
+        STAGE_NEXT_LINE(s, &st->rr, st->line_no);
         st->argc = resp_split((const char *)st->rr.data, st->rr.len, st->args, st->argv, st->argl,
                               MAX_ARGS);
         if (st->argc < 0) {

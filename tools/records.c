@@ -240,10 +240,7 @@ GW_BODY(rec_encode, s)
 
     GW_BEGIN(s);
     for (;;) {
-        GW_RECORD_NEXT(s, op, &st->rr, s->res);
-        if (s->res <= 0)
-            GW_RETURN(s, s->res);
-        st->line_no++;
+        STAGE_NEXT_LINE(s, &st->rr, st->line_no);
         if (s->job->opt->input == IN_JSON) {
             if (tx_json_record((const char *)st->rr.data, st->rr.len, st->scratch, &st->rec,
                                &st->why) != 0)

@@ -186,6 +186,17 @@ static inline stage *stage_bind(layer *l, job *j)
         return stage_bind(l, j);                                                                   \
     }
 
+/* In the task of an encoder that reads lines (layer_open_lines): the next
+ * input line, as rr's current record, counted in line_no; at the end of
+ * the input or on an error the task returns (0 or the error).  Suspends. */
+#define STAGE_NEXT_LINE(s, rr, line_no)                                                            \
+    do {                                                                                           \
+        GW_RECORD_NEXT(s, op, rr, (s)->res);                                                       \
+        if ((s)->res <= 0)                                                                         \
+            GW_RETURN(s, (s)->res);                                                                \
+        (line_no)++;                                                                               \
+    } while (0)
+
 /* Looks up a STACK element; NULL if there is no such layer. */
 const layer_row *layer_find(const char *name);
 
