@@ -39,10 +39,37 @@ int64_t slack_ms(int64_t plain);
  * machine delayed is not a late timer, the same lateness every time is. */
 #define TIMING_ATTEMPTS 3
 
-/* check_late: runs once(ud) until the time it returns is under want +
- * slack, at most TIMING_ATTEMPTS times; every time must be at least want.
- * Fails the case if every attempt was late. */
-void check_late(int64_t (*once)(void *ud), void *ud, int64_t want, int64_t slack);
+/* One attempt of a timing check. */
+typedef struct timing {
+    int64_t took; /* what the library took, ns: never under the check's want */
+    /* How late bare poll() calls of the same length, on the same descriptor
+     * in the same state, returned right after (bare_poll_late): the
+     * machine's own timer lateness at that moment, allowed on top of the
+     * slack.  0 when not measured. */
+    int64_t base;
+    /* Nonzero: the attempt proves nothing either way (the machine ran the
+     * test itself too late to tell, e.g. a client of the server under test
+     * left longer than the timeout between its writes); it is retried. */
+    int void_;
+} timing;
+
+/* check_late: runs once(ud, &t) until t.took is under want + slack +
+ * t.base, at most TIMING_ATTEMPTS times; t.took must be at least want on
+ * every attempt that is not void.  Fails the case if every attempt was late
+ * or void. */
+void check_late(void (*once)(void *ud, timing *t), void *ud, int64_t want, int64_t slack);
+
+/* bare_poll_late: the worse of two poll() calls of `ns` on fd for `events`
+ * (fd -1: on no descriptor) that time out: how late poll() itself returns
+ * here and now, in ns.  Fails the case if fd becomes ready meanwhile. */
+int64_t bare_poll_late(int fd, short events, int64_t ns);
+
+/* bare_full_write_late: the same for a write that stalls: the worse of two
+ * fresh loopback TCP pairs, each sender filled with send() until EAGAIN,
+ * then one poll() of `ns` for POLLOUT on it.  A fresh pair, not the one
+ * the case used: right after the fill the kernel is still busy with it, and
+ * a poll() then returns later than on a socket full for a while. */
+int64_t bare_full_write_late(int64_t ns);
 
 /* Raises the soft RLIMIT_NOFILE to `want` (at most the hard limit). */
 void raise_nofile(rlim_t want);
@@ -129,6 +156,10 @@ typedef struct client {
     int err;       /* the first error */
     int64_t t0;    /* when the current round trip began */
     int64_t worst; /* the slowest round trip, ns */
+    /* The longest time from the connect, or from the start of one write,
+     * to the start of the next: at least as long as the server waited for
+     * this client's next bytes at any time. */
+    int64_t gap;
     int ret;
 } client;
 

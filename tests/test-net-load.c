@@ -269,14 +269,23 @@ GW_BODY(slow_client, s)
 /* One slowloris run: SLOW clients that send a byte a second and FAST echo
  * clients against a server with IDLE as its idle timeout.  Every slow
  * connection is closed, none before IDLE; every fast client is served.
- * Returns the later of the latest close and IDLE plus the slowest fast
- * round trip, so that check_late bounds both by IDLE + slack. */
-static int64_t slowloris_once(void *ud)
+ * t->took is the later of the latest close and IDLE plus the slowest fast
+ * round trip, so that check_late bounds both by IDLE + slack.
+ *
+ * The fast clients run on the server's own thread, and on a loaded 2-core
+ * machine one turn of its 250 to 500 tasks takes 100 to 500 ms (measured at
+ * a load of 17: two turns in a row can pass IDLE before a client whose echo
+ * came early in one turn writes again late in the next).  A fast client
+ * that left IDLE between two writes was idle as far as the server could
+ * see, and the server's idle timeout closing it is right: such an attempt
+ * proves nothing and is tried again.  A fast client closed although it
+ * never left IDLE between writes is a failure. */
+static void slowloris_once(void *ud, timing *t)
 {
     enum { SLOW = 200, FAST = 50 };
     slow_client *sl = calloc(SLOW, sizeof(*sl));
     client *fc = calloc(FAST, sizeof(*fc));
-    int sdone = 0, fdone = 0, i;
+    int sdone = 0, fdone = 0, i, idle_fast = 0;
     int64_t late = 0;
     server srv;
     gw_exec *ex = gw_exec_new();
@@ -309,23 +318,31 @@ static int64_t slowloris_once(void *ud)
     run_until(ex, &fdone, FAST, 120000 * MS);
     assert_int_equal(fdone, FAST);
     for (i = 0; i < FAST; i++) {
-        assert_int_equal(fc[i].err, 0);
+        if (fc[i].err != 0) {
+            if (fc[i].gap < IDLE)
+                fail_msg("fast client %d: %s, though it never left more than %.1f ms between "
+                         "writes",
+                         i, gw_strerror(fc[i].err), (double)fc[i].gap / 1e6);
+            idle_fast++;
+            continue;
+        }
         if (IDLE + fc[i].worst > late)
             late = IDLE + fc[i].worst; /* no round trip waited on the slow ones */
     }
-    assert_int_equal(srv.timeouts, SLOW);
+    if (idle_fast > 0)
+        print_message("# %d fast clients left more than %.0f ms between two writes (this thread "
+                      "ran them late) and the idle timeout closed them\n",
+                      idle_fast, (double)IDLE / 1e6);
+    /* The server timed out every slow connection, and no fast one that kept
+     * writing. */
+    assert_int_equal(srv.timeouts, SLOW + idle_fast);
     gw_exec_free(ex);
     free(sl);
     free(fc);
-    return late;
+    t->took = late;
+    t->void_ = idle_fast > 0;
 }
 
-/* The slack here is what separates the behaviour wanted from the failures
- * it guards against, not a timer's precision: a slow connection closed at
- * its next byte would be closed 1,000 ms after the last, a fast client
- * that waited on a slow one would wait as long.  So 600 ms in every build:
- * on a loaded 2-core machine 50 clients' 10,000 round trips share the CPU
- * with everything else, and a round trip of 100 ms proves nothing. */
 static void test_slowloris(void **state)
 {
     (void)state;
