@@ -30,6 +30,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench-util.h"
+
 #define ROUNDS 25
 
 /* The genwire paths to run: 0 GW_RECORD_NEXT, 1 gw_record_scan. */
@@ -244,41 +246,46 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Times the hand loop and both genwire paths, interleaved in each round. */
+/* Times the hand loop and both genwire paths, interleaved in each round.
+ * The goal's figure is the ratio of the best rounds (the hand loop's best
+ * over genwire's); the median of the per-round ratios and their least and
+ * greatest follow it. */
 static void small_records(gw_frame_format fmt, size_t n)
 {
     size_t len;
     uint8_t *p = make_stream(fmt, n, 16, &len);
-    double hand = 1e30, gen[2] = {1e30, 1e30};
+    bench_rounds br;
     uint64_t hs = 0, gs, hn = 0, gn, allocs[2] = {0, 0};
     int r, scan;
 
+    br.nsides = 3; /* the hand loop, then each genwire path */
+    br.rounds = ROUNDS;
     for (r = 0; r < ROUNDS; r++) {
-        double t0 = now_s(), t;
+        double t0 = now_s();
         hs = fmt == GW_FRAME_U32BE ? hand_u32be(p, len, &hn) : hand_varint(p, len, &hn);
-        t = now_s() - t0;
-        if (t < hand)
-            hand = t;
+        br.t[0][r] = now_s() - t0;
         for (scan = first_path; scan <= last_path; scan++) {
             nallocs = 0;
             t0 = now_s();
             gs = gw_decode(fmt, scan, p, len, &gn);
-            t = now_s() - t0;
+            br.t[1 + scan][r] = now_s() - t0;
             allocs[scan] = nallocs;
-            if (t < gen[scan])
-                gen[scan] = t;
             if (hs != gs || hn != gn || hn != n) {
                 fprintf(stderr, "bench-frame: %s: results differ\n", gw_frame_format_name(fmt));
                 exit(1);
             }
         }
     }
-    for (scan = first_path; scan <= last_path; scan++)
+    for (scan = first_path; scan <= last_path; scan++) {
+        bench_ratio q = bench_ratio_of(&br, 0, 1 + scan);
         printf("%-7s %zu x 16 B, %s: hand loop %6.1f Mrec/s, genwire %6.1f Mrec/s, ratio "
-               "%.3f (goal >= 0.9), allocations %llu (%.6f per record)\n",
+               "%.3f (goal >= 0.9), median of rounds %.3f [%.3f-%.3f], allocations %llu (%.6f "
+               "per record)\n",
                gw_frame_format_name(fmt), n, scan ? "gw_record_scan" : "GW_RECORD_NEXT",
-               (double)n / hand / 1e6, (double)n / gen[scan] / 1e6, hand / gen[scan],
-               (unsigned long long)allocs[scan], (double)allocs[scan] / (double)n);
+               (double)n / bench_best(&br, 0) / 1e6, (double)n / bench_best(&br, 1 + scan) / 1e6,
+               q.best, q.median, q.lo, q.hi, (unsigned long long)allocs[scan],
+               (double)allocs[scan] / (double)n);
+    }
     free(p);
 }
 

@@ -39,6 +39,7 @@ typedef struct frame_consumer {
     fz_result *out;
     fz_result piece; /* the record being joined from pieces */
     uint64_t limit;  /* the longest record the limits allow */
+    uint64_t at;     /* stream offset where the next record starts */
     gw_io_op *op;
     int res;
     int ret;
@@ -54,7 +55,9 @@ GW_BODY(frame_consumer, s)
             GW_RETURN(s, s->res);
         fz_result_bytes(&s->piece, s->rr->data, s->rr->len);
         fz_check(s->piece.len <= s->limit, "a record within its limit");
+        fz_check(gw_record_offset(s->rr) == s->at, "a record's offset where the last one ended");
         if (s->rr->last) {
+            s->at = gw_bufreader_offset(s->rr->_src);
             fz_result_record(s->out, s->piece.data, s->piece.len);
             s->piece.len = 0;
         }
@@ -94,6 +97,7 @@ static void frame_decode(const frame_cfg *cfg, const uint8_t *in, size_t len, ui
     c.out = out;
     memset(&c.piece, 0, sizeof(c.piece));
     c.limit = frame_limit(cfg);
+    c.at = 0;
     c.ret = 0;
     GW_START(&st, &c, &w);
     if (maxpiece == 0)

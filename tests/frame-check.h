@@ -41,6 +41,7 @@ typedef struct consumer {
     gwt_result piece; /* the record being joined */
     int scan;         /* use the batch fast path */
     uint64_t limit;   /* no record may be longer: max_record, or max_line for lines */
+    uint64_t at;      /* stream offset where the next record starts */
     gw_io_op *op;
     int res; /* result of the last next */
     int ret; /* 0 at a clean end, else the error */
@@ -56,6 +57,8 @@ GW_BODY(consumer, s)
             gw_record_scan_begin(s->rr, &sc);
             while (gw_record_scan_next(s->rr, &sc)) {
                 assert_true(sc.len <= s->limit);
+                assert_int_equal(gw_record_scan_offset(s->rr, &sc), s->at);
+                s->at = s->rr->_src->base + sc._pos;
                 gwt_result_record(s->out, sc.data, sc.len);
             }
             gw_record_scan_end(s->rr, &sc);
@@ -66,7 +69,11 @@ GW_BODY(consumer, s)
         gwt_result_bytes(&s->piece, s->rr->data, s->rr->len);
         /* Every record, and every piece of one, is within the limit. */
         assert_true(s->piece.len <= s->limit);
+        /* Each record (every piece of one) starts where the last one's bytes
+         * ended, whichever path handed it out. */
+        assert_int_equal(gw_record_offset(s->rr), s->at);
         if (s->rr->last) {
+            s->at = gw_bufreader_offset(s->rr->_src);
             gwt_result_record(s->out, s->piece.data, s->piece.len);
             s->piece.len = 0;
         }
@@ -92,6 +99,7 @@ static inline void consumer_init(consumer *c, gw_record_reader *rr, gwt_result *
     memset(&c->piece, 0, sizeof(c->piece));
     c->scan = cfg->scan;
     c->limit = record_limit(&cfg->lim, cfg->fmt);
+    c->at = 0;
     c->ret = 0;
 }
 

@@ -265,7 +265,7 @@ static void test_next_n_is_length(void **state)
         while ((op = gw_record_next(&rr), gwt_run_op(op)) == 1) {
             assert_int_equal(op->n, rr.len);
             got += op->n;
-            assert_int_equal(rr.offset, got == 1 ? 0 : 5);
+            assert_int_equal(gw_record_offset(&rr), got == 1 ? 0 : 5);
         }
         assert_int_equal(op->ret, 0);
         assert_int_equal(got, 101);
@@ -379,7 +379,7 @@ static void test_fast_path_gate(void **state)
         assert_int_equal(gw_record_try_next(&rr), 1);
         assert_int_equal(rr.len, 2);
         assert_memory_equal(rr.data, "ab", 2);
-        assert_int_equal(rr.offset, 0);
+        assert_int_equal(gw_record_offset(&rr), 0);
         /* Consumed at once: src is right after the record. */
         assert_int_equal(gw_bufreader_offset(&br), h + 2);
         assert_memory_equal(gw_bufreader_peek(&br), "xy", 2);
@@ -387,7 +387,7 @@ static void test_fast_path_gate(void **state)
         assert_int_equal(gw_record_try_next(&rr), 1);
         assert_int_equal(rr.len, 1);
         assert_memory_equal(rr.data, "c", 1);
-        assert_int_equal(rr.offset, h + 4);
+        assert_int_equal(gw_record_offset(&rr), h + 4);
         assert_int_equal(gw_record_try_next(&rr), 0);
         assert_int_equal(gwt_run_op(gw_record_next(&rr)), 0);
         gw_record_reader_fini(&rr);
@@ -431,7 +431,7 @@ static void test_fast_path_gate(void **state)
         assert_memory_equal(rr.data, "a", 1);
         assert_int_equal(gw_record_try_next(&rr), 1);
         assert_memory_equal(rr.data, "bc", 2);
-        assert_int_equal(rr.offset, 2);
+        assert_int_equal(gw_record_offset(&rr), 2);
         assert_int_equal(gw_record_try_next(&rr), 0);
         gw_mempipe_finish(&pipe);
         assert_int_equal(gwt_run_op(gw_record_next(&rr)), 0);

@@ -53,6 +53,7 @@ static void test_round_trip_random(void **state)
         gw_frame_limits lim;
         producer prod;
         consumer cons;
+        fcfg cfg;
         gwt_result out;
         gw_exec *ex = gw_exec_new();
 
@@ -81,12 +82,10 @@ static void test_round_trip_random(void **state)
         prod.recs = (const uint8_t *const *)recs;
         prod.lens = lens;
         prod.n = NREC;
-        GW_INIT(&cons, consumer);
-        cons.rr = &rr;
-        cons.out = &out;
-        cons.scan = f % 2; /* half the formats through the batch scan too */
-        cons.limit = record_limit(&lim, (gw_frame_format)f);
-        memset(&cons.piece, 0, sizeof(cons.piece));
+        cfg = cfg_of((gw_frame_format)f);
+        cfg.lim = lim;
+        cfg.scan = f % 2; /* half the formats through the batch scan too */
+        consumer_init(&cons, &rr, &out, &cfg);
         GW_SPAWN(ex, &prod, NULL, NULL);
         GW_SPAWN(ex, &cons, NULL, NULL);
         assert_int_equal(gw_exec_run(ex), 0);

@@ -96,7 +96,7 @@ static size_t format_head(rec_state *st, enum out_format format)
     if (format != OUT_JSON)
         return 0;
     return (size_t)sprintf((char *)st->buf, "{\"offset\": %" PRIu64 ", \"length\": %zu, \"%s\": \"",
-                           rr->offset, rr->len, st->text ? "text" : "base64");
+                           gw_record_offset(rr), rr->len, st->text ? "text" : "base64");
 }
 
 /* Formats payload bytes p[0..n) into st->buf + k (hex, JSON text or

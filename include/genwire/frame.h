@@ -118,8 +118,8 @@ typedef struct gw_record_reader {
     /* The current record (or piece), set when a next call returns 1. */
     const uint8_t *data; /* payload bytes; valid until the next call on the reader */
     size_t len;          /* payload length */
-    uint64_t offset;     /* stream offset of the record's first byte (its header) */
     int last;            /* 1 if this is the record's last (or only) piece */
+    /* Its stream offset is gw_record_offset(rr). */
 
     /* Errors: the sticky code and the stream offset where it was found. */
     int err;
@@ -143,6 +143,10 @@ typedef struct gw_record_reader {
     size_t _bigcap;       /* its capacity */
     size_t _biglen;       /* bytes assembled so far */
     gw_io_op _op;         /* the frame of gw_record_next */
+    /* The last record the out-of-line paths handed out: its data and offset
+     * (gw_record_offset). */
+    const uint8_t *_off_data;
+    uint64_t _off;
 } gw_record_reader;
 
 /*
@@ -166,65 +170,82 @@ int gw__record_try_next(gw_record_reader *rr);
 
 /*
  * gw_record_try_next: the fast path.  If the next record is whole in the
- * buffer (and breaks no limit), sets data / len / offset / last and returns 1
- * without suspending or copying.  Returns 0 when it cannot decide from the
- * buffered bytes alone (call gw_record_next), or after an error.  Inline for
- * u32be and one-byte varints, the common case of small records, which the
- * benchmark measures; everything else takes the out-of-line path, one direct
- * call more per record.  The record's bytes are consumed from src at once
- * (they stay in its buffer, valid, until the next call on the reader).
+ * buffer (and breaks no limit), sets data / len / last and returns 1 without
+ * suspending or copying.  Returns 0 when it cannot decide from the buffered
+ * bytes alone (call gw_record_next), or after an error.  Inline for u32be and
+ * one-byte varints, the common case of small records, which the benchmark
+ * measures; everything else takes the out-of-line path, one direct call more
+ * per record.  The record's bytes are consumed from src at once (they stay in
+ * its buffer, valid, until the next call on the reader).
  */
-/* Internal: hands out the plen-byte record whose h-byte header is at p
- * (buffer index pos) and consumes it. */
-#define GW__RECORD_TAKE(rr, b, p, pos, h, plen)                                                    \
-    do {                                                                                           \
-        (rr)->data = (p) + (h);                                                                    \
-        (rr)->len = (plen);                                                                        \
-        (rr)->offset = (b)->base + (pos);                                                          \
-        (b)->pos = (pos) + (h) + (plen);                                                           \
-    } while (0)
-
 static inline int gw_record_try_next(gw_record_reader *rr)
 {
     gw_bufreader *b = rr->_src;
-    const uint8_t *p;
-    size_t pos, n, plen;
+    const uint8_t *buf;
+    size_t pos, end, plen;
 
-    /* Each format has its own straight path, its header length a constant;
-     * every field is loaded before the first store. */
+    /* Each format has its own straight path, its header length a constant.
+     * Every field is loaded before the first store, the header byte is read
+     * at buf[pos] (no pointer to compute first: the cursor, stored and loaded
+     * again for every record, is the loop's critical path), and three fields
+     * are stored: the cursor, data and len (gw_record_offset works the offset
+     * out from data only when asked). */
     if (rr->_fast == GW__RECORD_FAST_VARINT) {
         /* A one-byte varint: a length under 128, within any limit the fast
          * path is enabled for (records.c).  The byte is read sign-extended:
          * one with the high bit set (a longer varint) becomes a length no
          * buffer holds, so one comparison refuses it and a record cut short
          * alike. */
+        buf = b->buf;
         pos = b->pos;
-        n = b->end - pos;
-        p = b->buf + pos;
-        if (n == 0)
+        end = b->end;
+        if (pos == end)
             goto general;
-        plen = (size_t)(ptrdiff_t)(int8_t)p[0];
-        if (plen >= n)
+        plen = (size_t)(ptrdiff_t)(int8_t)buf[pos];
+        if (plen >= end - pos)
             goto general;
-        GW__RECORD_TAKE(rr, b, p, pos, 1, plen);
+        b->pos = pos + 1 + plen;
+        rr->data = buf + pos + 1;
+        rr->len = plen;
         return 1;
     }
     if (rr->_fast == GW__RECORD_FAST_U32BE) {
+        buf = b->buf;
         pos = b->pos;
-        n = b->end - pos;
-        p = b->buf + pos;
-        if (n < 4)
+        end = b->end;
+        if (end - pos < 4)
             goto general;
-        plen = gw_load_u32be(p);
-        if (plen > rr->_lim.max_record || plen > n - 4)
+        plen = gw_load_u32be(buf + pos);
+        if (plen > rr->_lim.max_record || plen > end - pos - 4)
             goto general;
-        GW__RECORD_TAKE(rr, b, p, pos, 4, plen);
+        b->pos = pos + 4 + plen;
+        rr->data = buf + pos + 4;
+        rr->len = plen;
         return 1;
     }
 general:
     return gw__record_try_next(rr);
 }
-#undef GW__RECORD_TAKE
+
+/*
+ * gw_record_offset: the stream offset of the current record's first byte
+ * (its header; in stream mode, of the record every piece belongs to).  Valid
+ * after a next call (or GW_RECORD_NEXT) gave 1, until the next call on the
+ * reader.  Never suspends.
+ */
+static inline uint64_t gw_record_offset(const gw_record_reader *rr)
+{
+    const gw_bufreader *b = rr->_src;
+
+    /* The out-of-line paths store the offset with the record they hand out.
+     * A record of the inline path lies in the buffer after its header (4
+     * bytes for u32be, 1 for a one-byte varint), and always after the last
+     * out-of-line one: the buffer moves only in an out-of-line call, which
+     * hands out a record (storing its offset) or returns no record. */
+    if (rr->data == rr->_off_data)
+        return rr->_off;
+    return b->base + (uint64_t)(rr->data - b->buf) - (rr->_fast == GW__RECORD_FAST_U32BE ? 4 : 1);
+}
 
 /*
  * gw_record_next: the next record (or piece, in stream mode).  Result in

@@ -143,7 +143,8 @@ static void hand_out(gw_record_reader *rr, const uint8_t *data, size_t len, uint
 {
     rr->data = data;
     rr->len = len;
-    rr->offset = off;
+    rr->_off = off;
+    rr->_off_data = data;
     rr->last = last;
     rr->_scan = 0;
     gw_bufreader_consume(rr->_src, used);
