@@ -171,13 +171,21 @@ static void wake_all(gw_exec *ex, gw_task **head, short revents)
         gw__exec_wake_io(ex, *head, revents);
 }
 
+/* One epoll_wait into the event array.  When the array comes back full,
+ * more descriptors may be ready than it reported (registrations nobody waits
+ * on any longer count too, and past 65,536 tasks the array stops growing):
+ * the look is partial, which the core must know before it times a wait out.
+ * Only a comparison when it is not: no other system call. */
 static int ep_wait(gw_exec *ex, int timeout_ms)
 {
-    int k = epoll_wait(ex->epfd, ex->events, (int)(ex->cap < 65536 ? ex->cap : 65536), timeout_ms);
+    int max = (int)(ex->cap < 65536 ? ex->cap : 65536);
+    int k = epoll_wait(ex->epfd, ex->events, max, timeout_ms);
     int i;
 
     if (k < 0)
         return GW_EIO;
+    if (k == max)
+        ex->look_partial = 1;
     for (i = 0; i < k; i++) {
         int fd = ex->events[i].data.fd;
         uint32_t ev = ex->events[i].events;

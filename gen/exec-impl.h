@@ -46,7 +46,10 @@ typedef struct gw__task_list {
 
 /* What a backend does.  `add` and `del` never block; `wait` sleeps for up
  * to timeout_ms (-1: no limit) and wakes the tasks whose fds are ready with
- * gw__exec_wake_io. */
+ * gw__exec_wake_io.  A wait that may have left some ready descriptors
+ * unreported (epoll: the event array came back full) says so by setting
+ * ex->look_partial, which the core clears before each wait: it then does not
+ * count as having found the others not ready (gen/exec.c, expire_timers). */
 typedef struct gw__backend {
     const char *name;
     int (*init)(gw_exec *ex);              /* 0 or a gw error */
@@ -77,6 +80,7 @@ struct gw_exec {
     uint64_t next_id;      /* the id of the last task spawned */
     size_t ran_since_wait; /* tasks run since the last backend wait */
     int64_t looked;        /* gw_now() when the last backend wait began */
+    int look_partial;      /* that wait may have missed a ready fd (gen/exec.c, expire_timers) */
     gw_task *running;      /* the task inside gw_next(), or NULL */
     gw_exec *tl_next;      /* the next executor of this thread (gw_exec_forget_fd) */
     /* poll backend */
@@ -92,6 +96,12 @@ struct gw_exec {
 
 /* Wakes the IO task t with poll()-style revents; called by backends. */
 void gw__exec_wake_io(gw_exec *ex, gw_task *t, short revents);
+
+/* Looks at the IO task t's descriptor alone, without blocking, whatever the
+ * backend: the poll()-style revents for t's direction (0: not ready), or -1
+ * with errno set.  Defined in gen/exec-poll.c; used by gen/exec.c when the
+ * last wait may have missed t's descriptor. */
+int gw__exec_probe(const gw_task *t);
 
 extern const gw__backend gw__backend_poll;
 #ifdef GW_HAVE_EPOLL

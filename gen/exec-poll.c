@@ -4,9 +4,14 @@
  * waiting (an append, or a swap with the last entry), so a turn never
  * rebuilds the array.  poll() itself still scans every entry, which is why
  * a mostly idle set of descriptors is cheaper under epoll.  Portable POSIX.
+ * Its wait reports every ready entry; a look it skips is the core's choice
+ * (gen/exec.c, GW__LOOK_RATIO).  Also here: gw__exec_probe, the look at one
+ * descriptor the core makes, whatever the backend, before it times out a
+ * wait the last look may have missed.
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <errno.h>
 #include <poll.h>
 
 #include "gen/exec-impl.h"
@@ -80,6 +85,21 @@ static int poll_wait(gw_exec *ex, int timeout_ms)
         }
     }
     return 0;
+}
+
+/* See gen/exec-impl.h. */
+int gw__exec_probe(const gw_task *t)
+{
+    struct pollfd p;
+
+    p.fd = t->wait.fd;
+    p.events = t->wait.kind == GW_WAIT_READ ? POLLIN : POLLOUT;
+    p.revents = 0;
+    while (poll(&p, 1, 0) < 0) {
+        if (errno != EINTR)
+            return -1;
+    }
+    return p.revents;
 }
 
 /* poll() keeps nothing between calls: a descriptor closed while no task

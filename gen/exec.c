@@ -392,8 +392,11 @@ static void park(gw_exec *ex, gw_task *t)
     case GW_WAIT_WRITE:
         t->state = GW__T_IO;
         ex->nio++;
-        if (w->deadline != GW_NO_DEADLINE)
+        if (w->deadline != GW_NO_DEADLINE) {
             heap_push(ex, t);
+            if (w->deadline <= ex->looked)
+                ex->look_partial = 1; /* that wait did not include t: see expire_timers */
+        }
         ex->be->add(ex, t); /* last: it may wake t at once */
         return;
     case GW_WAIT_TIMER:
@@ -439,12 +442,16 @@ static void run_task(gw_exec *ex, gw_task *t)
 static int wait_io(gw_exec *ex, int64_t deadline);
 
 /* Wakes every task whose deadline is at or before now.  A task waiting on a
- * descriptor times out only if a backend wait that began at or after its
- * deadline found the descriptor not ready: when the last one began earlier
- * (a turn that ran long, a process descheduled between turns, a caller that
- * came back late, a look the poll backend skipped), one wait that does not
- * block comes first, so input that arrived meanwhile wakes the task as
- * ready and is read rather than reset as idle.  Returns 0 or wait_io's
+ * descriptor times out only if a look that began at or after its deadline,
+ * and that saw the descriptor, found it not ready.  When the last backend
+ * wait began earlier (a turn that ran long, a process descheduled between
+ * turns, a caller that came back late, a look the poll backend skipped),
+ * one wait that does not block comes first, so input that arrived meanwhile
+ * wakes the task as ready and is read rather than reset as idle.  When that
+ * wait may have missed some ready descriptors (ex->look_partial: epoll's
+ * event array came back full; a task began waiting after it with a deadline
+ * already passed), the task's descriptor alone is looked at (one poll(),
+ * only then) before it times out.  Returns 0, or wait_io's or that look's
  * error. */
 static int expire_timers(gw_exec *ex, int64_t now)
 {
@@ -458,13 +465,22 @@ static int expire_timers(gw_exec *ex, int64_t now)
                 return err;
             continue;
         }
+        if (t->state == GW__T_IO && ex->look_partial) {
+            int rev = gw__exec_probe(t);
+            if (rev < 0)
+                return GW_EIO;
+            if (rev != 0) {
+                gw__exec_wake_io(ex, t, (short)rev);
+                continue;
+            }
+        }
         wake(ex, t, t->state == GW__T_TIMER ? GW_WOKE_READY : GW_WOKE_TIMEOUT, 0);
     }
     return 0;
 }
 
 /* One backend wait until `deadline` (GW_NO_DEADLINE: no limit; 0: do not
- * block), retried on EINTR with the time left. */
+ * block), retried on EINTR with the time left; see expire_timers. */
 static int wait_io(gw_exec *ex, int64_t deadline)
 {
     for (;;) {
@@ -479,10 +495,13 @@ static int wait_io(gw_exec *ex, int64_t deadline)
         }
         ex->ran_since_wait = 0;
         ex->looked = now;
+        ex->look_partial = 0;
         if (ex->be->wait(ex, timeout) == 0)
             return 0;
-        if (errno != EINTR)
+        if (errno != EINTR) {
+            ex->look_partial = 1; /* it saw nothing */
             return GW_EIO;
+        }
     }
 }
 

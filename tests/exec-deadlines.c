@@ -4,7 +4,9 @@
  * the deadline (the process descheduled, a turn that ran long, a caller that
  * came back late).  The task must wake as ready, not as timed out: the
  * executor looks at the descriptors before it calls a wait on one a
- * timeout (gen/exec.c, expire_timers).  Time is not faked: the loop is
+ * timeout (gen/exec.c, expire_timers), and a look that may have missed the
+ * descriptor (more ready than epoll's event array holds; a look made before
+ * the wait began) does not count.  Time is not faked: the loop is
  * blocked on purpose until the deadline has passed, so each case is
  * deterministic whatever the machine's load.
  */
@@ -175,6 +177,219 @@ void test_deadline_passed_in_a_long_turn(void **state)
     }
     close(fed[0]);
     close(fed[1]);
+    free(w);
+    free(fds);
+}
+
+/* Waits to read each of n descriptors in turn, with no deadline, feeding
+ * each a byte first and reading it back after: under epoll every one stays
+ * registered (gen/exec-epoll.c), with nobody waiting and nothing to read. */
+typedef struct primer {
+    GW_FRAME(gw_wait);
+    int (*fds)[2];
+    int n, i;
+    int ret;
+} primer;
+
+GW_GENERATOR(primer, NULL);
+GW_BODY(primer, s)
+{
+    char c;
+
+    GW_BEGIN(s);
+    for (s->i = 0; s->i < s->n; s->i++) {
+        assert_int_equal(write(s->fds[s->i][1], "x", 1), 1);
+        GW_YIELD(s, gw_wait_fd(GW_WAIT_READ, s->fds[s->i][0], GW_NO_DEADLINE));
+        assert_int_equal(s->_out->woke, GW_WOKE_READY);
+        assert_int_equal(read(s->fds[s->i][0], &c, 1), 1);
+    }
+    GW_END(s);
+}
+
+/* On its second run, writes a byte to each of n stale descriptors and then
+ * to each of m fed ones, and blocks until *past has passed (a turn that
+ * runs long). */
+typedef struct flooder {
+    GW_FRAME(gw_wait);
+    int (*stale)[2], (*fed)[2];
+    int n, m;
+    const int64_t *past;
+    int ret;
+} flooder;
+
+GW_GENERATOR(flooder, NULL);
+GW_BODY(flooder, s)
+{
+    int i;
+
+    GW_BEGIN(s);
+    GW_YIELD(s, gw_wait_ready());
+    for (i = 0; i < s->n; i++)
+        assert_int_equal(write(s->stale[i][1], "x", 1), 1);
+    for (i = 0; i < s->m; i++)
+        assert_int_equal(write(s->fed[i][1], "x", 1), 1);
+    sleep_past(*s->past);
+    GW_END(s);
+}
+
+/* More descriptors ready than one epoll_wait reports: the executor's event
+ * array holds as many events as it has room for tasks (8 here), and 64
+ * descriptors left registered by an earlier task (nobody waits on them)
+ * become readable before the M readers' input, in one turn that runs past
+ * the readers' deadlines.  The wait at the end of that turn reports only
+ * the first 8, none of them a reader's: that look saw only part of what was
+ * ready, so it does not count as having found the readers' descriptors
+ * idle, and every reader wakes as ready.  A reader without input, due at
+ * the same time, still times out. */
+void test_deadline_passed_with_more_ready_than_one_wait(void **state)
+{
+    enum { N = 64, M = 4 };
+    int stale[N][2], fed[M][2], idle[2], i, turns = 0;
+    deadline_reader r[M], q;
+    primer p;
+    flooder f;
+    int64_t last = 0;
+    gw_exec *ex = gw_exec_new();
+
+    (void)state;
+    for (i = 0; i < N; i++)
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, stale[i]), 0);
+    GW_INIT(&p, primer);
+    p.fds = stale;
+    p.n = N;
+    assert_non_null(GW_SPAWN(ex, &p, NULL, NULL));
+    assert_int_equal(gw_exec_run(ex), 0);
+    assert_int_equal(p.i, N);
+    for (i = 0; i < M; i++) {
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fed[i]), 0);
+        deadline_reader_init(&r[i], fed[i][0], 20 * MS);
+        assert_non_null(GW_SPAWN(ex, &r[i], NULL, NULL));
+    }
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, idle), 0);
+    deadline_reader_init(&q, idle[0], 20 * MS);
+    assert_non_null(GW_SPAWN(ex, &q, NULL, NULL));
+    GW_INIT(&f, flooder);
+    f.stale = stale;
+    f.fed = fed;
+    f.n = N;
+    f.m = M;
+    f.past = &last;
+    assert_non_null(GW_SPAWN(ex, &f, NULL, NULL));
+    assert_int_equal(gw_exec_run_once(ex, 0), M + 2); /* the readers wait */
+    last = q.deadline;
+    for (i = 0; i < M; i++) {
+        assert_int_equal(r[i].woke, GW_WOKE_NONE);
+        if (r[i].deadline > last)
+            last = r[i].deadline;
+    }
+    while (gw_exec_run_once(ex, 1) > 0)
+        assert_true(++turns < 100);
+    for (i = 0; i < M; i++)
+        print_message("# %s: reader %d among %d ready descriptors: woke %s\n",
+                      gw_exec_backend_name(ex), i, N + M,
+                      r[i].woke == GW_WOKE_READY ? "ready" : "timed out");
+    for (i = 0; i < M; i++) {
+        assert_int_equal(r[i].woke, GW_WOKE_READY);
+        assert_true(r[i].revents & POLLIN);
+    }
+    assert_int_equal(q.woke, GW_WOKE_TIMEOUT);
+    assert_int_equal(q.revents, 0);
+    gw_exec_free(ex);
+    close(idle[0]);
+    close(idle[1]);
+    for (i = 0; i < N; i++) {
+        close(stale[i][0]);
+        close(stale[i][1]);
+    }
+    for (i = 0; i < M; i++) {
+        close(fed[i][0]);
+        close(fed[i][1]);
+    }
+}
+
+/* Takes its deadline from the clock, lets one turn pass, then waits to read
+ * with that deadline: a deadline already passed when the wait begins (an
+ * overall deadline a task checks late). */
+typedef struct late_reader {
+    GW_FRAME(gw_wait);
+    int fd;
+    int64_t deadline;
+    gw_wake woke;
+    short revents;
+    int ret;
+} late_reader;
+
+GW_GENERATOR(late_reader, NULL);
+GW_BODY(late_reader, s)
+{
+    GW_BEGIN(s);
+    s->deadline = gw_now();
+    GW_YIELD(s, gw_wait_ready());
+    GW_YIELD(s, gw_wait_fd(GW_WAIT_READ, s->fd, s->deadline));
+    s->woke = s->_out->woke;
+    s->revents = s->_out->revents;
+    GW_END(s);
+}
+
+/* A wait whose deadline passed before the executor's last look began, on a
+ * descriptor that has input: that look did not include the descriptor (the
+ * task was not waiting on it yet), and with tasks still ready among N idle
+ * descriptors the poll backend skips the look at the end of the turn in
+ * which the wait begins.  The reader still wakes as ready; one beside it
+ * without input times out. */
+void test_deadline_passed_before_the_wait_began(void **state)
+{
+    enum { N = 64 };
+    int(*fds)[2] = calloc(N, sizeof(*fds)), fed[2], idle[2], i, turns = 0;
+    deadline_reader *w = calloc(N, sizeof(*w));
+    late_reader r, q;
+    staller st;
+    int64_t zero = 0;
+    gw_exec *ex = gw_exec_new();
+
+    (void)state;
+    assert_non_null(fds);
+    assert_non_null(w);
+    for (i = 0; i < N; i++) {
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds[i]), 0);
+        deadline_reader_init(&w[i], fds[i][0], 60000 * MS);
+        assert_non_null(GW_SPAWN(ex, &w[i], NULL, NULL));
+    }
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fed), 0);
+    GW_INIT(&r, late_reader);
+    r.fd = fed[0];
+    r.woke = GW_WOKE_NONE;
+    assert_non_null(GW_SPAWN(ex, &r, NULL, NULL));
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, idle), 0);
+    GW_INIT(&q, late_reader);
+    q.fd = idle[0];
+    q.woke = GW_WOKE_NONE;
+    assert_non_null(GW_SPAWN(ex, &q, NULL, NULL));
+    GW_INIT(&st, staller);
+    st.poke_fd = fed[1];
+    st.past = &zero;
+    assert_non_null(GW_SPAWN(ex, &st, NULL, NULL));
+    while (r.woke == GW_WOKE_NONE || q.woke == GW_WOKE_NONE) {
+        assert_true(gw_exec_run_once(ex, 1) > 0);
+        assert_true(++turns < 100);
+    }
+    print_message("# %s: input, deadline passed before the wait began: woke %s\n",
+                  gw_exec_backend_name(ex), r.woke == GW_WOKE_READY ? "ready" : "timed out");
+    assert_int_equal(r.woke, GW_WOKE_READY);
+    assert_true(r.revents & POLLIN);
+    assert_int_equal(q.woke, GW_WOKE_TIMEOUT);
+    assert_int_equal(q.revents, 0);
+    for (i = 0; i < N; i++)
+        assert_int_equal(w[i].woke, GW_WOKE_NONE);
+    gw_exec_free(ex);
+    for (i = 0; i < N; i++) {
+        close(fds[i][0]);
+        close(fds[i][1]);
+    }
+    close(fed[0]);
+    close(fed[1]);
+    close(idle[0]);
+    close(idle[1]);
     free(w);
     free(fds);
 }

@@ -458,6 +458,8 @@ int main(void)
         cmocka_unit_test(test_yield_among_idle_fds_sees_ready_fd),
         cmocka_unit_test(test_deadline_passed_with_input_waiting),
         cmocka_unit_test(test_deadline_passed_in_a_long_turn),
+        cmocka_unit_test(test_deadline_passed_with_more_ready_than_one_wait),
+        cmocka_unit_test(test_deadline_passed_before_the_wait_began),
         cmocka_unit_test(test_dump),
         cmocka_unit_test(test_fd_reader_gone_is_epipe),
         cmocka_unit_test(test_fd_caller_blocks_sigpipe),

@@ -86,5 +86,7 @@ void test_dump(void **state);
 /* exec-deadlines.c: a deadline that passes with the descriptor already ready. */
 void test_deadline_passed_with_input_waiting(void **state);
 void test_deadline_passed_in_a_long_turn(void **state);
+void test_deadline_passed_with_more_ready_than_one_wait(void **state);
+void test_deadline_passed_before_the_wait_began(void **state);
 
 #endif /* GW_TEST_EXEC_H */

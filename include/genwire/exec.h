@@ -191,11 +191,14 @@ gw_stack *gw_task_stack(gw_task *t);
  * scans them all: with up to 16 descriptors, every turn; with 10,000, once
  * per 625 task runs.  A ready descriptor is therefore seen within that many
  * task runs, never starved.  Deadlines are checked every turn.  A wait on a
- * descriptor times out only if a look at the descriptors that began at or
+ * descriptor times out only if a look at the descriptor that began at or
  * after its deadline found it not ready: when the last look began before
  * (a turn that ran long, a process descheduled, a caller that comes back
  * late), one look that does not block comes first, so input that arrived
- * meanwhile wakes the task with GW_WOKE_READY.  Returns the
+ * meanwhile wakes the task with GW_WOKE_READY; when that look may have
+ * missed the descriptor (more were ready than one epoll_wait reports, or
+ * the wait began after the look), the descriptor alone is looked at (one
+ * poll()) before the task times out.  Returns the
  * number of tasks still alive, or a negative gw error if poll() failed
  * (other than EINTR, which is retried with the remaining time).
  */
