@@ -1,7 +1,7 @@
 /*
  * Private to gen/exec*.c: the task and executor structs and the interface
  * between the executor core (gen/exec.c: tasks, the ready list, the timer
- * heap, turns, the dump) and its fd backends (gen/exec-poll.c, a pollfd array
+ * heap, turns; gen/exec-dump.c: the dump) and its fd backends (gen/exec-poll.c, a pollfd array
  * kept current as tasks start and stop waiting; gen/exec-epoll.c, an epoll
  * set whose registrations outlive a single wait).  Not installed.
  */
