@@ -1,8 +1,8 @@
 /*
  * Tests of the generator core (gen/gen.c, include/genwire/gen.h): the seed's
- * two examples, yield-from return values, O(1) resume at depth, close at
- * every suspension point with cleanups innermost first, backtraces, and the
- * error table.
+ * two examples, yield-from return values, O(1) resume at depth, the
+ * driver's unwinding, close at every suspension point with cleanups
+ * innermost first, backtraces, and the error table.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +16,14 @@
 
 #include <genwire/error.h>
 #include <genwire/gen.h>
+
+/* Built twice (tests/meson.build): with gen.h's GNU C builtins, and as
+ * test-gen-portable with GW__GEN_PORTABLE, on the standard C fallback. */
+#ifdef GW__GEN_PORTABLE
+#define GEN_GROUP "gen-portable"
+#else
+#define GEN_GROUP "gen"
+#endif
 
 /* ---- fib_with_sum -------------------------------------------------------- */
 
@@ -264,6 +272,90 @@ static void test_yield_from_finished_child(void **state)
     assert_int_equal(fr[0].ret, 2);
 }
 
+/* step: yields `n` values from `base` up (or yields from its child first,
+ * if it has one), counting each pass after GW_BEGIN in *after. */
+typedef struct step {
+    GW_FRAME(uint64_t);
+    struct step *child; /* yielded from first, or NULL */
+    uint64_t base, n, i;
+    unsigned *after; /* incremented by every resume that reaches the body */
+    uint64_t ret;    /* values yielded by this frame itself; 99 before */
+} step;
+
+GW_GENERATOR(step, NULL);
+GW_BODY(step, s)
+{
+    GW_BEGIN(s);
+    (*s->after)++;
+    if (s->child != NULL)
+        GW_YIELD_FROM(s, s->child);
+    for (s->i = 0; s->i < s->n; s->i++) {
+        GW_YIELD(s, s->base + s->i);
+        (*s->after)++;
+    }
+    GW_RETURN(s, s->n);
+    GW_END(s);
+}
+
+static void step_init(step *s, step *child, uint64_t base, uint64_t n, unsigned *after)
+{
+    GW_INIT(s, step);
+    s->child = child;
+    s->base = base;
+    s->n = n;
+    s->after = after;
+    s->ret = 99;
+}
+
+/* One gw_next unwinds through two finished frames and returns the value
+ * their caller yields next; a finished or closed stack then runs no body
+ * again, however often it is resumed. */
+static void test_unwind_then_yield(void **state)
+{
+    static const uint64_t want[] = {10, 20, 21};
+    step fr[3];
+    unsigned after = 0;
+    uint64_t v = 0;
+    gw_stack st;
+    size_t k, i;
+
+    (void)state;
+    step_init(&fr[2], NULL, 10, 1, &after);   /* leaf: 10 */
+    step_init(&fr[1], &fr[2], 0, 0, &after);  /* middle: nothing of its own */
+    step_init(&fr[0], &fr[1], 20, 2, &after); /* root: 20, 21 */
+    GW_START(&st, &fr[0], &v);
+    for (k = 0; k < 3; k++) {
+        assert_int_equal(gw_next(&st), GW_YIELDED);
+        assert_int_equal(v, want[k]);
+    }
+    /* The second value came after the leaf and the middle finished. */
+    assert_true(fr[2].ret == 1 && fr[1].ret == 0 && fr[0].ret == 99);
+    assert_int_equal(gw_next(&st), GW_RETURNED);
+    assert_true(fr[0].ret == 2 && after == 6);
+    v = 7;
+    for (i = 0; i < 3; i++)
+        assert_int_equal(gw_next(&st), GW_RETURNED);
+    assert_true(after == 6 && v == 7 && fr[0].ret == 2);
+
+    /* Closed while the leaf is suspended, and while nothing has started. */
+    for (k = 0; k < 2; k++) {
+        after = 0;
+        step_init(&fr[1], NULL, 10, 3, &after);
+        step_init(&fr[0], &fr[1], 0, 1, &after);
+        GW_START(&st, &fr[0], &v);
+        if (k == 0) {
+            assert_int_equal(gw_next(&st), GW_YIELDED);
+            assert_int_equal(v, 10);
+        }
+        gw_stack_close(&st);
+        v = 7;
+        for (i = 0; i < 3; i++)
+            assert_int_equal(gw_next(&st), GW_RETURNED);
+        assert_int_equal(after, k == 0 ? 2 : 0);
+        assert_true(v == 7 && fr[0].ret == 99 && fr[1].ret == 99);
+    }
+}
+
 /* Property 4: close at every suspension point runs every live frame's
  * cleanup, innermost first, and frees what they held (LeakSanitizer and
  * valgrind check the frees). */
@@ -505,6 +597,7 @@ int main(void)
         cmocka_unit_test(test_delegate),
         cmocka_unit_test(test_resume_is_o1),
         cmocka_unit_test(test_yield_from_finished_child),
+        cmocka_unit_test(test_unwind_then_yield),
         cmocka_unit_test(test_close_at_every_point),
         cmocka_unit_test(test_backtrace),
         cmocka_unit_test(test_errors),
@@ -512,5 +605,5 @@ int main(void)
         cmocka_unit_test(test_macro_arguments_once),
     };
 
-    return cmocka_run_group_tests_name("gen", tests, NULL, NULL);
+    return cmocka_run_group_tests_name(GEN_GROUP, tests, NULL, NULL);
 }

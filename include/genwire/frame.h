@@ -259,18 +259,12 @@ static inline uint64_t gw_record_offset(const gw_record_reader *rr)
  */
 gw_io_op *gw_record_next(gw_record_reader *rr);
 
-/* Internal: tells the compiler the fast path is the one to lay out
- * straight (the record is whole in the buffer nearly every time). */
-#if defined(__GNUC__)
-#define GW__LIKELY(x) __builtin_expect(!!(x), 1)
-#else
-#define GW__LIKELY(x) (x)
-#endif
-
 /*
  * GW_RECORD_NEXT(s, field, rr, res): sets the int lvalue `res` to the
  * result of the next record: gw_record_try_next if it can, else yields from
- * gw_record_next (frame stored in s->field).  May suspend.
+ * gw_record_next (frame stored in s->field).  May suspend.  The fast path
+ * is laid out straight (GW__LIKELY, gen.h): the record is whole in the
+ * buffer nearly every time.
  */
 #define GW_RECORD_NEXT(s, field, rr, res)                                                          \
     do {                                                                                           \
