@@ -337,6 +337,13 @@ static void test_unwind_then_yield(void **state)
         assert_int_equal(gw_next(&st), GW_RETURNED);
     assert_true(after == 6 && v == 7 && fr[0].ret == 2);
 
+    /* A child that finishes at once: its parent goes on in the same call. */
+    step_init(&fr[1], NULL, 0, 0, &after);
+    step_init(&fr[0], &fr[1], 20, 1, &after);
+    GW_START(&st, &fr[0], &v);
+    assert_true(gw_next(&st) == GW_YIELDED && v == 20 && fr[1].ret == 0);
+    assert_true(gw_next(&st) == GW_RETURNED && fr[0].ret == 1);
+
     /* Closed while the leaf is suspended, and while nothing has started. */
     for (k = 0; k < 2; k++) {
         after = 0;
