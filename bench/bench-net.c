@@ -66,7 +66,7 @@
 
 #define WARM 0.3 /* seconds of ping-pong before the window opens */
 
-void bench_die(const char *what)
+_Noreturn void bench_die(const char *what)
 {
     fprintf(stderr, "bench-net: %s: %s\n", what, strerror(errno));
     exit(1);

@@ -57,7 +57,7 @@ void bench_window_close(const char *server);
 int bench_under_callgrind(void);
 
 /* Prints what failed, with errno, and exits 1. */
-void bench_die(const char *what);
+_Noreturn void bench_die(const char *what);
 
 /* Writes all n bytes to fd, or dies. */
 void bench_write_all(int fd, const void *p, size_t n);
