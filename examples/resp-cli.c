@@ -32,7 +32,8 @@
  * change it, whether typed or sent by -3: HELLO's reply gives the protocol
  * ("proto"), RESET's returns to RESP2 with no subscriptions.  The sender
  * numbers the replies it owes, so the receiver knows which reply is
- * theirs.
+ * theirs.  That accounting is in resp-cli-track.c, the state both files
+ * share in resp-cli.h.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
@@ -46,6 +47,7 @@
 #include <genwire/resp.h>
 
 #include "../tools/resp-text.h"
+#include "resp-cli.h"
 
 #define BUF             (256u << 10)
 #define LINE_MAX_BYTES  (8u << 20) /* the longest command line */
@@ -74,171 +76,11 @@ static void on_signal(int sig)
     stop = 1;
 }
 
-/* The pub/sub commands, by kind: what their confirmations start with. */
-enum { SUB, UNSUB, PSUB, PUNSUB, SSUB, SUNSUB, NKINDS };
-static const char *const kinds[NKINDS] = {"subscribe",    "unsubscribe", "psubscribe",
-                                          "punsubscribe", "ssubscribe",  "sunsubscribe"};
-
-/* The commands whose reply changes how later replies are read. */
-enum { MARK_NONE, MARK_HELLO, MARK_RESET };
-#define NMARKS 16 /* of them in flight at once (one more waits for the replies before it) */
-
-typedef struct cli {
-    gw_conn conn; /* the connection to the server */
-    gw_fdio in, out;
-    gw_bufreader sin;  /* standard input */
-    gw_bufreader rin;  /* the replies */
-    gw_bufwriter wout; /* to the server */
-    gw_bufwriter sout; /* standard output */
-    gw_record_reader lines;
-    gw_resp_writer rw;
-    gw_resp_tree tree;
-    gw_event room;    /* signalled when a reply arrives */
-    gw_exec *ex;      /* the executor */
-    gw_task *rtask;   /* the receiver's task */
-    long inflight;    /* replies owed for the commands sent (or being sent) */
-    long queued;      /* replies owed for the commands encoded in wout, not sent yet */
-    long pipeline;    /* the most replies owed (N) */
-    long batch;       /* the most replies owed for the commands of one write (B) */
-    long conf_owed;   /* of them, pub/sub confirmations */
-    int waiting;      /* the sender waits for room: for inflight <= wake_at */
-    long wake_at;     /* while waiting: the most replies in flight that leave it room */
-    int64_t nsub[3];  /* channels, patterns, shard channels subscribed (from confirmations) */
-    int64_t owed_seq; /* replies owed since the start, for commands sent or queued */
-    int64_t got_seq;  /* replies received since the start */
-    struct {
-        int64_t at;  /* the number of its reply (in owed_seq) */
-        int what;    /* MARK_HELLO or MARK_RESET */
-    } marks[NMARKS]; /* the HELLO and RESET commands in flight, oldest first */
-    unsigned mhead, nmarks;
-    int input_done; /* every command is sent */
-    int hello;      /* send HELLO 3 first */
-    int proto;      /* 2 or 3: the protocol of the connection, from HELLO and RESET replies */
-    char *args, *json;
-    size_t jcap;
-    const char **argv;
-    size_t *argl;
-    char why[256]; /* the error, or "" */
-} cli;
-
 static int fail(cli *c, const char *what, int err)
 {
     if (c->why[0] == 0)
         snprintf(c->why, sizeof(c->why), "%s: %s", what, gw_strerror(err));
     return err;
-}
-
-/* The pub/sub kind of a command name (or confirmation), or -1. */
-static int kind_of(const char *name, size_t len)
-{
-    int k;
-
-    if (len < 9 || len > 12)
-        return -1; /* the common case: no pub/sub command */
-    for (k = 0; k < NKINDS; k++)
-        if (strlen(kinds[k]) == len && strncasecmp(name, kinds[k], len) == 0)
-            return k;
-    return -1;
-}
-
-/* The mark of a command: MARK_HELLO, MARK_RESET or MARK_NONE. */
-static int mark_of(const char *name, size_t len)
-{
-    if (len == 5 && strncasecmp(name, "hello", 5) == 0)
-        return MARK_HELLO;
-    if (len == 5 && strncasecmp(name, "reset", 5) == 0)
-        return MARK_RESET;
-    return MARK_NONE;
-}
-
-/*
- * The replies the command argv[0..argc) will get: 1, or one per channel of
- * a pub/sub command; 0 for an UNSUBSCRIBE of every channel of its kind
- * while replies are owed, whose count is known only once they arrived.
- */
-static long replies_owed(const cli *c, long argc, const char *const *argv, const size_t *argl)
-{
-    int k = kind_of(argv[0], argl[0]);
-
-    if (k < 0)
-        return 1;
-    if (argc == 1 && (k == UNSUB || k == PUNSUB || k == SUNSUB)) {
-        if (c->inflight + c->queued > 0)
-            return 0;
-        return c->nsub[k / 2] > 0 ? c->nsub[k / 2] : 1;
-    }
-    if (argc == 1)
-        return 1; /* an error: wrong number of arguments */
-    return argc - 1;
-}
-
-/* Records the command argv[0..argc) that owes `owed` replies as sent or
- * queued: its confirmations, and its mark, if any (the caller made room for
- * it). */
-static void owe(cli *c, long argc, long owed, int mark)
-{
-    int k = c->argl[0] < 9 ? -1 : kind_of(c->argv[0], c->argl[0]);
-
-    /* Every reply of a pub/sub command is a confirmation, but that of a
-     * (P|S)SUBSCRIBE without channels (an error). */
-    if (k >= 0 && (argc > 1 || k == UNSUB || k == PUNSUB || k == SUNSUB))
-        c->conf_owed += owed;
-    if (mark != MARK_NONE) {
-        c->marks[(c->mhead + c->nmarks) % NMARKS].at = c->owed_seq;
-        c->marks[(c->mhead + c->nmarks) % NMARKS].what = mark;
-        c->nmarks++;
-    }
-    c->owed_seq += owed;
-}
-
-/* Nonzero if v is a reply (not a message); keeps the subscription counts. */
-static int is_reply(cli *c, const gw_resp_value *v)
-{
-    const gw_resp_value *e = v->elems;
-    int k, msg;
-
-    if (v->type != GW_RESP_PUSH && (v->type != GW_RESP_ARRAY || c->proto == 3))
-        return 1;
-    if (v->len < 3 || (e[0].type != GW_RESP_BULK && e[0].type != GW_RESP_SIMPLE))
-        return v->type != GW_RESP_PUSH;
-    k = kind_of(e[0].str, e[0].len);
-    if (k >= 0 && v->len == 3 && e[2].type == GW_RESP_INTEGER && c->conf_owed > 0) {
-        /* A confirmation: its count is of channels and patterns together,
-         * or of shard channels alone. */
-        if (k >= SSUB)
-            c->nsub[2] = e[2].integer;
-        else
-            c->nsub[k / 2] += e[2].integer - c->nsub[0] - c->nsub[1];
-        c->conf_owed--;
-        return 1;
-    }
-    if (v->type == GW_RESP_PUSH)
-        return 0;
-    /* RESP2: the messages of a subscribed connection look like replies. */
-    msg =
-        (v->len == 3 && (strcmp(e[0].str, "message") == 0 || strcmp(e[0].str, "smessage") == 0)) ||
-        (v->len == 4 && strcmp(e[0].str, "pmessage") == 0);
-    return !(msg && c->nsub[0] + c->nsub[1] + c->nsub[2] > 0);
-}
-
-/* What the reply v to a marked command changes: HELLO's "proto" (a map in
- * RESP3, an array of pairs in RESP2; an error changes nothing), RESET's
- * return to RESP2 with no subscriptions. */
-static void apply_mark(cli *c, int what, const gw_resp_value *v)
-{
-    size_t i;
-
-    if (what == MARK_RESET && v->type == GW_RESP_SIMPLE && strcmp(v->str, "RESET") == 0) {
-        c->proto = 2;
-        c->nsub[0] = c->nsub[1] = c->nsub[2] = 0;
-        c->conf_owed = 0;
-    }
-    if (what != MARK_HELLO || (v->type != GW_RESP_MAP && v->type != GW_RESP_ARRAY))
-        return;
-    for (i = 0; i + 1 < v->len; i += 2)
-        if ((v->elems[i].type == GW_RESP_BULK || v->elems[i].type == GW_RESP_SIMPLE) &&
-            strcmp(v->elems[i].str, "proto") == 0 && v->elems[i + 1].type == GW_RESP_INTEGER)
-            c->proto = v->elems[i + 1].integer == 3 ? 3 : 2;
 }
 
 /* ---- the sender -------------------------------------------------------------- */
