@@ -76,6 +76,52 @@ static void deadline_reader_init(deadline_reader *r, int fd, int64_t ns)
     r->revents = 0;
 }
 
+/* n readers of their own socket pairs, nothing ever written to them,
+ * waiting with a deadline far away: descriptors that must never wake. */
+typedef struct idle_set {
+    int n;
+    int (*fds)[2];
+    deadline_reader *w;
+} idle_set;
+
+static void idle_set_spawn(idle_set *set, gw_exec *ex, int n)
+{
+    int i;
+
+    set->n = n;
+    set->fds = calloc((size_t)n, sizeof(*set->fds));
+    set->w = calloc((size_t)n, sizeof(*set->w));
+    assert_non_null(set->fds);
+    assert_non_null(set->w);
+    for (i = 0; i < n; i++) {
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, set->fds[i]), 0);
+        deadline_reader_init(&set->w[i], set->fds[i][0], 60000 * MS);
+        assert_non_null(GW_SPAWN(ex, &set->w[i], NULL, NULL));
+    }
+}
+
+/* Asserts that every reader of the set still waits. */
+static void idle_set_check(const idle_set *set)
+{
+    int i;
+
+    for (i = 0; i < set->n; i++)
+        assert_int_equal(set->w[i].woke, GW_WOKE_NONE);
+}
+
+/* Closes the set's descriptors and frees it (after gw_exec_free). */
+static void idle_set_free(idle_set *set)
+{
+    int i;
+
+    for (i = 0; i < set->n; i++) {
+        close(set->fds[i][0]);
+        close(set->fds[i][1]);
+    }
+    free(set->w);
+    free(set->fds);
+}
+
 /* Between turns: both readers wait with a 20 ms deadline; one gets a byte,
  * then the caller does not run a turn until both deadlines have passed.
  * The next turn wakes the one with input as ready (POLLIN) and times out
@@ -139,20 +185,14 @@ GW_BODY(staller, s)
  * still wakes as ready. */
 void test_deadline_passed_in_a_long_turn(void **state)
 {
-    enum { N = 40 };
-    int(*fds)[2] = calloc(N, sizeof(*fds)), fed[2], i, turns = 0;
-    deadline_reader *w = calloc(N, sizeof(*w)), r;
+    int fed[2], turns = 0;
+    idle_set set;
+    deadline_reader r;
     staller st;
     gw_exec *ex = gw_exec_new();
 
     (void)state;
-    assert_non_null(fds);
-    assert_non_null(w);
-    for (i = 0; i < N; i++) {
-        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds[i]), 0);
-        deadline_reader_init(&w[i], fds[i][0], 60000 * MS);
-        assert_non_null(GW_SPAWN(ex, &w[i], NULL, NULL));
-    }
+    idle_set_spawn(&set, ex, 40);
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fed), 0);
     deadline_reader_init(&r, fed[0], 20 * MS);
     assert_non_null(GW_SPAWN(ex, &r, NULL, NULL));
@@ -168,17 +208,11 @@ void test_deadline_passed_in_a_long_turn(void **state)
                   gw_exec_backend_name(ex), r.woke == GW_WOKE_READY ? "ready" : "timed out");
     assert_int_equal(r.woke, GW_WOKE_READY);
     assert_true(r.revents & POLLIN);
-    for (i = 0; i < N; i++)
-        assert_int_equal(w[i].woke, GW_WOKE_NONE); /* the idle ones still wait */
+    idle_set_check(&set);
     gw_exec_free(ex);
-    for (i = 0; i < N; i++) {
-        close(fds[i][0]);
-        close(fds[i][1]);
-    }
+    idle_set_free(&set);
     close(fed[0]);
     close(fed[1]);
-    free(w);
-    free(fds);
 }
 
 /* Waits to read each of n descriptors in turn, with no deadline, feeding
@@ -339,22 +373,15 @@ GW_BODY(late_reader, s)
  * without input times out. */
 void test_deadline_passed_before_the_wait_began(void **state)
 {
-    enum { N = 64 };
-    int(*fds)[2] = calloc(N, sizeof(*fds)), fed[2], idle[2], i, turns = 0;
-    deadline_reader *w = calloc(N, sizeof(*w));
+    int fed[2], idle[2], turns = 0;
+    idle_set set;
     late_reader r, q;
     staller st;
     int64_t zero = 0;
     gw_exec *ex = gw_exec_new();
 
     (void)state;
-    assert_non_null(fds);
-    assert_non_null(w);
-    for (i = 0; i < N; i++) {
-        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds[i]), 0);
-        deadline_reader_init(&w[i], fds[i][0], 60000 * MS);
-        assert_non_null(GW_SPAWN(ex, &w[i], NULL, NULL));
-    }
+    idle_set_spawn(&set, ex, 64);
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fed), 0);
     GW_INIT(&r, late_reader);
     r.fd = fed[0];
@@ -379,17 +406,11 @@ void test_deadline_passed_before_the_wait_began(void **state)
     assert_true(r.revents & POLLIN);
     assert_int_equal(q.woke, GW_WOKE_TIMEOUT);
     assert_int_equal(q.revents, 0);
-    for (i = 0; i < N; i++)
-        assert_int_equal(w[i].woke, GW_WOKE_NONE);
+    idle_set_check(&set);
     gw_exec_free(ex);
-    for (i = 0; i < N; i++) {
-        close(fds[i][0]);
-        close(fds[i][1]);
-    }
+    idle_set_free(&set);
     close(fed[0]);
     close(fed[1]);
     close(idle[0]);
     close(idle[1]);
-    free(w);
-    free(fds);
 }
