@@ -164,11 +164,19 @@ static void ep_del(gw_exec *ex, gw_task *t)
     /* The registration stays: see the top of the file. */
 }
 
-/* Wakes every task on *head with revents. */
+/* Wakes every task on *head with revents, taking each off the list here
+ * (ep_del's work, without its checks: the head has no fprev). */
 static void wake_all(gw_exec *ex, gw_task **head, short revents)
 {
-    while (*head != NULL)
-        gw__exec_wake_io(ex, *head, revents);
+    gw_task *t;
+
+    while ((t = *head) != NULL) {
+        if ((*head = t->fnext) != NULL)
+            t->fnext->fprev = NULL;
+        t->fnext = NULL;
+        t->io_index = SIZE_MAX;
+        gw__exec_woken(ex, t, revents);
+    }
 }
 
 /* One epoll_wait into the event array.  When the array comes back full,

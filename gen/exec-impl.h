@@ -45,9 +45,9 @@ typedef struct gw__task_list {
 } gw__task_list;
 
 /* What a backend does.  `add` and `del` never block; `wait` sleeps for up
- * to timeout_ms (-1: no limit) and wakes the tasks whose fds are ready with
- * gw__exec_wake_io.  A wait that may have left some ready descriptors
- * unreported (epoll: the event array came back full) says so by setting
+ * to timeout_ms (-1: no limit) and wakes the tasks whose fds are ready: it
+ * stops watching each one itself and hands it to gw__exec_woken.  A wait that may have left some
+ * ready descriptors unreported (epoll: the event array came back full) says so by setting
  * ex->look_partial, which the core clears before each wait: it then does not
  * count as having found the others not ready (gen/exec.c, expire_timers). */
 typedef struct gw__backend {
@@ -94,8 +94,14 @@ struct gw_exec {
     struct epoll_event *events; /* epoll_wait's output, cap entries */
 };
 
-/* Wakes the IO task t with poll()-style revents; called by backends. */
+/* Wakes the IO task t with poll()-style revents: the core takes it off the
+ * backend (`del`), out of the timer heap, and makes it ready. */
 void gw__exec_wake_io(gw_exec *ex, gw_task *t, short revents);
+
+/* The same for an IO task the backend has already stopped watching (its
+ * `del` done by the backend itself, as a wait finds t ready): no call back
+ * into the backend, which is what a wait pays per ready task. */
+void gw__exec_woken(gw_exec *ex, gw_task *t, short revents);
 
 /* Looks at the IO task t's descriptor alone, without blocking, whatever the
  * backend: the poll()-style revents for t's direction (0: not ready), or -1

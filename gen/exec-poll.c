@@ -75,13 +75,16 @@ static int poll_wait(gw_exec *ex, int timeout_ms)
     if (k < 0)
         return GW_EIO;
     /* From the end, so that an entry waking (and the last entry, already
-     * looked at, taking its place) never hides one not yet looked at. */
-    for (i = ex->npfds; i-- > 0 && k > 0;) {
+     * looked at, taking its place) never hides one not yet looked at.  The
+     * entry is dropped here, so the core only makes its task ready. */
+    for (i = ex->npfds; k > 0 && i-- > 0;) {
         short rev = ex->pfds[i].revents;
         if (rev != 0) {
+            gw_task *t = ex->pfd_task[i];
             k--;
             ex->pfds[i].revents = 0;
-            gw__exec_wake_io(ex, ex->pfd_task[i], rev);
+            poll_del(ex, t);
+            gw__exec_woken(ex, t, rev);
         }
     }
     return 0;

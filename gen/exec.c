@@ -202,6 +202,15 @@ void gw__exec_wake_io(gw_exec *ex, gw_task *t, short revents)
     wake(ex, t, GW_WOKE_READY, revents);
 }
 
+void gw__exec_woken(gw_exec *ex, gw_task *t, short revents)
+{
+    ex->nio--;
+    heap_remove(ex, t);
+    t->wait.woke = GW_WOKE_READY;
+    t->wait.revents = revents;
+    make_ready(ex, t);
+}
+
 void gw_event_signal(gw_event *ev)
 {
     gw_task *t = ev->_waiter;
