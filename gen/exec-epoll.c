@@ -119,10 +119,12 @@ static void fd_link(gw_task **head, gw_task *t)
     *head = t;
 }
 
-static void ep_add(gw_exec *ex, gw_task *t)
+/* ep_add's rarer half, out of line so that the common case (a descriptor
+ * already registered for `dir`) saves no registers: a descriptor number
+ * past the table or negative, or one not yet registered for dir. */
+static __attribute__((noinline)) void ep_add_slow(gw_exec *ex, gw_task *t, uint32_t dir)
 {
     int fd = t->wait.fd, err;
-    uint32_t dir = t->wait.kind == GW_WAIT_READ ? EPOLLIN : EPOLLOUT;
     struct gw__epfd *e = fd >= 0 ? entry(ex, fd) : NULL;
 
     if (e == NULL) {
@@ -142,6 +144,20 @@ static void ep_add(gw_exec *ex, gw_task *t)
     /* EPERM: a regular file or similar, always ready.  Anything else
      * (EBADF): as poll() would report it. */
     gw__exec_wake_io(ex, t, err == EPERM ? (short)(dir == EPOLLIN ? POLLIN : POLLOUT) : POLLNVAL);
+}
+
+static void ep_add(gw_exec *ex, gw_task *t)
+{
+    size_t fd = (size_t)t->wait.fd; /* a negative fd is past the table too */
+    uint32_t dir = t->wait.kind == GW_WAIT_READ ? EPOLLIN : EPOLLOUT;
+    struct gw__epfd *e;
+
+    if (fd >= ex->nfds || ((e = &ex->fds[fd])->mask & dir) == 0) {
+        ep_add_slow(ex, t, dir);
+        return;
+    }
+    fd_link(dir == EPOLLIN ? &e->rd : &e->wr, t);
+    t->io_index = 0; /* linked */
 }
 
 static void ep_del(gw_exec *ex, gw_task *t)
