@@ -205,10 +205,13 @@ void gw__exec_wake_io(gw_exec *ex, gw_task *t, short revents)
 void gw__exec_woken(gw_exec *ex, gw_task *t, short revents)
 {
     ex->nio--;
-    heap_remove(ex, t);
     t->wait.woke = GW_WOKE_READY;
     t->wait.revents = revents;
     make_ready(ex, t);
+    /* Last, and only for a wait with a deadline: without one this is a
+     * leaf that saves no registers. */
+    if (t->heap_index != SIZE_MAX)
+        heap_remove(ex, t);
 }
 
 void gw_event_signal(gw_event *ev)
