@@ -112,32 +112,40 @@ void gw_writer_init(gw_writer *w, const gw_writer_ops *ops)
     w->ops = ops;
 }
 
-/* The checks every writer operation makes first; NULL if it may start. */
+/* Nonzero when a writer operation may start: no sticky error, an ops
+ * table, not closed.  Tested inline, so that gw_write and gw_flush end in
+ * a tail call of the implementation's entry point. */
+static int write_may_start(const gw_writer *w)
+{
+    return w->err == 0 && w->ops != NULL && !w->closed;
+}
+
+/* The finished operation a writer hands back when write_may_start says
+ * no. */
 static gw_io_op *write_refused(gw_writer *w)
 {
-    assert(!gw__io_suspended(&w->op) && "a second write while one is suspended");
     if (w->err != 0)
         return gw_io_finished(&w->op, w, w->err);
     /* No ops table: a writer that was never initialised (all zeros). */
     if (w->ops == NULL)
         return gw_io_finished(&w->op, w, gw_writer_fail(w, GW_EINVAL));
-    if (w->closed)
-        return gw_io_finished(&w->op, w, GW_ECLOSED);
-    return NULL;
+    return gw_io_finished(&w->op, w, GW_ECLOSED);
 }
 
 gw_io_op *gw_write(gw_writer *w, const void *buf, size_t len)
 {
-    gw_io_op *op = write_refused(w);
-
-    return op != NULL ? op : w->ops->write(w, buf, len);
+    assert(!gw__io_suspended(&w->op) && "a second write while one is suspended");
+    if (!write_may_start(w))
+        return write_refused(w);
+    return w->ops->write(w, buf, len);
 }
 
 gw_io_op *gw_flush(gw_writer *w)
 {
-    gw_io_op *op = write_refused(w);
-
-    return op != NULL ? op : w->ops->flush(w);
+    assert(!gw__io_suspended(&w->op) && "a second write while one is suspended");
+    if (!write_may_start(w))
+        return write_refused(w);
+    return w->ops->flush(w);
 }
 
 gw_io_op *gw_close(gw_writer *w)
