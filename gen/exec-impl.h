@@ -81,7 +81,6 @@ struct gw_exec {
     size_t ran_since_wait; /* tasks run since the last backend wait */
     int64_t looked;        /* gw_now() when the last backend wait began */
     int look_partial;      /* that wait may have missed a ready fd (gen/exec.c, expire_timers) */
-    gw_task *running;      /* the task inside gw_next(), or NULL */
     gw_exec *tl_next;      /* the next executor of this thread (gw_exec_forget_fd) */
     /* poll backend */
     struct pollfd *pfds; /* one entry per IO task, kept current */

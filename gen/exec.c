@@ -395,10 +395,12 @@ static void park(gw_exec *ex, gw_task *t)
 {
     gw_wait *w = &t->wait;
 
-    w->woke = GW_WOKE_NONE;
-    w->revents = 0;
+    /* woke and revents are written where the task becomes ready: here for
+     * the two waits that end at once, by wake() for the others. */
     switch (w->kind) {
     case GW_WAIT_READY:
+        w->woke = GW_WOKE_NONE;
+        w->revents = 0;
         make_ready(ex, t);
         return;
     case GW_WAIT_READ:
@@ -423,6 +425,7 @@ static void park(gw_exec *ex, gw_task *t)
         if (w->event->_pending) {
             w->event->_pending = 0;
             w->woke = GW_WOKE_READY;
+            w->revents = 0;
             make_ready(ex, t);
             return;
         }
@@ -435,16 +438,20 @@ static void park(gw_exec *ex, gw_task *t)
         heap_push(ex, t);
 }
 
+/* Runs t, the ready list's head, until it yields or ends. */
 static void run_task(gw_exec *ex, gw_task *t)
 {
     int r;
 
-    list_remove(&ex->ready, t);
+    /* Off the head (no prev to mend); t's own links are stale until park
+     * sets them, and nothing reads them meanwhile. */
+    if ((ex->ready.head = t->next) != NULL)
+        t->next->prev = NULL;
+    else
+        ex->ready.tail = NULL;
     t->state = GW__T_RUNNING;
-    ex->running = t;
     ex->ran_since_wait++;
     r = gw_next(&t->st);
-    ex->running = NULL;
     if (r == GW_RETURNED || t->cancelled) {
         finish(ex, t, r != GW_RETURNED);
         return;
