@@ -218,6 +218,11 @@ static int ep_wait(gw_exec *ex, int timeout_ms)
         short rev = (short)(ev & (EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP));
         uint32_t unwanted;
 
+        /* The common case: readable, and readers wait. */
+        if (ev == EPOLLIN && e->rd != NULL) {
+            wake_all(ex, &e->rd, POLLIN);
+            continue;
+        }
         /* Directions that fire with nobody waiting are dropped, or the
          * level-triggered set would report them on every turn. */
         unwanted = 0;
