@@ -46,10 +46,11 @@ typedef struct gw__task_list {
 
 /* What a backend does.  `add` and `del` never block; `wait` sleeps for up
  * to timeout_ms (-1: no limit) and wakes the tasks whose fds are ready: it
- * stops watching each one itself and hands it to gw__exec_woken.  A wait that may have left some
- * ready descriptors unreported (epoll: the event array came back full) says so by setting
- * ex->look_partial, which the core clears before each wait: it then does not
- * count as having found the others not ready (gen/exec.c, expire_timers). */
+ * stops watching each one itself and hands it to gw__exec_woken.  A wait
+ * that may have left some ready descriptors unreported (epoll: the event
+ * array came back full) says so by setting ex->look_partial, which the core
+ * clears before each wait: it then does not count as having found the
+ * others not ready (gen/exec.c, expire_timers). */
 typedef struct gw__backend {
     const char *name;
     int (*init)(gw_exec *ex);              /* 0 or a gw error */
