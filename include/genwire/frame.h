@@ -178,6 +178,15 @@ int gw__record_try_next(gw_record_reader *rr);
  * per record.  The record's bytes are consumed from src at once (they stay in
  * its buffer, valid, until the next call on the reader).
  */
+/* Internal: hands out the plen-byte record whose h-byte header is at
+ * buf[pos], and consumes it: the cursor, data and len are all it stores. */
+#define GW__RECORD_TAKE(rr, b, buf, pos, h, plen)                                                  \
+    do {                                                                                           \
+        (b)->pos = (pos) + (h) + (plen);                                                           \
+        (rr)->data = (buf) + (pos) + (h);                                                          \
+        (rr)->len = (plen);                                                                        \
+    } while (0)
+
 static inline int gw_record_try_next(gw_record_reader *rr)
 {
     gw_bufreader *b = rr->_src;
@@ -204,9 +213,7 @@ static inline int gw_record_try_next(gw_record_reader *rr)
         plen = (size_t)(ptrdiff_t)(int8_t)buf[pos];
         if (plen >= end - pos)
             goto general;
-        b->pos = pos + 1 + plen;
-        rr->data = buf + pos + 1;
-        rr->len = plen;
+        GW__RECORD_TAKE(rr, b, buf, pos, 1, plen);
         return 1;
     }
     if (rr->_fast == GW__RECORD_FAST_U32BE) {
@@ -218,14 +225,13 @@ static inline int gw_record_try_next(gw_record_reader *rr)
         plen = gw_load_u32be(buf + pos);
         if (plen > rr->_lim.max_record || plen > end - pos - 4)
             goto general;
-        b->pos = pos + 4 + plen;
-        rr->data = buf + pos + 4;
-        rr->len = plen;
+        GW__RECORD_TAKE(rr, b, buf, pos, 4, plen);
         return 1;
     }
 general:
     return gw__record_try_next(rr);
 }
+#undef GW__RECORD_TAKE
 
 /*
  * gw_record_offset: the stream offset of the current record's first byte
