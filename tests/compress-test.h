@@ -96,6 +96,7 @@ void test_error_after_good_data_large(void **state);
 void test_backend_differences(void **state);
 void test_backend_truncation(void **state);
 void test_bomb(void **state);
+void test_zero_means_default(void **state);
 void test_alloc_failure_inflate(void **state);
 void test_alloc_failure_deflate(void **state);
 void test_cancel_inflate(void **state);

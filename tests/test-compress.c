@@ -252,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_backend_differences),
         cmocka_unit_test(test_backend_truncation),
         cmocka_unit_test(test_bomb),
+        cmocka_unit_test(test_zero_means_default),
         cmocka_unit_test(test_alloc_failure_inflate),
         cmocka_unit_test(test_alloc_failure_deflate),
         cmocka_unit_test(test_cancel_inflate),

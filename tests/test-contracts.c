@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <genwire/frame.h>
 #include <genwire/io.h>
 
 #include "gwt.h"
@@ -181,45 +182,54 @@ static void test_cancel_readers_stick(void **state)
 
 /* ---- one operation at a time ---------------------------------------------- */
 
-/* In a child: starts a read that suspends, then a second one on the same
- * reader (or the same for a write); the child must die of the assertion. */
-static void second_op_child(int write)
+/* In a child: starts an operation that suspends, then a second one on the
+ * same object: a read (mode 0), a write (1), or the next record of a record
+ * reader, whose frame GW__IO_START sets up like every layer's (2).  The
+ * child must die of the assertion. */
+static void second_op_child(int mode)
 {
     gw_mempipe p;
+    gw_bufreader br;
+    gw_record_reader rr;
     uint8_t buf[4];
     gw_wait w;
     gw_stack st;
     gw_io_op *op;
 
-    if (gw_mempipe_init(&p, 2) != 0)
+    if (gw_mempipe_init(&p, 2) != 0 || gw_bufreader_init(&br, &p.r, 64) != 0 ||
+        gw_record_reader_init(&rr, &br, GW_FRAME_U32BE, NULL, GW_RECORD_ASSEMBLE) != 0)
         _exit(3);
-    op = write ? gw_write(&p.w, "abcd", 4) : gw_try_read(&p.r, buf, 4, 4);
+    op = mode == 1   ? gw_write(&p.w, "abcd", 4)
+         : mode == 0 ? gw_try_read(&p.r, buf, 4, 4)
+                     : gw_record_next(&rr);
     GW_START(&st, op, &w);
     if (gw_next(&st) != GW_YIELDED)
         _exit(4);
-    if (write)
+    if (mode == 1)
         gw_write(&p.w, "x", 1);
-    else
+    else if (mode == 0)
         gw_try_read(&p.r, buf, 4, 1);
+    else
+        gw_record_next(&rr);
     _exit(0); /* not caught */
 }
 
 static void test_second_op_is_caught(void **state)
 {
-    int write, status;
+    int mode, status;
 
     (void)state;
 #ifdef NDEBUG
     gwt_skip("built with NDEBUG: the assertion this case expects is compiled out");
 #endif
-    for (write = 0; write < 2; write++) {
+    for (mode = 0; mode < 3; mode++) {
         pid_t pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
             /* The assertion's message is expected: keep it off the TAP. */
             if (freopen("/dev/null", "w", stderr) == NULL)
                 _exit(5);
-            second_op_child(write);
+            second_op_child(mode);
         }
         assert_int_equal(waitpid(pid, &status, 0), pid);
         assert_true(WIFSIGNALED(status));

@@ -5,6 +5,7 @@
 #ifndef GENWIRE_IO_IMPL_H
 #define GENWIRE_IO_IMPL_H
 
+#include <assert.h>
 #include <stddef.h>
 
 #include "genwire/io.h"
@@ -55,8 +56,13 @@ static inline int gw__io_suspended(const gw_io_op *op)
     return op->_gw._pc != 0 && op->_gw._pc != GW__PC_DONE;
 }
 
-/* GW__IO_START(op, T, obj): op becomes a new operation of generator T on obj. */
-#define GW__IO_START(op, T, obj) (GW_INIT(op, T), gw__io_reset((op), (obj)))
+/* GW__IO_START(op, T, obj): op becomes a new operation of generator T on
+ * obj.  A frame still suspended in an operation is a caller's error (a
+ * second operation on an object whose first has not finished): it would be
+ * lost, so debug builds stop at the assertion. */
+#define GW__IO_START(op, T, obj)                                                                   \
+    (assert(!gw__io_suspended(op) && "an operation started while another is suspended"),           \
+     GW_INIT(op, T), gw__io_reset((op), (obj)))
 
 /* A read of up to cap bytes into buf, waiting for min. */
 #define GW__IO_READ(op, T, obj, buf, cap, min)                                                     \

@@ -324,8 +324,10 @@ typedef struct gw_http_reader_opts {
     gw_http_limits lim;        /* the head parser's limits (max_head is at most src's capacity) */
     unsigned flags;            /* GW_HTTP_LENIENT_LF, GW_HTTP_RAW_BODY */
     gw_chunked_limits chunked; /* the chunked layer's limits */
-    uint64_t max_output;       /* decoded bytes per content coding (GW_EOUTPUT_LIMIT); 0: no cap */
-    uint32_t max_ratio;        /* decoded per coded byte (GW_ERATIO_LIMIT); 0: inflate's default */
+    uint64_t max_output;       /* decoded bytes per content coding (GW_EOUTPUT_LIMIT); 0: inflate's
+                                  default, GW_INFLATE_DEFAULT_MAX_OUTPUT; GW_UNLIMITED: no cap */
+    uint32_t max_ratio;        /* decoded per coded byte (GW_ERATIO_LIMIT); 0: inflate's default,
+                                  GW_INFLATE_DEFAULT_MAX_RATIO; (uint32_t)GW_UNLIMITED: no limit */
 } gw_http_reader_opts;
 
 /*
