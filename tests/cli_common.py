@@ -69,13 +69,15 @@ def ensure_key():
         gw("keygen", KEY, check=0)
 
 
-def first_output_within(args, first, rest, enough, deadline=30):
+def first_output_within(args, first, rest, enough, deadline=30, took=None):
     """Starts genwire with args, writes `first` to its standard input and
     keeps that input open: returns what genwire wrote to standard output
     once enough(what it wrote) is true, or when `deadline` seconds have
     passed (a bound for a loaded machine, not a latency requirement: the
     property is that the output comes while the input stalls, before its
-    end).  Then writes `rest`, closes its input and checks that it exits 0."""
+    end).  Then writes `rest`, closes its input and checks that it exits 0.
+    With a list `took`, appends the seconds from writing `first` until
+    enough() held (None if it never did)."""
     import select
     import time
     p = subprocess.Popen([GENWIRE, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -83,7 +85,8 @@ def first_output_within(args, first, rest, enough, deadline=30):
     try:
         p.stdin.write(first)
         p.stdin.flush()
-        got, end = b"", time.monotonic() + deadline
+        start = time.monotonic()
+        got, end = b"", start + deadline
         while not enough(got):
             left = end - time.monotonic()
             if left <= 0:
@@ -95,6 +98,8 @@ def first_output_within(args, first, rest, enough, deadline=30):
             if not chunk:
                 break
             got += chunk
+        if took is not None:
+            took.append(time.monotonic() - start if enough(got) else None)
         p.stdin.write(rest)
         p.stdin.close()
         p.stdout.read()
