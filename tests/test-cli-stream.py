@@ -71,6 +71,14 @@ def test_bytes_after_the_last_chunk_are_an_error():
     gz = co.compress(b"3\r\nabc\r\n0\r\n\r\nxx") + co.flush()
     status, out, err = gw("decode", "gzip,chunked", data=gz)
     assert status == 1 and out == b"abc" and b"chunked: " in err and b"byte 13" in err, err
+    # Raw deflate has no trailer of its own, but its final block ends it:
+    # the bytes after that are an error too, after the decoded bytes.
+    co = zlib.compressobj(6, zlib.DEFLATED, -15)
+    raw = co.compress(b"hello deflate\n" * 100) + co.flush()
+    status, out, err = gw("decode", "deflate", data=raw + b"JUNK")
+    assert status == 1 and out == b"hello deflate\n" * 100, (status, len(out), err)
+    assert err == b"genwire: deflate: bytes after the end of the stream at byte %d\n" % len(raw), err
+    gw("decode", "deflate", data=raw, check=0)
     # A stream that ends at its last chunk is fine, under another layer too.
     _, wire, _ = gw("encode", "gzip,chunked", data=os.urandom(100000), check=0)
     gw("decode", "gzip,chunked", data=wire, check=0)
