@@ -8,13 +8,19 @@ the valid prefix before an error, on both inflate backends; standard input
 positioned inside the file is read from there; the file offset is left at
 the end; the file is mapped while genwire runs, and its pages are released
 as they are read; a file cut short while it is read ends genwire with status
-1 and a message, not SIGBUS.  Prints TAP.
+1 and a message saying where, not SIGBUS, after the output of every read of
+it that completed.  Prints TAP.
 
 Usage: test-cli-mapped.py PATH-TO-GENWIRE (shared parts: tests/cli_common.py)
 """
+import fcntl
 import os
 import random
+import re
+import select
+import struct
 import subprocess
+import termios
 import time
 import zlib
 
@@ -245,6 +251,124 @@ def test_file_truncated_while_read():
         assert 0 < len(out) < len(plain) and plain.startswith(out), (backend, len(out))
         with open(path, "wb") as f:  # whole again for the next backend
             f.write(gz(plain, 1))
+
+
+def chunked(data, seed):
+    """data in the chunked coding, in chunks of random sizes."""
+    rnd, out, k = random.Random(seed), [], 0
+    while k < len(data):
+        n = rnd.randrange(1, 70000)
+        out.append(b"%x\r\n" % len(data[k:k + n]) + data[k:k + n] + b"\r\n")
+        k += n
+    return b"".join(out) + b"0\r\n\r\n"
+
+
+def unchunked(wire):
+    """The chunk data that wire, a prefix of a chunked body, holds whole or
+    in part."""
+    out, k = [], 0
+    while True:
+        eol = wire.find(b"\r\n", k)
+        if eol < 0:
+            return b"".join(out)
+        n = int(wire[k:eol], 16)
+        out.append(wire[eol + 2:eol + 2 + n])
+        if n == 0 or eol + 2 + n > len(wire):
+            return b"".join(out)
+        k = eol + 2 + n + 2
+
+
+SHRANK = re.compile(rb"genwire: standard input \((.*)\): the file shrank to (\d+) bytes "
+                    rb"while it was read, at byte (\d+)\n\Z")
+
+
+def pipe_full(fd):
+    """Whether the pipe whose read end is fd holds as much as it can."""
+    size = fcntl.fcntl(fd, getattr(fcntl, "F_GETPIPE_SZ", 1032))
+    return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0] >= size
+
+
+def read_until_exit(p, fd, deadline=60):
+    """What genwire writes to fd (a pipe whose write end we keep) until it
+    has exited and the pipe is empty; (status, out)."""
+    out, end = [], time.monotonic() + deadline
+    while time.monotonic() < end:
+        if select.select([fd], [], [], 0.05)[0]:
+            out.append(os.read(fd, 1 << 20))
+        elif p.poll() is not None:
+            return p.returncode, b"".join(out)
+    raise AssertionError("genwire did not end")
+
+
+def decode_shrinking(args, wire, cut):
+    """Runs genwire with wire in a regular file on standard input and its
+    output into a pipe nobody reads yet: once the file is mapped and the pipe
+    full (genwire waits to write), cuts the file to cut bytes and reads the
+    output.  Returns (status, out, err, nonblocking flag left on standard
+    output)."""
+    path = os.path.join(TMP, "shrinks")
+    with open(path, "wb") as f:
+        f.write(wire)
+    or_, ow = os.pipe()
+    try:
+        with open(path, "rb") as i:
+            p = subprocess.Popen([GENWIRE, *args], stdin=i, stdout=ow, stderr=subprocess.PIPE)
+        try:
+            end = time.monotonic() + 30
+            while not (maps_of(p.pid, path) and pipe_full(or_)) and time.monotonic() < end:
+                assert p.poll() is None, p.stderr.read()
+                time.sleep(0.01)
+            assert maps_of(p.pid, path) and pipe_full(or_), "genwire never waited to write"
+            os.truncate(path, cut)
+            status, out = read_until_exit(p, or_)
+            err = p.stderr.read()
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        left = bool(fcntl.fcntl(ow, fcntl.F_GETFL) & os.O_NONBLOCK)
+    finally:
+        os.close(or_)
+        os.close(ow)
+    return status, out, err, left
+
+
+def test_file_shrinking_gives_what_was_decoded():
+    # A pipe-through tool writes what it decoded: a file cut short while it
+    # is read gives the output of every read of it that completed, whole
+    # records only, and its flags back, then the message and status 1.  The
+    # message says where the read that failed started (K, counted like every
+    # offset from where standard input stood): the output is exactly the
+    # chunk data of the first K bytes, as lines (whole records) or as they
+    # are.  Cut ahead of where genwire has got to (K at most the cut, and
+    # no more than one read short of it) and behind it (its next read fails:
+    # it gives at least what it had decoded when the pipe filled up).
+    if not os.path.exists("/proc/self/maps"):
+        return
+    plain = text(12 << 20, 8)
+    plain = plain[: plain.rindex(b"\n") + 1]
+    wire = chunked(plain, 9)
+    pipe = 1 << 16
+    for args, whole_lines in ((["decode", "chunked,lines", "--format", "lines",
+                                "--max-record", "4096"], True),
+                              (["decode", "chunked"], False)):
+        for cut in (4 << 20, 4096):
+            status, out, err, left = decode_shrinking(args, wire, cut)
+            m = SHRANK.match(err)
+            assert status == 1 and m, (args, cut, status, err)
+            assert os.path.samefile(m.group(1), os.path.join(TMP, "shrinks")), err
+            at = int(m.group(3))
+            assert int(m.group(2)) == cut, err
+            want = unchunked(wire[:at])
+            if whole_lines:
+                want = want[: want.rindex(b"\n") + 1]
+            assert out == want, (args, cut, at, len(out), len(want))
+            assert plain.startswith(out), (args, cut)
+            if cut > pipe:
+                assert cut - (2 << 20) < at <= cut, (args, cut, at)
+            else:
+                assert len(out) >= pipe, (args, cut, len(out))
+            assert not left, ("O_NONBLOCK left on standard output", args, cut)
 
 
 run_cases(globals())
