@@ -99,6 +99,10 @@ int do_decode(const options *o, layer *ls, int n, const gw_key *key)
         }
         err = ls[i].row->ops->open_decode(&ls[i], src, j);
         src = ls[i].r;
+        /* A mapped file: the layers above get the reads of the first one
+         * that completed, whatever happens to the file (mapped.c). */
+        if (i == 0 && err == 0 && j->sin.map != NULL)
+            src = map_guard_init(&j->guard, src, &ls[0].in, j->in.fd);
     }
     if (ls[n - 1].row->kind != LAYER_BYTES) {
         d->sink = &ls[n - 1];

@@ -120,7 +120,10 @@ static const char decode_help[] =
     "\n"
     "An error names the layer and the byte offset in that layer's input, e.g.\n"
     "  genwire: gzip: invalid distance too far back at byte 1234\n"
-    "and exits with status 1, after writing what was decoded before it.\n";
+    "and exits with status 1, after writing what was decoded before it.  A\n"
+    "regular file on standard input that shrinks while it is read is such an\n"
+    "error: 'standard input (FILE): the file shrank to N bytes while it was\n"
+    "read, at byte K'.\n";
 
 static const char encode_help[] =
     "Usage: genwire encode [OPTIONS] STACK\n"

@@ -2,9 +2,9 @@
  * What every run of the genwire tool shares, whichever the direction:
  * standard input and output (non-blocking only when they are pipes or
  * sockets, their flags restored on every way out, signals included; a
- * regular file on standard input mapped for decode's first layer), the
- * progress line, the executor loop, the error report and the release of the
- * layers.
+ * regular file on standard input is mapped for decode's first layer in
+ * mapped.c), the progress line, the executor loop, the error report and
+ * the release of the layers.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -51,13 +50,10 @@ static void set_flags_again(void)
     }
 }
 
-/* The addresses of standard input's mapping while decode reads a file in
- * place (stall_reader_map), or 0 and 0; read by the signal handler. */
-static volatile uintptr_t map_lo, map_hi;
-
-/* SIGBUS at an address inside the mapping: the file was cut short under
- * us (the pages past its new end are gone).  Says so and fails as a read
- * error would; what was written before stays written. */
+/* SIGBUS at an address inside the mapping outside a map_guard's read
+ * (which no code is known to reach): the file was cut short under us (the
+ * pages past its new end are gone).  Says so and fails as a read error
+ * would; what was written before stays written. */
 static void on_truncated_input(void)
 {
     static const char why[] = ": standard input: the file was truncated while it was read\n";
@@ -79,8 +75,10 @@ static void on_fatal_signal(int sig, siginfo_t *si, void *ctx)
 {
     const struct sigaction *p = &previous[sig];
 
-    if (sig == SIGBUS && si != NULL && (uintptr_t)si->si_addr >= map_lo &&
-        (uintptr_t)si->si_addr < map_hi)
+    /* A fault (si_code > 0; kill(2) sends SI_USER, whose si_addr means
+     * nothing) in the mapping: a guarded read does not come back from
+     * map_fault. */
+    if (sig == SIGBUS && si != NULL && si->si_code > 0 && map_fault(si->si_addr))
         on_truncated_input();
     restore_flags();
     if ((p->sa_flags & SA_SIGINFO) && p->sa_sigaction != NULL) {
@@ -185,12 +183,6 @@ int open_std(gw_fdio *io, int fd)
 
 /* ---- flushing when input stalls ------------------------------------------------ */
 
-/* Starts a read of r's implementation T (whose op frame is r->op). */
-#define START_READ(r, T, buf_, cap, min_)                                                          \
-    (GW_INIT(&(r)->op, T), (r)->op.obj = (r), (r)->op.buf = (buf_), (r)->op.src = NULL,            \
-     (r)->op.len = (cap), (r)->op.min = (min_), (r)->op.sub = NULL, (r)->op.ret = 0,               \
-     (r)->op.n = 0, &(r)->op)
-
 typedef gw_io_op stall_read;
 GW_GENERATOR(stall_read, NULL);
 GW_BODY(stall_read, s)
@@ -236,70 +228,9 @@ void stall_reader_init(stall_reader *st, gw_fdio *src, gw_writer *out)
     st->map_size = 0;
 }
 
-int stall_reader_map(gw_reader *src, const uint8_t **data, size_t *len)
+stall_reader *stall_reader_of(gw_reader *r)
 {
-    stall_reader *st = (stall_reader *)(void *)src; /* r is its first member */
-    struct stat sb;
-    off_t at, from;
-    long page = sysconf(_SC_PAGESIZE);
-    void *p;
-    size_t size;
-
-    if (src->ops != &stall_ops || !st->may_map || st->map != NULL)
-        return 0;
-    if (fstat(st->src->fd, &sb) != 0 || !S_ISREG(sb.st_mode) || page <= 0 ||
-        (at = lseek(st->src->fd, 0, SEEK_CUR)) < 0 || sb.st_size <= at ||
-        (uint64_t)(sb.st_size - at) > SIZE_MAX / 2)
-        return 0;
-    from = at - at % page; /* mmap's offset is a multiple of the page size */
-    size = (size_t)(sb.st_size - from);
-    p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, st->src->fd, from);
-    if (p == MAP_FAILED)
-        return 0;
-    /* Read once, front to back: read-ahead, and pages behind may go. */
-    posix_madvise(p, size, POSIX_MADV_SEQUENTIAL);
-    if (lseek(st->src->fd, sb.st_size, SEEK_SET) < 0) {
-        munmap(p, size);
-        return 0;
-    }
-    st->map_base = p;
-    st->map_size = size;
-    map_lo = (uintptr_t)p;
-    map_hi = (uintptr_t)p + size;
-    st->map = (const uint8_t *)p + (at - from);
-    st->map_len = (size_t)(sb.st_size - at);
-    *data = st->map;
-    *len = st->map_len;
-    return 1;
-}
-
-/* Unmaps the pages of a mapped file wholly before `consumed` (bytes of
- * st->map read) once they are at least 1 MiB: the file's pages would
- * otherwise count in the process's memory for as long as it runs. */
-static void stall_reader_release(stall_reader *st, uint64_t consumed)
-{
-    long page = sysconf(_SC_PAGESIZE);
-    size_t drop;
-
-    if (st->map_base == NULL || page <= 0 || consumed > st->map_len)
-        return;
-    drop = (size_t)((st->map + consumed) - (const uint8_t *)st->map_base);
-    drop -= drop % (size_t)page;
-    if (drop < (1u << 20) || munmap(st->map_base, drop) != 0)
-        return;
-    st->map_base = (uint8_t *)st->map_base + drop;
-    st->map_size -= drop;
-    map_lo = (uintptr_t)st->map_base;
-}
-
-void stall_reader_unmap(stall_reader *st)
-{
-    map_lo = map_hi = 0;
-    if (st->map_base != NULL && st->map_size > 0)
-        munmap(st->map_base, st->map_size);
-    st->map_base = NULL;
-    st->map = NULL;
-    st->map_size = st->map_len = 0;
+    return r->ops == &stall_ops ? (stall_reader *)(void *)r : NULL; /* r is its first member */
 }
 
 typedef gw_io_op hold_read;
@@ -444,6 +375,10 @@ static void report(const job *j, int err)
 
     if (j->in.r.err != 0) {
         fprintf(stderr, "%s: standard input: %s\n", progname, strerror(j->in.sys_errno));
+        return;
+    }
+    if (map_guard_error(&j->guard, msg, sizeof(msg))) {
+        fprintf(stderr, "%s: %s\n", progname, msg);
         return;
     }
     for (i = 0; i < j->n; i++) {

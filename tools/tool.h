@@ -4,8 +4,9 @@
  * job: genwire.c (the command line, the help, keygen), layers.c (the layer
  * table and the byte-layer adapters), records.c (the record-layer adapter and
  * its output formats), decode.c and encode.c (the two directions), run.c
- * (standard input and output, signals, progress, the executor loop) and
- * text.c (UTF-8, JSON, base64, hex).
+ * (standard input and output, signals, progress, the executor loop),
+ * mapped.c (a regular file on standard input read in place) and text.c
+ * (UTF-8, JSON, base64, hex).
  *
  * A run builds one `layer` per STACK element from its row in the table
  * (`layer_table`), wire first.  Byte layers are AsyncReads (decode) or
@@ -261,6 +262,13 @@ typedef struct stall_reader {
     size_t map_size;
 } stall_reader;
 
+/* For the readers of the tool (run.c, mapped.c): starts a read of r's
+ * implementation T, whose op frame is r->op and whose op->obj is r. */
+#define START_READ(r, T, buf_, cap, min_)                                                          \
+    (GW_INIT(&(r)->op, T), (r)->op.obj = (r), (r)->op.buf = (buf_), (r)->op.src = NULL,            \
+     (r)->op.len = (cap), (r)->op.min = (min_), (r)->op.sub = NULL, (r)->op.ret = 0,               \
+     (r)->op.n = 0, &(r)->op)
+
 /* Sets up st over src, flushing out (which may be set later) on a stall. */
 void stall_reader_init(stall_reader *st, gw_fdio *src, gw_writer *out);
 
@@ -272,14 +280,55 @@ void stall_reader_init(stall_reader *st, gw_fdio *src, gw_writer *out);
  * in place instead of copying them through read(2) (that copy took 6 to 15%
  * of `decode gzip`'s CPU time, bench/README.md).  Returns 0 for anything else
  * (a pipe, a socket, a terminal, an empty or special file, a failed mmap),
- * which is read as before.  A file that shrinks while mapped ends the
- * process with status 1 and a message when a read reaches a page that is
- * gone (the SIGBUS handler in run.c); bytes appended after the mapping are
- * not read.
- * job_pace unmaps what the layer has consumed; stall_reader_unmap the rest.
+ * which is read as before.  A file that shrinks while mapped fails the read
+ * of the first layer that reaches a page that is gone, through a map_guard
+ * over that layer (mapped.c); bytes appended after the mapping are not read.
+ * job_pace releases what the layer has consumed (stall_reader_release, which
+ * unmaps the pages wholly before `consumed` bytes of st->map once they are
+ * at least 1 MiB); stall_reader_unmap the rest.  In tools/mapped.c.
  */
 int stall_reader_map(gw_reader *src, const uint8_t **data, size_t *len);
+void stall_reader_release(stall_reader *st, uint64_t consumed);
 void stall_reader_unmap(stall_reader *st);
+
+/* The stall_reader whose reader is r, or NULL when r is another reader. */
+stall_reader *stall_reader_of(gw_reader *r);
+
+/* For the SIGBUS handler (async-signal-safe): 0 when addr is outside the
+ * mapping of standard input; otherwise, while a map_guard reads the first
+ * layer, jumps back into the guard, which fails the read; else returns 1
+ * (the file shrank where no guard reads: the handler ends the process). */
+int map_fault(const void *addr);
+
+/*
+ * The reader of decode's first layer when it reads a mapped file: each read
+ * goes to that layer's reader src through the guard, which catches the
+ * SIGBUS of a page of the mapping that is gone (the file shrank).  That read
+ * and every later one then fail with GW_EIO and no bytes, so that the layers
+ * above deliver the bytes of the reads before it and then the error; `at`
+ * says where in the file (counted from where standard input stood) that
+ * read started.
+ */
+typedef struct map_guard {
+    gw_reader r;            /* the reader */
+    gw_reader *src;         /* the first layer's reader */
+    const gw_bufreader *in; /* its input, the mapped file */
+    int fd;                 /* the file */
+    gw_stack st;            /* runs src's reads */
+    gw_wait wait;           /* what they wait on */
+    uint64_t at;            /* in's offset when the last read started */
+    int faulted;            /* a read met a page that was gone */
+    int64_t size_now;       /* the file's size then, or -1 */
+} map_guard;
+
+/* Sets up g over src, which reads in (the mapping of file fd); returns its
+ * reader. */
+gw_reader *map_guard_init(map_guard *g, gw_reader *src, const gw_bufreader *in, int fd);
+
+/* Once a read through g has failed for the file's shrinking: writes what
+ * happened and where into buf ("standard input (PATH): the file shrank to N
+ * bytes while it was read, at byte K") and returns 1; else returns 0. */
+int map_guard_error(const map_guard *g, char *buf, size_t len);
 
 /* Everything one decode or encode run holds. */
 struct job {
@@ -289,6 +338,7 @@ struct job {
     int n;              /* how many */
     gw_fdio in, out;    /* standard input and output */
     stall_reader sin;   /* standard input as the layers read it (its out is set by the command) */
+    map_guard guard;    /* decode: over the first layer when it reads a mapped file */
     gw_bufwriter bout;  /* decode: standard output, buffered */
     uint64_t paced;     /* bytes handled since the last voluntary yield */
     const layer *why_l; /* the layer `why` is about, or NULL */
