@@ -575,9 +575,15 @@ void test_bomb(void **state)
  * first byte, decodes whole under both. */
 void test_zero_means_default(void **state)
 {
-    size_t n = 1u << 20, clen;
+    static const struct {
+        uint64_t max_output, want_output;
+        uint32_t max_ratio, want_ratio;
+    } cases[] = {
+        {0, GW_INFLATE_DEFAULT_MAX_OUTPUT, 0, GW_INFLATE_DEFAULT_MAX_RATIO},
+        {GW_UNLIMITED, GW_UNLIMITED, (uint32_t)GW_UNLIMITED, (uint32_t)GW_UNLIMITED},
+    };
+    size_t n = 1u << 20, clen, i;
     uint8_t *zeros = calloc(n, 1), *comp;
-    gw_inflate_opts o;
     gw_bufreader br;
     gw_inflate z;
     gwt_result res;
@@ -586,35 +592,22 @@ void test_zero_means_default(void **state)
     (void)state;
     assert_non_null(zeros);
     comp = deflate_layer(zeros, n, GW_ZFORMAT_ZLIB, 9, 65536, n, &clen);
-
-    gw_bufreader_init_mem(&br, comp, clen);
-    opts_default(&o);
-    o.max_output = 0;
-    o.max_ratio = 0;
-    assert_int_equal(gw_inflate_init(&z, &br, &o), 0);
-    assert_int_equal(z.opts.max_output, GW_INFLATE_DEFAULT_MAX_OUTPUT);
-    assert_int_equal(z.opts.max_ratio, GW_INFLATE_DEFAULT_MAX_RATIO);
-    gw_inflate_fini(&z);
-    o.max_output = GW_UNLIMITED;
-    o.max_ratio = (uint32_t)GW_UNLIMITED;
-    assert_int_equal(gw_inflate_init(&z, &br, &o), 0);
-    assert_true(z.opts.max_output == GW_UNLIMITED);
-    assert_true(z.opts.max_ratio == (uint32_t)GW_UNLIMITED);
-    gw_inflate_fini(&z);
-
-    cfg_init(&cfg, GW_ZFORMAT_ZLIB, 4096, 65536, 1);
-    cfg.opts.max_output = 0;
-    cfg.opts.max_ratio = 0;
-    decode_mem(comp, clen, &cfg, &res);
-    assert_int_equal(res.err, 0);
-    assert_int_equal(res.len, n);
-    gwt_result_free(&res);
-    cfg.opts.max_output = GW_UNLIMITED;
-    cfg.opts.max_ratio = (uint32_t)GW_UNLIMITED;
-    decode_mem(comp, clen, &cfg, &res);
-    assert_int_equal(res.err, 0);
-    assert_int_equal(res.len, n);
-    gwt_result_free(&res);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cfg_init(&cfg, GW_ZFORMAT_ZLIB, 4096, 65536, 1);
+        cfg.opts.max_output = cases[i].max_output;
+        cfg.opts.max_ratio = cases[i].max_ratio;
+        /* The options in force. */
+        gw_bufreader_init_mem(&br, comp, clen);
+        assert_int_equal(gw_inflate_init(&z, &br, &cfg.opts), 0);
+        assert_true(z.opts.max_output == cases[i].want_output);
+        assert_true(z.opts.max_ratio == cases[i].want_ratio);
+        gw_inflate_fini(&z);
+        /* The bomb decodes whole. */
+        decode_mem(comp, clen, &cfg, &res);
+        assert_int_equal(res.err, 0);
+        assert_int_equal(res.len, n);
+        gwt_result_free(&res);
+    }
     free(comp);
     free(zeros);
 }
