@@ -6,6 +6,7 @@
  * default options must read back (frame-check.h drives the decoding).
  */
 #include "frame-check.h"
+#include "gwt-cancel.h"
 
 /* ---- encode -> decode ----------------------------------------------------- */
 
@@ -261,6 +262,62 @@ static void test_writer_cancel_sticks(void **state)
     assert_true(cancelled > 5);
 }
 
+/* A record write of a 200-byte record through a 16-byte bufwriter into a
+ * pipe of cap bytes, for gwt_cancel_each. */
+typedef struct wcancel {
+    gw_frame_format fmt;
+    size_t cap;
+    gw_mempipe p;
+    gw_bufwriter bw;
+    gw_record_writer rw;
+} wcancel;
+
+static uint8_t wcancel_rec[200];
+
+static gw_io_op *wcancel_start(void *ud)
+{
+    wcancel *c = ud;
+
+    assert_int_equal(gw_mempipe_init(&c->p, c->cap), 0);
+    assert_int_equal(gw_bufwriter_init(&c->bw, &c->p.w, 16), 0);
+    assert_int_equal(gw_record_writer_init(&c->rw, &c->bw, c->fmt, 0), 0);
+    return gw_record_write(&c->rw, wcancel_rec, sizeof(wcancel_rec));
+}
+
+/* Drains the pipe, so the write moves on. */
+static void wcancel_progress(void *ud, const gw_wait *w)
+{
+    wcancel *c = ud;
+
+    (void)w;
+    c->p.pos = c->p.end = 0;
+}
+
+static void wcancel_check(void *ud)
+{
+    wcancel *c = ud;
+
+    assert_int_equal(c->bw.w.err, GW_ECANCELLED);
+    c->p.pos = c->p.end = 0;
+    assert_int_equal(gwt_run_op(gw_record_write(&c->rw, "x", 1)), GW_ECANCELLED);
+    assert_int_equal(gwt_run_op(gw_flush(&c->bw.w)), GW_ECANCELLED);
+    assert_int_equal(gwt_run_op(gw_close(&c->bw.w)), GW_ECANCELLED);
+}
+
+static void wcancel_finished(void *ud, gw_io_op *op)
+{
+    (void)ud;
+    assert_int_equal(op->ret, 0);
+}
+
+static void wcancel_teardown(void *ud)
+{
+    wcancel *c = ud;
+
+    gw_bufwriter_fini(&c->bw);
+    gw_mempipe_fini(&c->p);
+}
+
 /* Defect 7, at every suspension point: a record write is cancelled at its
  * first, second, ... suspension (the pipe below drained between them, so
  * the write moves on through its header, payload and trailer), in formats
@@ -269,47 +326,23 @@ static void test_writer_cancel_sticks(void **state)
 static void test_writer_cancel_every_suspension(void **state)
 {
     static const gw_frame_format fmts[] = {GW_FRAME_NETSTRING, GW_FRAME_U32BE, GW_FRAME_LINES};
-    static uint8_t big[200];
-    size_t f, cap, k, cancelled = 0, deepest = 0;
+    static const gwt_cancel_case cc = {"record write",
+                                       wcancel_start,
+                                       wcancel_progress,
+                                       wcancel_check,
+                                       wcancel_finished,
+                                       wcancel_teardown,
+                                       0};
+    size_t f, cap, cancelled = 0, deepest = 0;
+    wcancel c;
 
     (void)state;
-    memset(big, 'w', sizeof(big));
+    memset(wcancel_rec, 'w', sizeof(wcancel_rec));
     for (f = 0; f < sizeof(fmts) / sizeof(fmts[0]); f++) {
         for (cap = 1; cap < 80; cap += 13) {
-            for (k = 1;; k++) {
-                gw_mempipe p;
-                gw_bufwriter bw;
-                gw_record_writer rw;
-                gw_wait w;
-                gw_stack st;
-                size_t yields = 0;
-                int rc;
-
-                assert_int_equal(gw_mempipe_init(&p, cap), 0);
-                assert_int_equal(gw_bufwriter_init(&bw, &p.w, 16), 0);
-                assert_int_equal(gw_record_writer_init(&rw, &bw, fmts[f], 0), 0);
-                GW_START(&st, gw_record_write(&rw, big, sizeof(big)), &w);
-                while ((rc = gw_next(&st)) == GW_YIELDED && ++yields < k)
-                    p.pos = p.end = 0;
-                if (rc != GW_YIELDED) {
-                    /* Done before its k-th suspension: every one was tried. */
-                    assert_int_equal(rc, GW_RETURNED);
-                    gw_bufwriter_fini(&bw);
-                    gw_mempipe_fini(&p);
-                    break;
-                }
-                gw_stack_close(&st);
-                cancelled++;
-                if (k > deepest)
-                    deepest = k;
-                assert_int_equal(bw.w.err, GW_ECANCELLED);
-                p.pos = p.end = 0;
-                assert_int_equal(gwt_run_op(gw_record_write(&rw, "x", 1)), GW_ECANCELLED);
-                assert_int_equal(gwt_run_op(gw_flush(&bw.w)), GW_ECANCELLED);
-                assert_int_equal(gwt_run_op(gw_close(&bw.w)), GW_ECANCELLED);
-                gw_bufwriter_fini(&bw);
-                gw_mempipe_fini(&p);
-            }
+            c.fmt = fmts[f];
+            c.cap = cap;
+            cancelled += gwt_cancel_each(&cc, &c, &deepest);
         }
     }
     /* The 1-byte pipe suspends the 200-byte record about 200 times. */
