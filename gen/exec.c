@@ -508,9 +508,16 @@ static int wait_io(gw_exec *ex, int64_t deadline)
         int timeout = -1;
 
         if (deadline != GW_NO_DEADLINE) {
-            int64_t left = deadline - now;
-            /* Round up so that we never wake before the deadline. */
-            int64_t ms = left <= 0 ? 0 : (left + 999999) / 1000000;
+            uint64_t ms = 0;
+            /* Compared before it is subtracted: deadline - now overflows
+             * for a deadline near INT64_MIN (and, with now < 0, near
+             * INT64_MAX); the difference of one later than now is exact
+             * in unsigned arithmetic.  Rounded up so that we never wake
+             * before the deadline, without adding to it. */
+            if (deadline > now) {
+                uint64_t left = (uint64_t)deadline - (uint64_t)now;
+                ms = left / 1000000 + (left % 1000000 != 0);
+            }
             timeout = ms > 1000000000 ? 1000000000 : (int)ms;
         }
         ex->ran_since_wait = 0;

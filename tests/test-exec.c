@@ -5,9 +5,9 @@
  * of 64 MiB each way through the fd transport, then the same with the peer
  * resetting the connection mid-stream.
  *
- * The socket, backend and SIGPIPE cases are in exec-sockets.c,
- * exec-backends.c and exec-sigpipe.c (test-exec.h); this file holds the rest
- * and the list.
+ * The socket, backend, SIGPIPE, deadline and edge cases are in
+ * exec-sockets.c, exec-backends.c, exec-sigpipe.c, exec-deadlines.c and
+ * exec-edges.c (test-exec.h); this file holds the rest and the list.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -466,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_fd_ignored_sigpipe),
         cmocka_unit_test(test_fd_socket_replaced_by_pipe),
         cmocka_unit_test(test_fd_sigpipe_cost_per_write),
+        cmocka_unit_test(test_deadline_int64_min),
     };
 
     signal(SIGPIPE, SIG_DFL);

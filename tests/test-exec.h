@@ -89,4 +89,7 @@ void test_deadline_passed_in_a_long_turn(void **state);
 void test_deadline_passed_with_more_ready_than_one_wait(void **state);
 void test_deadline_passed_before_the_wait_began(void **state);
 
+/* exec-edges.c: deadlines at the ends of int64_t. */
+void test_deadline_int64_min(void **state);
+
 #endif /* GW_TEST_EXEC_H */
