@@ -34,6 +34,9 @@ static void dump_state(const gw_task *t, int64_t now, FILE *out)
     case GW__T_EVENT:
         fprintf(out, "waiting for event %p", (void *)w->event);
         break;
+    case GW__T_ENDING:
+        fputs("ending", out);
+        break;
     }
     if (t->state == GW__T_IO || t->state == GW__T_TIMER || t->state == GW__T_EVENT) {
         if (w->deadline == GW_NO_DEADLINE)

@@ -19,7 +19,8 @@ enum gw__task_state {
     GW__T_RUNNING, /* inside gw_next() */
     GW__T_IO,      /* registered with the backend for wait.fd; in the heap if it has a deadline */
     GW__T_TIMER,   /* in the heap; on the parked list instead if it has no deadline */
-    GW__T_EVENT    /* on the parked list and wait.event; in the heap if it has a deadline */
+    GW__T_EVENT,   /* on the parked list and wait.event; in the heap if it has a deadline */
+    GW__T_ENDING   /* in no list or heap: its cleanups or done function are running */
 };
 
 struct gw_task {

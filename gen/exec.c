@@ -15,9 +15,12 @@
  *            gw_exec_free cancels it)
  *   EVENT    on the parked list and t->wait.event; also in the timer heap
  *            if it has a deadline
+ *   ENDING   in no list and no heap: its cleanups (when cancelled) and its
+ *            done function are running; cancelling it again does nothing
  *
  *   spawn -> READY -> RUNNING -> (yields) -> READY | IO | TIMER | EVENT
- *                              -> (returns, or was cancelled) -> freed
+ *                              -> (returns, or was cancelled) -> ENDING
+ *   IO | TIMER | EVENT | READY -> (cancelled) -> ENDING -> freed
  *   IO | TIMER | EVENT -> (fd ready, deadline, signal) -> READY
  *
  * A turn runs the tasks that were ready when it began (each carries the
@@ -175,6 +178,7 @@ static void unlink_task(gw_exec *ex, gw_task *t)
             list_remove(&ex->parked, t);
         break;
     case GW__T_RUNNING:
+    case GW__T_ENDING:
         break;
     }
     heap_remove(ex, t);
@@ -289,8 +293,13 @@ void gw_exec_forget_fd(int fd)
         ex->be->forget(ex, fd);
 }
 
+/* Ends t, already in no list and no heap: closes its stack if it was
+ * cancelled, calls done and frees it.  ENDING makes a cancel of t from its
+ * own cleanups or done function a no-op (it used to start this over, and
+ * over). */
 static void finish(gw_exec *ex, gw_task *t, int cancelled)
 {
+    t->state = GW__T_ENDING;
     if (cancelled)
         gw_stack_close(&t->st);
     if (t->aprev != NULL)
@@ -377,6 +386,8 @@ gw_stack *gw_task_stack(gw_task *t)
 
 void gw_task_cancel(gw_exec *ex, gw_task *t)
 {
+    if (t->state == GW__T_ENDING)
+        return;
     if (t->state == GW__T_RUNNING) {
         t->cancelled = 1;
         return;

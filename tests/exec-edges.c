@@ -1,9 +1,11 @@
 /*
  * The exec suite's edge cases of the executor core (gen/exec.c): deadlines
  * at the ends of int64_t, which the executor's own arithmetic (the poll
- * timeout, deadline - now) must survive.  A case that would sleep in poll()
- * for good runs in a child process that the test kills after a time limit,
- * so that the suite fails instead of hanging.
+ * timeout, deadline - now) must survive, and a task cancelled while it is
+ * already finishing (from its own done callback), whose cleanup and done
+ * must run once.  A case that would sleep in poll() for good runs in a
+ * child process that the test kills after a time limit, so that the suite
+ * fails instead of hanging.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -143,4 +145,110 @@ void test_deadline_int64_min(void **state)
 {
     (void)state;
     in_child(deadline_extremes, 5000, "waits with deadlines near INT64_MIN and INT64_MAX");
+}
+
+/* ---- a task cancelled while it finishes ---------------------------------- */
+
+/* What the self-cancelling cases count. */
+typedef struct self_cancel {
+    gw_exec *ex;
+    int cleaned; /* the generator's cleanup ran */
+    int done[2]; /* done ran, by `cancelled` */
+} self_cancel;
+
+/* A task's done callback that cancels the task it was called for, every
+ * time it is called. */
+static void done_cancels_itself(gw_task *t, int cancelled, void *ud)
+{
+    self_cancel *sc = ud;
+
+    sc->done[cancelled ? 1 : 0]++;
+    gw_task_cancel(sc->ex, t);
+}
+
+/* A generator whose cleanup cancels its own task (with `in_cleanup` set);
+ * it waits for GW_NO_DEADLINE or, with `finish` set, returns at once. */
+typedef struct self_cleaner {
+    GW_FRAME(gw_wait);
+    self_cancel *sc;
+    gw_task **task; /* its own task, set by the test after spawning */
+    int finish;     /* return instead of waiting */
+    int in_cleanup; /* the cleanup cancels the task too */
+    int ret;
+} self_cleaner;
+
+static void self_cleaner_cleanup(gw_frame *f)
+{
+    self_cleaner *s = (self_cleaner *)(void *)f;
+
+    if (++s->sc->cleaned == 1 && s->in_cleanup)
+        gw_task_cancel(s->sc->ex, *s->task);
+}
+
+GW_GENERATOR(self_cleaner, self_cleaner_cleanup);
+GW_BODY(self_cleaner, s)
+{
+    GW_BEGIN(s);
+    if (!s->finish)
+        GW_YIELD(s, gw_wait_until(GW_NO_DEADLINE));
+    GW_END(s);
+}
+
+/* How the task ends in end_self_cancelling. */
+enum self_end {
+    END_RETURNS,  /* its generator returns */
+    END_CANCEL,   /* gw_task_cancel from the test */
+    END_EXEC_FREE /* gw_exec_free */
+};
+
+/* The task ends `how`, with its done callback (and, with in_cleanup, its
+ * cleanup) cancelling its own task: the cleanup and done run once each. */
+static void end_self_cancelling(enum self_end how, int in_cleanup)
+{
+    self_cancel sc = {NULL, 0, {0, 0}};
+    self_cleaner s;
+    gw_task *t;
+
+    sc.ex = gw_exec_new();
+    assert_non_null(sc.ex);
+    GW_INIT(&s, self_cleaner);
+    s.sc = &sc;
+    s.task = &t;
+    s.finish = how == END_RETURNS;
+    s.in_cleanup = in_cleanup;
+    t = GW_SPAWN(sc.ex, &s, done_cancels_itself, &sc);
+    assert_non_null(t);
+    if (how == END_RETURNS) {
+        assert_int_equal(gw_exec_run(sc.ex), 0);
+        assert_int_equal(sc.done[0], 1);
+        assert_int_equal(sc.done[1], 0);
+        assert_int_equal(sc.cleaned, 0); /* a cleanup runs on close only */
+        gw_exec_free(sc.ex);
+        return;
+    }
+    assert_int_equal(gw_exec_run(sc.ex), 1); /* stuck on GW_NO_DEADLINE */
+    if (how == END_CANCEL) {
+        gw_task_cancel(sc.ex, t);
+        assert_int_equal(gw_exec_ntasks(sc.ex), 0);
+    }
+    gw_exec_free(sc.ex);
+    assert_int_equal(sc.cleaned, 1);
+    assert_int_equal(sc.done[0], 0);
+    assert_int_equal(sc.done[1], 1);
+}
+
+/* Issue 9 (second round), item 2: a done callback that cancels its own task
+ * went through the whole cancel again (a second close, unlink and done) and
+ * recursed until the stack overflowed.  Cancelling a task that is already
+ * finishing is a no-op, from its done callback or its cleanup. */
+void test_done_cancels_its_own_task(void **state)
+{
+    int in_cleanup;
+
+    (void)state;
+    for (in_cleanup = 0; in_cleanup < 2; in_cleanup++) {
+        end_self_cancelling(END_RETURNS, in_cleanup);
+        end_self_cancelling(END_CANCEL, in_cleanup);
+        end_self_cancelling(END_EXEC_FREE, in_cleanup);
+    }
 }

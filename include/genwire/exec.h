@@ -174,7 +174,9 @@ gw_task *gw__exec_spawn(gw_exec *ex, gw_frame *root, gw_wait **slot, gw_task_don
  * gw_task_cancel: ends a task: closes its generator (cleanups run innermost
  * first), calls its done function with cancelled = 1 and frees it.  From
  * inside the task itself, the cancellation takes effect when it next
- * suspends.  Never suspends.
+ * suspends.  A task that is already ending (called from its own cleanups
+ * or done function) is left to end as it is: its cleanups and done run
+ * once.  Never suspends.
  */
 void gw_task_cancel(gw_exec *ex, gw_task *t);
 
