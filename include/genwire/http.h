@@ -365,7 +365,9 @@ typedef struct gw_http_reader_opts {
  * it (the chunked layer's offset is in src's stream, inflate's in the body
  * after transfer decoding); a content coding genwire cannot decode is
  * GW_EHTTP_CODING at the first body read, rd->coding naming it; more than
- * GW_HTTP_MAX_CODINGS is GW_EHTTP_TOO_MANY_CODINGS.
+ * GW_HTTP_MAX_CODINGS is GW_EHTTP_TOO_MANY_CODINGS.  A gw_http_read_head
+ * or a body read cancelled while it waits (its task cancelled, its stack
+ * closed) is GW_ECANCELLED, at the offset src had got to.
  */
 typedef struct gw_http_reader {
     gw_http_kind kind;       /* what it reads */

@@ -164,8 +164,9 @@ int gw_resp_try_next(gw_resp_reader *rd);
  * gw_resp_next: the next event.  Result in op->ret: 1 rd->ev is set; 0 clean
  * end of input between top-level values; < 0 an error, also in rd->err with
  * its offset in rd->err_off (end of input inside a value is GW_ETRUNCATED at
- * the end of input; a source error is passed on).  After an error every call
- * fails the same way.  May suspend.
+ * the end of input; a source error is passed on; a call cancelled while it
+ * waits is GW_ECANCELLED at the end of what was buffered).  After an error
+ * every call fails the same way.  May suspend.
  */
 gw_io_op *gw_resp_next(gw_resp_reader *rd);
 
@@ -257,8 +258,8 @@ int gw_resp_tree_try_next(gw_resp_tree *t);
 /*
  * gw_resp_tree_next: the next reply.  Result in op->ret: 1 t->value is set
  * (valid until the next call, unless detached); 0 clean end of input; < 0
- * an error (sticky, in t->rd.err; GW_ENOMEM if the arena could not grow).
- * May suspend.
+ * an error (sticky, in t->rd.err; GW_ENOMEM if the arena could not grow;
+ * GW_ECANCELLED if a call was cancelled while it waited).  May suspend.
  */
 gw_io_op *gw_resp_tree_next(gw_resp_tree *t);
 
@@ -284,11 +285,14 @@ gw_resp_reply *gw_resp_tree_detach(gw_resp_tree *t);
 /*
  * A writer of RESP in front of a gw_bufwriter (not owned).  Each write
  * function starts the writer's one operation and returns its frame: yield
- * from it; op->ret is 0 or the error of the writer below (sticky there).
- * May suspend.  Strings of at least GW_RESP_WRITE_DIRECT bytes are written
- * from the caller's memory straight to the writer below the bufwriter,
- * without copying (the bufwriter is flushed first); the caller's memory
- * must stay valid until the operation finishes.
+ * from it; op->ret is 0 or the error of the writer below (sticky there),
+ * GW_ECLOSED once the bufwriter was closed.  A write cancelled while it
+ * waits (its task cancelled) makes GW_ECANCELLED the bufwriter's sticky
+ * error, as part of a value may be in the stream.  May suspend.  Strings
+ * of at least GW_RESP_WRITE_DIRECT bytes are written from the caller's
+ * memory straight to the writer below the bufwriter, without copying
+ * (the bufwriter is flushed first); the caller's memory must stay valid
+ * until the operation finishes.
  */
 #define GW_RESP_WRITE_DIRECT 4096u
 

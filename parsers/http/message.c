@@ -82,8 +82,20 @@ static gw_reader *body_top(gw_http_reader *rd)
     return rd->_ncodings > 0 ? &rd->_z[rd->_ncodings - 1].r : rd->_frame;
 }
 
+/* The cleanup of a body read abandoned mid-way (its task cancelled): the
+ * layers beneath may have taken bytes it will never hand out, so the body
+ * and the reader get the sticky GW_ECANCELLED, at the offset src had got
+ * to; later body reads and gw_http_read_head fail with it. */
+static void body_read_cancelled(gw_frame *f)
+{
+    gw_http_reader *rd = ((gw_io_op *)(void *)f)->obj;
+
+    gw_reader_cancelled(f);
+    fail(rd, GW_ECANCELLED, gw_bufreader_offset(rd->src));
+}
+
 typedef gw_io_op body_read;
-GW_GENERATOR(body_read, gw_reader_cancelled);
+GW_GENERATOR(body_read, body_read_cancelled);
 GW_BODY(body_read, s)
 {
     gw_http_reader *rd = s->obj;
@@ -213,8 +225,19 @@ static int body_start(gw_http_reader *rd)
 
 /* ---- gw_http_read_head --------------------------------------------------- */
 
+/* The cleanup of a gw_http_read_head abandoned mid-way (its task
+ * cancelled), in a head or in the body it was dropping: bytes may have been
+ * taken that no head will account for, so the reader gets the sticky
+ * GW_ECANCELLED, at the offset src had got to. */
+static void read_head_cancelled(gw_frame *f)
+{
+    gw_http_reader *rd = ((gw_io_op *)(void *)f)->obj;
+
+    fail(rd, GW_ECANCELLED, gw_bufreader_offset(rd->src));
+}
+
 typedef gw_io_op read_head;
-GW_GENERATOR(read_head, NULL);
+GW_GENERATOR(read_head, read_head_cancelled);
 GW_BODY(read_head, s)
 {
     gw_http_reader *rd = s->obj;

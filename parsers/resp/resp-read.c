@@ -464,8 +464,21 @@ int gw_resp_try_next(gw_resp_reader *rd)
     return step(rd, &need);
 }
 
+/* The cleanup of a gw_resp_next abandoned mid-way (its task cancelled):
+ * the fill beneath may have taken bytes the reader will never see, so it
+ * gets the sticky GW_ECANCELLED (unless an error is there already), at the
+ * end of what was buffered. */
+static void resp_next_cancelled(gw_frame *f)
+{
+    gw_resp_reader *rd = ((gw_io_op *)(void *)f)->obj;
+    gw_bufreader *b = rd->_src;
+
+    if (rd->err == 0)
+        gw__resp_fail(rd, GW_ECANCELLED, gw_bufreader_offset(b) + gw_bufreader_avail(b));
+}
+
 typedef gw_io_op resp_next;
-GW_GENERATOR(resp_next, NULL);
+GW_GENERATOR(resp_next, resp_next_cancelled);
 GW_BODY(resp_next, s)
 {
     gw_resp_reader *rd = s->obj;

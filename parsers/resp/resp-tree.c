@@ -376,8 +376,21 @@ int gw_resp_tree_try_next(gw_resp_tree *t)
     return r;
 }
 
+/* The cleanup of a gw_resp_tree_next abandoned mid-way (its task
+ * cancelled), in the event reader or in a read straight into a string's
+ * block: the reader gets the sticky GW_ECANCELLED (the event reader's own
+ * cleanup has set it in the first case). */
+static void tree_next_cancelled(gw_frame *f)
+{
+    gw_resp_tree *t = ((gw_io_op *)(void *)f)->obj;
+    gw_bufreader *b = t->rd._src;
+
+    if (t->rd.err == 0)
+        gw__resp_fail(&t->rd, GW_ECANCELLED, gw_bufreader_offset(b) + gw_bufreader_avail(b));
+}
+
 typedef gw_io_op tree_next;
-GW_GENERATOR(tree_next, NULL);
+GW_GENERATOR(tree_next, tree_next_cancelled);
 GW_BODY(tree_next, s)
 {
     gw_resp_tree *t = s->obj;

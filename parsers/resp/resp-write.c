@@ -232,8 +232,29 @@ size_t gw_resp_format_value(uint8_t *out, size_t cap, const gw_resp_value *v)
 
 /* ---- the writer's operation ------------------------------------------------ */
 
+/* The cleanup of a write abandoned mid-way (its task cancelled): part of
+ * a value may be in the stream, so the bufwriter gets the sticky
+ * GW_ECANCELLED (its own cleanup has set it when the cancel came in one of
+ * its writes; not when it came in a large payload's write to the writer
+ * below it), and the value's buffer is freed. */
+static void resp_write_cancelled(gw_frame *f)
+{
+    gw_resp_writer *w = ((gw_io_op *)(void *)f)->obj;
+
+    gw_writer_fail(&w->dst->w, GW_ECANCELLED);
+    gw_free(w->_tmp);
+    w->_tmp = NULL;
+}
+
+/* The error a write must finish with before it starts: the bufwriter's
+ * sticky error, GW_ECLOSED once it was closed, or 0. */
+static int write_refused(const gw_bufwriter *b)
+{
+    return b->w.err != 0 ? b->w.err : b->w.closed ? GW_ECLOSED : 0;
+}
+
 typedef gw_io_op resp_write;
-GW_GENERATOR(resp_write, NULL);
+GW_GENERATOR(resp_write, resp_write_cancelled);
 GW_BODY(resp_write, s)
 {
     gw_resp_writer *w = s->obj;
@@ -243,7 +264,7 @@ GW_BODY(resp_write, s)
     int r = 0;
 
     GW_BEGIN(s);
-    if ((r = s->ret) < 0 || (r = b->w.err) < 0)
+    if ((r = s->ret) < 0 || (r = write_refused(b)) < 0)
         goto done;
     for (;;) {
         if (w->_argv != NULL) {
@@ -345,7 +366,7 @@ gw_io_op *gw_resp_write_command(gw_resp_writer *w, size_t argc, const char *cons
     for (i = 0; i < argc && room > 0; i++)
         if (arg_len(argv, argl, i) >= GW_RESP_WRITE_DIRECT)
             room = 0;
-    if (b->w.err == 0 &&
+    if (write_refused(b) == 0 &&
         (n = gw_resp_format_command(b->buf + b->len, room, argc, argv, argl)) <= room) {
         gw_bufwriter_commit(b, n);
         return op;
@@ -447,8 +468,11 @@ gw_io_op *gw_resp_write_value(gw_resp_writer *w, const gw_resp_value *v)
 {
     gw_bufwriter *b = w->dst;
     size_t room = b->cap - b->len, n;
+    int r = write_refused(b);
 
-    if (b->w.err == 0 && (n = gw_resp_format_value(b->buf + b->len, room, v)) <= room) {
+    if (r < 0)
+        return start(w, NULL, 0, NULL, 0, 0, r);
+    if ((n = gw_resp_format_value(b->buf + b->len, room, v)) <= room) {
         gw_bufwriter_commit(b, n);
         return start(w, NULL, 0, NULL, 0, 0, 0);
     }
