@@ -103,6 +103,94 @@ static void test_error_set_first_wins(void **state)
     assert_int_equal(gw_error_set(&err, NULL, 0, 1), 0); /* 0 is not an error */
 }
 
+/* ---- the valid prefix comes first (issue 9, item 1) ----------------------- */
+
+/* The read shapes of decode_read_failing: the caller's cap and min. */
+typedef struct read_shape {
+    size_t cap, min;
+} read_shape;
+
+/* Reads a 16-byte bufreader (as an AsyncRead) to its error, with the read
+ * shape ud, over a source that fails along with its last bytes. */
+static void decode_read_failing(gwt_feed *feed, gwt_result *out, void *ud)
+{
+    const read_shape *sh = ud;
+    gwt_failsrc src;
+    gw_bufreader br;
+    uint8_t buf[64];
+    gw_io_op *op;
+    int ret;
+
+    gwt_failsrc_init(&src, feed, GW_ECONNRESET);
+    assert_int_equal(gw_bufreader_init(&br, &src.r, 16), 0);
+    do {
+        op = gw_try_read(&br.r, buf, sh->cap, sh->min);
+        ret = gwt_run_op(op);
+        gwt_result_bytes(out, buf, op->n);
+        assert_true(ret < 0 || op->n >= sh->min);
+    } while (ret == 0);
+    out->err = ret;
+    out->off = br.r.err_off;
+    assert_int_equal(gwt_run_op(gw_try_read(&br.r, buf, 1, 1)), ret);
+    gw_bufreader_fini(&br);
+}
+
+/* Reads the lines of a 16-byte bufreader with gw_bufreader_line to its
+ * error, over a source that fails along with its last bytes. */
+static void decode_lines_failing(gwt_feed *feed, gwt_result *out, void *ud)
+{
+    gwt_failsrc src;
+    gw_bufreader br;
+    gw_linescan ls;
+    gw_io_op *op;
+    int err = 0;
+    uint64_t off = 0;
+
+    (void)ud;
+    gwt_failsrc_init(&src, feed, GW_ECONNRESET);
+    assert_int_equal(gw_bufreader_init(&br, &src.r, 16), 0);
+    gw_linescan_init(&ls, 14, 0);
+    for (;;) {
+        op = gw_bufreader_line(&br, &ls, &err, &off);
+        if (gwt_run_op(op) < 0 || op->n == 0)
+            break;
+        gwt_result_record(out, gw_bufreader_peek(&br), ls.len);
+        gw_bufreader_consume(&br, op->n);
+    }
+    out->err = op->ret;
+    out->off = off;
+    gw_bufreader_fini(&br);
+}
+
+/* When the source returns bytes and its error in one read, the bytes go out
+ * before the error, whatever the split and the read shape: the bufreader's
+ * reads once buffered the last bytes and returned the error without them,
+ * and gw_bufreader_line returned the error without scanning them. */
+static void test_read_delivers_before_error(void **state)
+{
+    static const read_shape shapes[] = {{1, 1}, {5, 1}, {5, 5}, {16, 16}, {64, 1}, {64, 40}};
+    static const char text[] = "0123456789abcdefghijklmnopqrstuvwxyz!";
+    static const char lines[] = "one\ntwo\r\n\nfour\nfive5\n";
+    gwt_result r;
+    size_t i, n = sizeof(text) - 1;
+
+    (void)state;
+    for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+        gwt_check_splits((const uint8_t *)text, n, decode_read_failing, (void *)&shapes[i], &r);
+        assert_int_equal(r.err, GW_ECONNRESET);
+        assert_int_equal(r.off, n);
+        assert_int_equal(r.len, n);
+        assert_memory_equal(r.data, text, n);
+        gwt_result_free(&r);
+    }
+    n = sizeof(lines) - 1;
+    gwt_check_splits((const uint8_t *)lines, n, decode_lines_failing, NULL, &r);
+    assert_int_equal(r.err, GW_ECONNRESET);
+    assert_int_equal(r.off, n);
+    assert_int_equal(r.records, 5);
+    gwt_result_free(&r);
+}
+
 /* ---- cancel sticks (defect 7) ------------------------------------------------ */
 
 /* Starts op on a fresh stack, checks that it suspends, and closes the stack
@@ -284,6 +372,7 @@ int main(void)
         cmocka_unit_test(test_try_read_einval_sticks),
         cmocka_unit_test(test_fill_too_large_sticks),
         cmocka_unit_test(test_error_set_first_wins),
+        cmocka_unit_test(test_read_delivers_before_error),
         cmocka_unit_test(test_cancel_bufwriter_sticks),
         cmocka_unit_test(test_cancel_readers_stick),
         cmocka_unit_test(test_second_op_is_caught),

@@ -178,6 +178,10 @@ GW_BODY(buf_fill, s)
         if (s->sub->ret < 0)
             rc = gw_reader_fail(&b->r, s->sub->ret, gw_bufreader_offset(b) + gw_bufreader_avail(b));
     }
+    /* Bytes that came with an error (or were buffered before a sticky
+     * one) may complete the line: it goes out first. */
+    if (s->len == FILL_LINE && rc != 0 && k == 0)
+        k = gw_line_scan(b->_line, gw_bufreader_peek(b), gw_bufreader_avail(b));
     GW_RETURN(s, fill_result(b, s, rc, k));
     GW_END(s);
 }
@@ -208,23 +212,35 @@ gw_io_op *gw_bufreader_line(gw_bufreader *b, gw_linescan *ls, int *err, uint64_t
     return start_fill(b, FILL_LINE, 0, err, err_off, ls);
 }
 
-/* The bufreader as an AsyncRead. */
+/* Copies as many buffered bytes as fit into the read s, and consumes them. */
+static void serve(gw_bufreader *b, gw_io_op *s)
+{
+    size_t take = gw_bufreader_avail(b);
+
+    if (take > s->len - s->n)
+        take = s->len - s->n;
+    memcpy(s->buf + s->n, gw_bufreader_peek(b), take);
+    gw_bufreader_consume(b, take);
+    s->n += take;
+    b->r.nread += take;
+}
+
+/*
+ * The bufreader as an AsyncRead.  Bytes the source returned together with
+ * its error go out first: this read delivers those that fit and fails once
+ * none is left; if some do not fit, it succeeds (full), they stay buffered
+ * for the next reads, and the read that finds the buffer empty gets the
+ * source's sticky error.
+ */
 typedef gw_io_op buf_read;
 GW_GENERATOR(buf_read, gw_reader_cancelled);
 GW_BODY(buf_read, s)
 {
     gw_bufreader *b = s->obj;
-    size_t take;
 
     GW_BEGIN(s);
     for (;;) {
-        take = gw_bufreader_avail(b);
-        if (take > s->len - s->n)
-            take = s->len - s->n;
-        memcpy(s->buf + s->n, gw_bufreader_peek(b), take);
-        gw_bufreader_consume(b, take);
-        s->n += take;
-        b->r.nread += take;
+        serve(b, s);
         if (s->n >= s->min || s->n == s->len)
             break;
         if (gw_bufreader_eof(b)) {
@@ -244,8 +260,12 @@ GW_BODY(buf_read, s)
             GW_AWAIT(s, sub, gw_try_read(b->src, b->buf, b->cap, s->min - s->n));
             b->end = s->sub->n;
         }
-        if (s->sub->ret < 0)
+        if (s->sub->ret < 0) {
+            serve(b, s);
+            if (gw_bufreader_avail(b) > 0)
+                GW_RETURN(s, 0); /* s->n == s->len */
             GW_RETURN(s, gw_reader_fail(&b->r, s->sub->ret, gw_bufreader_offset(b)));
+        }
     }
     GW_RETURN(s, 0);
     GW_END(s);

@@ -488,7 +488,9 @@ static inline gw_io_op *gw__need_if(gw_bufreader *b, size_t n, int *err, uint64_
  *
  * A decoder's fast path calls gw_line_scan on the buffered bytes itself and
  * comes here only when it returned GW_INCOMPLETE; the scan resumes where it
- * stopped.  May suspend.
+ * stopped.  The lines among bytes that came with a source error (or were
+ * buffered before it) are returned first; the error comes with the first
+ * call that finds no whole line buffered.  May suspend.
  */
 gw_io_op *gw_bufreader_line(gw_bufreader *b, gw_linescan *ls, int *err, uint64_t *err_off);
 
