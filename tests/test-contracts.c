@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <genwire/alloc.h>
 #include <genwire/frame.h>
 #include <genwire/io.h>
 
@@ -101,6 +102,71 @@ static void test_error_set_first_wins(void **state)
     assert_int_equal(gw_error_set(&err, NULL, 0, 1), GW_EIO);
     err = 0;
     assert_int_equal(gw_error_set(&err, NULL, 0, 1), 0); /* 0 is not an error */
+}
+
+/* ---- failed inits stick (issue 9, item 2) --------------------------------- */
+
+/* An allocator whose every allocation fails. */
+static void *no_malloc(size_t n, void *ud)
+{
+    (void)n;
+    (void)ud;
+    return NULL;
+}
+
+static void *no_realloc(void *p, size_t n, void *ud)
+{
+    (void)p;
+    (void)n;
+    (void)ud;
+    return NULL;
+}
+
+static void just_free(void *p, void *ud)
+{
+    (void)ud;
+    free(p);
+}
+
+/* A bufreader and a bufwriter whose init failed (bad arguments, no memory)
+ * fail every later operation with that init's error.  A bufreader's once
+ * read as an empty stream at its end (ret 0), and a bufwriter's wrote
+ * through a NULL dst (a crash). */
+static void test_failed_init_sticks(void **state)
+{
+    static const gw_allocator failing = {no_malloc, no_realloc, just_free, NULL};
+    gw_mempipe pipe;
+    gw_bufreader br;
+    gw_bufwriter bw;
+    uint8_t buf[4];
+    int i, want, err;
+
+    (void)state;
+    assert_int_equal(gw_mempipe_init(&pipe, 16), 0);
+    gw_mempipe_feed(&pipe, "abcd", 4);
+    for (i = 0; i < 3; i++) {
+        if (i == 2)
+            gw_set_allocator(&failing);
+        want = i == 2 ? GW_ENOMEM : GW_EINVAL;
+        err = 0;
+        assert_int_equal(gw_bufreader_init(&br, i == 1 ? NULL : &pipe.r, i == 0 ? 0 : 8), want);
+        assert_int_equal(gwt_run_op(gw_try_read(&br.r, buf, 4, 1)), want);
+        assert_int_equal(gwt_run_op(gw_bufreader_fill(&br, 1)), want);
+        assert_int_equal(gwt_run_op(gw_bufreader_need(&br, 1, &err, NULL)), want);
+        assert_int_equal(err, want);
+        assert_int_equal(br.r.err, want);
+        gw_bufreader_fini(&br);
+
+        assert_int_equal(gw_bufwriter_init(&bw, i == 1 ? NULL : &pipe.w, i == 0 ? 0 : 8), want);
+        assert_int_equal(gwt_run_op(gw_write(&bw.w, "xyz", 3)), want);
+        assert_int_equal(gwt_run_op(gw_flush(&bw.w)), want);
+        assert_int_equal(gwt_run_op(gw_close(&bw.w)), want);
+        assert_int_equal(bw.w.err, want);
+        gw_bufwriter_fini(&bw);
+        gw_set_allocator(NULL);
+    }
+    assert_int_equal(pipe.end - pipe.pos, 4); /* nothing written through */
+    gw_mempipe_fini(&pipe);
 }
 
 /* ---- the valid prefix comes first (issue 9, item 1) ----------------------- */
@@ -372,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_try_read_einval_sticks),
         cmocka_unit_test(test_fill_too_large_sticks),
         cmocka_unit_test(test_error_set_first_wins),
+        cmocka_unit_test(test_failed_init_sticks),
         cmocka_unit_test(test_read_delivers_before_error),
         cmocka_unit_test(test_cancel_bufwriter_sticks),
         cmocka_unit_test(test_cancel_readers_stick),

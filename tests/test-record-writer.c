@@ -373,6 +373,34 @@ static void test_writer_limits(void **state)
     gwt_result_free(&k.got);
 }
 
+/* A failed init (no dst, a format out of range) and a writer never
+ * initialised (all zeros) fail every write with GW_EINVAL; they once wrote
+ * through a NULL dst. */
+static void test_writer_init_failure(void **state)
+{
+    gwt_sink k;
+    gw_bufwriter bw;
+    gw_record_writer rw;
+    int i;
+
+    (void)state;
+    gwt_sink_init(&k, 0);
+    assert_int_equal(gw_bufwriter_init(&bw, &k.w, 64), 0);
+    for (i = 0; i < 3; i++) {
+        if (i == 0)
+            assert_int_equal(gw_record_writer_init(&rw, NULL, GW_FRAME_U32BE, 0), GW_EINVAL);
+        else if (i == 1)
+            assert_int_equal(gw_record_writer_init(&rw, &bw, GW_FRAME_NFORMATS, 0), GW_EINVAL);
+        else
+            memset(&rw, 0, sizeof(rw));
+        assert_int_equal(gwt_run_op(gw_record_write(&rw, "", 0)), GW_EINVAL);
+        assert_int_equal(gwt_run_op(gw_record_write(&rw, "abc", 3)), GW_EINVAL);
+    }
+    assert_int_equal(bw.len, 0);
+    gw_bufwriter_fini(&bw);
+    gwt_result_free(&k.got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -382,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_writer_cancel_sticks),
         cmocka_unit_test(test_writer_cancel_every_suspension),
         cmocka_unit_test(test_writer_limits),
+        cmocka_unit_test(test_writer_init_failure),
     };
 
     return cmocka_run_group_tests_name("record-writer", tests, NULL, NULL);

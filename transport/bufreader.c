@@ -279,10 +279,11 @@ int gw_bufreader_init(gw_bufreader *b, gw_reader *src, size_t cap)
 {
     memset(b, 0, sizeof(*b));
     gw_reader_init(&b->r, &bufreader_ops);
+    /* A failed init sticks: every operation fails with its error. */
     if (cap == 0 || src == NULL)
-        return GW_EINVAL;
+        return gw_reader_fail(&b->r, GW_EINVAL, 0);
     if ((b->buf = gw_malloc(cap)) == NULL)
-        return GW_ENOMEM;
+        return gw_reader_fail(&b->r, GW_ENOMEM, 0);
     b->src = src;
     b->cap = cap;
     return 0;

@@ -87,10 +87,11 @@ int gw_bufwriter_init(gw_bufwriter *b, gw_writer *dst, size_t cap)
 {
     memset(b, 0, sizeof(*b));
     gw_writer_init(&b->w, &bufwriter_ops);
+    /* A failed init sticks: every operation fails with its error. */
     if (cap == 0 || dst == NULL)
-        return GW_EINVAL;
+        return gw_writer_fail(&b->w, GW_EINVAL);
     if ((b->buf = gw_malloc(cap)) == NULL)
-        return GW_ENOMEM;
+        return gw_writer_fail(&b->w, GW_ENOMEM);
     b->dst = dst;
     b->cap = cap;
     return 0;

@@ -380,7 +380,9 @@ typedef struct gw_record_writer {
 
 /* gw_record_writer_init: an encoder of fmt records into dst; max_record 0
  * means the default (GW_FRAME_DEFAULT_MAX_RECORD), GW_UNLIMITED no limit
- * but the format's own (255 bytes for u8 ...).  Returns 0 or GW_EINVAL.
+ * but the format's own (255 bytes for u8 ...).  Returns 0 or GW_EINVAL (no
+ * dst, or fmt out of range); after a failed init, as for a writer never
+ * initialised (all zeros), every gw_record_write fails with GW_EINVAL.
  * Never suspends. */
 int gw_record_writer_init(gw_record_writer *rw, gw_bufwriter *dst, gw_frame_format fmt,
                           uint64_t max_record);

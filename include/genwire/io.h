@@ -356,7 +356,9 @@ typedef struct gw_bufreader {
 } gw_bufreader;
 
 /* gw_bufreader_init: a buffer of cap (> 0) bytes over src, which it does not
- * own.  Returns 0 or GW_ENOMEM / GW_EINVAL. */
+ * own.  Returns 0 or GW_ENOMEM / GW_EINVAL; a failed init is the
+ * bufreader's sticky error, so every later operation fails with it (call
+ * gw_bufreader_fini all the same). */
 int gw_bufreader_init(gw_bufreader *b, gw_reader *src, size_t cap);
 
 /* gw_bufreader_init_mem: a bufreader over len bytes of the caller's memory,
@@ -534,8 +536,10 @@ typedef struct gw_bufwriter {
     size_t len;     /* bytes buffered */
 } gw_bufwriter;
 
-/* gw_bufwriter_init: a buffer of cap (> 0) bytes in front of dst.  Returns
- * 0 or GW_ENOMEM / GW_EINVAL. */
+/* gw_bufwriter_init: a buffer of cap (> 0) bytes in front of dst, which it
+ * does not own.  Returns 0 or GW_ENOMEM / GW_EINVAL; a failed init is the
+ * bufwriter's sticky error, so every later operation fails with it (call
+ * gw_bufwriter_fini all the same). */
 int gw_bufwriter_init(gw_bufwriter *b, gw_writer *dst, size_t cap);
 
 /* gw_bufwriter_fini: frees the buffer; bytes not flushed are dropped.

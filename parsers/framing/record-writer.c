@@ -114,11 +114,15 @@ GW_BODY(record_write, s)
 
 gw_io_op *gw_record_write(gw_record_writer *rw, const void *data, size_t len)
 {
-    int h = make_header(rw, data, len, rw->hdr);
     size_t t = trailer(rw->fmt) >= 0 ? 1 : 0;
     gw_io_op *op;
     uint8_t *p;
+    int h;
 
+    /* A failed init, or none (all zeros), leaves no dst. */
+    if (rw->dst == NULL)
+        return gw_io_finished(&rw->op, rw, GW_EINVAL);
+    h = make_header(rw, data, len, rw->hdr);
     if (h < 0)
         return gw_io_finished(&rw->op, rw, h);
     rw->hlen = (size_t)h;
