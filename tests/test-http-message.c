@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <zlib.h>
 
+#include <genwire/alloc.h>
 #include <genwire/compress.h>
 #include <genwire/http.h>
 #include <genwire/io.h>
@@ -520,6 +521,71 @@ static void test_no_wait_after_message(void **state)
     gw_mempipe_fini(&pipe);
 }
 
+/* Allocations fail. */
+static void *no_malloc(size_t n, void *ud)
+{
+    (void)n;
+    (void)ud;
+    return NULL;
+}
+
+static void just_free(void *p, void *ud)
+{
+    (void)ud;
+    free(p);
+}
+
+/* A failed init (no src, an unknown flag or kind, no memory) sticks: the
+ * head and body reads fail with its error (they once crashed on the NULL
+ * src and body).  max_fields is clamped to what a head of max_head bytes
+ * can hold: GW_UNLIMITED once failed the init (GW_ENOMEM), and
+ * SIZE_MAX / 32 + 2 wrapped the array's size to one entry. */
+static void test_init_failure_sticks(void **state)
+{
+    static const gw_allocator failing = {no_malloc, NULL, just_free, NULL};
+    static char head[4096];
+    gw_bufreader br;
+    gw_http_reader rd;
+    gw_http_reader_opts o;
+    uint8_t buf[8];
+    size_t n, i;
+    int k, want;
+
+    (void)state;
+    n = (size_t)sprintf(head, "GET / HTTP/1.1\r\n");
+    for (i = 0; i < 150; i++)
+        n += (size_t)sprintf(head + n, "f%zu: v\r\n", i);
+    n += (size_t)sprintf(head + n, "\r\n");
+    gw_bufreader_init_mem(&br, head, n);
+    for (k = 0; k < 4; k++) {
+        memset(&o, 0, sizeof(o));
+        o.flags = k == 1 ? 0x80u : 0;
+        want = k == 3 ? GW_ENOMEM : GW_EINVAL;
+        if (k == 3)
+            gw_set_allocator(&failing);
+        assert_int_equal(gw_http_reader_init(&rd, k == 0 ? NULL : &br,
+                                             k == 2 ? (gw_http_kind)7 : GW_HTTP_REQUEST, &o),
+                         want);
+        gw_set_allocator(NULL);
+        assert_int_equal(gwt_run_op(gw_http_read_head(&rd)), want);
+        assert_int_equal(gwt_run_op(gw_try_read(rd.body, buf, sizeof(buf), 1)), want);
+        assert_int_equal(gwt_run_op(gw_http_read_head(&rd)), want);
+        assert_int_equal(rd.err, want);
+        gw_http_reader_fini(&rd);
+    }
+    for (k = 0; k < 2; k++) {
+        memset(&o, 0, sizeof(o));
+        o.lim.max_head = 2000;
+        o.lim.max_fields = k == 0 ? (size_t)GW_UNLIMITED : SIZE_MAX / sizeof(gw_http_field) + 2;
+        gw_bufreader_init_mem(&br, head, n);
+        assert_int_equal(gw_http_reader_init(&rd, &br, GW_HTTP_REQUEST, &o), 0);
+        assert_true(rd._o.lim.max_fields <= 2000 / 3 + 1);
+        assert_int_equal(gwt_run_op(gw_http_read_head(&rd)), 0);
+        assert_int_equal(rd.head.nfields, 150);
+        gw_http_reader_fini(&rd);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -527,6 +593,7 @@ int main(void)
         cmocka_unit_test(test_interim_and_upgrade), cmocka_unit_test(test_errors_at_stream_offsets),
         cmocka_unit_test(test_content_codings),     cmocka_unit_test(test_coding_errors),
         cmocka_unit_test(test_write_then_read),     cmocka_unit_test(test_no_wait_after_message),
+        cmocka_unit_test(test_init_failure_sticks),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

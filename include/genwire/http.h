@@ -321,7 +321,12 @@ int gw_http_framing_of(const gw_http_head *h, int req_method, gw_http_framing *f
 
 /* Options of a message reader; a field of 0 means its default. */
 typedef struct gw_http_reader_opts {
-    gw_http_limits lim;        /* the head parser's limits (max_head is at most src's capacity) */
+    /* The head parser's limits.  max_head is at most src's capacity less
+     * one; max_fields at most the field lines a head of max_head bytes (over
+     * memory, of src's bytes) can hold, max_head / 3 + 1, so GW_UNLIMITED
+     * leaves max_head the only limit; the reader allocates an array of that
+     * many fields at init. */
+    gw_http_limits lim;
     unsigned flags;            /* GW_HTTP_LENIENT_LF, GW_HTTP_RAW_BODY */
     gw_chunked_limits chunked; /* the chunked layer's limits */
     uint64_t max_output;       /* decoded bytes per content coding (GW_EOUTPUT_LIMIT); 0: inflate's
@@ -408,8 +413,10 @@ typedef struct gw_http_reader {
 /*
  * gw_http_reader_init: a reader of `kind` messages from src (not owned),
  * with options *o (NULL: the defaults).  Allocates the field array.
- * Returns 0, GW_EINVAL or GW_ENOMEM; call gw_http_reader_fini in every
- * case.  Never suspends.
+ * Returns 0, GW_EINVAL (src NULL, an unknown flag or kind) or GW_ENOMEM;
+ * a failed init is the reader's sticky error (rd->err), so every
+ * gw_http_read_head and read of rd->body fails with it.  Call
+ * gw_http_reader_fini in every case.  Never suspends.
  */
 int gw_http_reader_init(gw_http_reader *rd, gw_bufreader *src, gw_http_kind kind,
                         const gw_http_reader_opts *o);

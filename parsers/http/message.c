@@ -13,6 +13,7 @@
  * gw_http_read_head in R_BODY first reads and drops what is left of the
  * body, then moves on as the arrows say.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "genwire/alloc.h"
@@ -317,14 +318,21 @@ int gw_http_reader_init(gw_http_reader *rd, gw_bufreader *src, gw_http_kind kind
                         const gw_http_reader_opts *o)
 {
     gw_http_limits lim;
+    size_t most;
     int r;
 
     memset(rd, 0, sizeof(*rd));
     rd->req_method = -1;
+    /* The body exists from the start, so that a failed init's error reaches
+     * its reads too. */
+    gw_reader_init(&rd->_body, &body_ops);
+    rd->_body.eof = 1;
+    rd->body = &rd->_body;
     if (o != NULL)
         rd->_o = *o;
+    /* A failed init sticks: every head and body read fails with its error. */
     if (src == NULL || (rd->_o.flags & ~(GW_HTTP_LENIENT_LF | GW_HTTP_RAW_BODY)) != 0)
-        return GW_EINVAL;
+        return fail(rd, GW_EINVAL, 0);
     rd->kind = kind;
     rd->src = src;
     lim = rd->_o.lim;
@@ -335,17 +343,22 @@ int gw_http_reader_init(gw_http_reader *rd, gw_bufreader *src, gw_http_kind kind
     /* A head must fit the buffer, with the byte that shows it is over. */
     if (src->src != NULL && lim.max_head > src->cap - 1)
         lim.max_head = src->cap > 1 ? src->cap - 1 : 1;
+    /* No more field lines than a head of max_head bytes (and, over memory,
+     * of all the bytes) can hold, each at least "x:" LF: so the array's
+     * size cannot wrap, and GW_UNLIMITED leaves max_head the limit. */
+    most = (src->src == NULL && src->cap < lim.max_head ? src->cap : lim.max_head) / 3 + 1;
+    if (lim.max_fields > most)
+        lim.max_fields = most;
+    if (lim.max_fields > SIZE_MAX / sizeof(*rd->_fields))
+        return fail(rd, GW_ENOMEM, 0);
     rd->_fields = gw_malloc(lim.max_fields * sizeof(*rd->_fields));
     if (rd->_fields == NULL)
-        return GW_ENOMEM;
+        return fail(rd, GW_ENOMEM, 0);
     r = gw_http_parser_init(&rd->_p, kind, rd->_fields, lim.max_fields, &lim,
                             rd->_o.flags & GW_HTTP_LENIENT_LF);
     if (r < 0)
-        return r;
+        return fail(rd, r, 0);
     rd->_o.lim = rd->_p.lim;
-    gw_reader_init(&rd->_body, &body_ops);
-    rd->_body.eof = 1;
-    rd->body = &rd->_body;
     return 0;
 }
 
