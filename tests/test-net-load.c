@@ -143,6 +143,69 @@ static void test_accept_out_of_fds(void **state)
     gw_exec_free(ex);
 }
 
+/* One accept: its result, and a count run_until waits for. */
+typedef struct one_accept {
+    GW_FRAME(gw_wait);
+    gw_listener *l;
+    gw_conn c;
+    gw_net_op *op;
+    int ret;
+    int done;
+} one_accept;
+
+GW_GENERATOR(one_accept, NULL);
+GW_BODY(one_accept, s)
+{
+    GW_BEGIN(s);
+    GW_AWAIT(s, op, gw_accept(s->l, &s->c));
+    s->ret = s->op->ret;
+    COUNT_DONE(s, &s->done);
+    GW_END(s);
+}
+
+/* An accept with a 50 ms timeout, a connection pending and no descriptor
+ * for it: GW_ETIMEDOUT at the deadline.  The back-off once ignored the
+ * deadline and waited for descriptors for ever (here: still waiting at
+ * run_until's 2 s). */
+static void test_accept_timeout_out_of_fds(void **state)
+{
+    gw_listener l;
+    struct sockaddr_in a;
+    one_accept acc;
+    int cl;
+    int64_t start, took;
+    gw_exec *ex;
+
+    (void)state;
+    ex = gw_exec_new();
+    assert_int_equal(gw_listen(&l, "127.0.0.1:0", NULL, NULL), 0);
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons((uint16_t)gw_listener_port(&l));
+    cl = socket(AF_INET, SOCK_STREAM, 0); /* the lowest free: every one below is in use */
+    assert_int_equal(connect(cl, (struct sockaddr *)&a, sizeof(a)), 0);
+    l.timeout = 50 * MS;
+    memset(&acc, 0, sizeof(acc));
+    GW_INIT(&acc, one_accept);
+    acc.l = &l;
+    gw_conn_init(&acc.c);
+    starve_fds(1, cl);
+    start = gw_now();
+    assert_non_null(GW_SPAWN(ex, &acc, NULL, NULL));
+    run_until(ex, &acc.done, 1, 2000 * MS);
+    took = gw_now() - start;
+    starve_fds(0, cl);
+    assert_int_equal(acc.done, 1);
+    assert_int_equal(acc.ret, GW_ETIMEDOUT);
+    assert_true(l.out_of_fds > 0);
+    assert_true(took >= 50 * MS);
+    assert_true(took < 50 * MS + slack_ms(100));
+    close(cl);
+    gw_listener_close(&l);
+    gw_exec_free(ex);
+}
+
 /* ---- 1,000 concurrent clients, a tenth resetting ------------------------- */
 
 /* One round of n clients against srv; returns the clients that failed. */
@@ -353,6 +416,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accept_out_of_fds),
+        cmocka_unit_test(test_accept_timeout_out_of_fds),
         cmocka_unit_test(test_thousand_clients),
         cmocka_unit_test(test_slowloris),
     };

@@ -439,6 +439,15 @@ static int64_t accept_deadline(gw_net_op *s, const gw_listener *l)
     return s->_deadline;
 }
 
+/* When the current back-off pause ends: after s->_pause, or at the
+ * accept's deadline if that comes first. */
+static int64_t pause_end(gw_net_op *s, const gw_listener *l)
+{
+    int64_t d = accept_deadline(s, l), now = gw_now();
+
+    return d - now < s->_pause ? d : now + s->_pause;
+}
+
 typedef gw_net_op net_accept;
 GW_GENERATOR(net_accept, NULL);
 GW_BODY(net_accept, s)
@@ -483,7 +492,10 @@ GW_BODY(net_accept, s)
         }
         /* Not a switch of ours around a yield (gen.h rule 3). */
         if (s->_pause > 0) {
-            GW_YIELD(s, gw_wait_until(gw_now() + s->_pause));
+            /* The back-off ends at the deadline at the latest. */
+            GW_YIELD(s, gw_wait_until(pause_end(s, l)));
+            if (gw_now() >= accept_deadline(s, l))
+                GW_RETURN(s, GW_ETIMEDOUT);
         } else {
             GW_YIELD(s, gw_wait_fd(GW_WAIT_READ, l->fd, accept_deadline(s, l)));
             if (s->_out->woke == GW_WOKE_TIMEOUT)

@@ -158,8 +158,10 @@ int gw_listener_port(const gw_listener *l);
  * Out of descriptors (EMFILE, ENFILE, ENOBUFS, ENOMEM) it does not spin and
  * does not close the listener: it sleeps on a timer, 1 ms first, doubling up
  * to opts.accept_backoff, then tries again; the pending connections wait in
- * the kernel's queue meanwhile (l->out_of_fds counts these pauses).  Result
- * in op->ret: 0, GW_ETIMEDOUT (the listener's deadline or timeout), or
+ * the kernel's queue meanwhile (l->out_of_fds counts these pauses).  No
+ * pause lasts past the accept's deadline: one that passes while out of
+ * descriptors is GW_ETIMEDOUT as well.  Result in op->ret: 0, GW_ETIMEDOUT
+ * (the listener's deadline or timeout), or
  * GW_EIO (errno in c->sys_errno).  One accept per listener at a time.
  * May suspend.
  */
