@@ -69,6 +69,17 @@ int64_t gw_now(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+int64_t gw_deadline_in(int64_t ns)
+{
+    int64_t now = gw_now();
+
+    if (ns > 0 && now > INT64_MAX - ns)
+        return GW_NO_DEADLINE;
+    if (ns < 0 && now < INT64_MIN - ns)
+        return INT64_MIN;
+    return now + ns;
+}
+
 static void list_push(gw__task_list *l, gw_task *t)
 {
     t->next = NULL;

@@ -2,7 +2,8 @@
  * Tests of connect and listen (transport/net.c) and of deadlines on the fd
  * transport, under the executor: a refused connect, malformed and unknown
  * addresses, a connect, a read and a write that pass their deadlines
- * (GW_ETIMEDOUT within a few milliseconds, sticky, naming the side), IPv6
+ * (GW_ETIMEDOUT within a few milliseconds, sticky, naming the side), timeouts
+ * of INT64_MAX (no deadline, not an overflow), IPv6
  * and Unix sockets, names through the resolver.  Every address is loopback.
  * Timing checks allow the slack of tests/net-util.h on top of how late a
  * bare poll() in the same state was just after, and a few attempts.
@@ -343,6 +344,75 @@ static void test_read_waits_after_short_read(void **state)
     close(sv[1]);
 }
 
+/* The deadline of the first wait of op (which must wait), in push mode; the
+ * stack is closed after. */
+static int64_t first_wait_deadline(gw_io_op *op)
+{
+    gw_stack st;
+    gw_wait w;
+
+    GW_START(&st, op, &w);
+    assert_int_equal(gw_next(&st), GW_YIELDED);
+    gw_stack_close(&st);
+    return w.deadline;
+}
+
+/* Issue 9 (second round), item 1: a timeout of INT64_MAX ns (connect,
+ * accept, a read, a write) is a deadline that never comes, not now +
+ * INT64_MAX, which overflowed to a deadline long past: the operation timed
+ * out at once (and UBSan reported the overflow). */
+static void test_timeouts_int64_max(void **state)
+{
+    static uint8_t fill[65536];
+    gw_net_opts o;
+    gw_listener l;
+    gw_conn c;
+    gw_fdio io;
+    int sv[2], port, held, lfd;
+    gw_stack st;
+    gw_wait w;
+
+    (void)state;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+    assert_int_equal(gw_fdio_init(&io, sv[0], 0), 0);
+    io.r.timeout = INT64_MAX;
+    io.w.timeout = INT64_MAX;
+    assert_int_equal(first_wait_deadline(gw_try_read(&io.r, fill, 1, 1)), GW_NO_DEADLINE);
+    while (send(sv[0], fill, sizeof(fill), MSG_DONTWAIT) > 0)
+        ;
+    assert_int_equal(first_wait_deadline(gw_write(&io.w, fill, 1)), GW_NO_DEADLINE);
+    gw_fdio_fini(&io);
+    close(sv[0]);
+    close(sv[1]);
+
+    assert_int_equal(gw_listen(&l, "127.0.0.1:0", NULL, NULL), 0);
+    l.timeout = INT64_MAX;
+    gw_conn_init(&c);
+    GW_START(&st, gw_accept(&l, &c), &w);
+    assert_int_equal(gw_next(&st), GW_YIELDED);
+    assert_int_equal(w.kind, GW_WAIT_READ);
+    assert_int_equal(w.deadline, GW_NO_DEADLINE);
+    gw_stack_close(&st);
+    gw_listener_close(&l);
+
+    lfd = full_listener(&port, &held);
+    memset(&o, 0, sizeof(o));
+    o.connect_timeout = INT64_MAX;
+    gw_conn_init(&c);
+    {
+        char addr[64];
+        snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+        GW_START(&st, gw_connect(&c, addr, &o), &w);
+        assert_int_equal(gw_next(&st), GW_YIELDED);
+        assert_int_equal(w.kind, GW_WAIT_WRITE);
+        assert_int_equal(w.deadline, GW_NO_DEADLINE);
+        gw_stack_close(&st);
+    }
+    gw_conn_close(&c);
+    close(held);
+    close(lfd);
+}
+
 int main(void)
 {
     // clang-format off
@@ -357,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_unix_socket),
         cmocka_unit_test(test_connect_by_name),
         cmocka_unit_test(test_read_waits_after_short_read),
+        cmocka_unit_test(test_timeouts_int64_max),
     };
     // clang-format on
 

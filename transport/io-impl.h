@@ -33,7 +33,7 @@ static inline gw_io_op *gw__io_reset(gw_io_op *op, void *obj)
 static inline int64_t gw__io_deadline(gw_io_op *op, int64_t deadline, int64_t timeout)
 {
     if (op->deadline == 0) {
-        int64_t d = timeout > 0 ? gw_now() + timeout : GW_NO_DEADLINE;
+        int64_t d = timeout > 0 ? gw_deadline_in(timeout) : GW_NO_DEADLINE;
         op->deadline = deadline > 0 && deadline < d ? deadline : d;
     }
     return op->deadline;

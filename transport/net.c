@@ -282,7 +282,7 @@ static gw_net_op *connect_op(gw_conn *c, const gw_net_opts *opts)
     s->_opts = opts;
     s->_ai = s->_cur = NULL;
     s->_fd = -1;
-    s->_deadline = opts != NULL && opts->connect_timeout > 0 ? gw_now() + opts->connect_timeout
+    s->_deadline = opts != NULL && opts->connect_timeout > 0 ? gw_deadline_in(opts->connect_timeout)
                                                              : GW_NO_DEADLINE;
     c->sys_errno = 0;
     if (c->open)
@@ -433,7 +433,7 @@ int gw_listener_port(const gw_listener *l)
 static int64_t accept_deadline(gw_net_op *s, const gw_listener *l)
 {
     if (s->_deadline == 0) {
-        int64_t d = l->timeout > 0 ? gw_now() + l->timeout : GW_NO_DEADLINE;
+        int64_t d = l->timeout > 0 ? gw_deadline_in(l->timeout) : GW_NO_DEADLINE;
         s->_deadline = l->deadline > 0 && l->deadline < d ? l->deadline : d;
     }
     return s->_deadline;

@@ -105,6 +105,12 @@ static inline gw_wait gw_wait_ready(void)
 /* gw_now: CLOCK_MONOTONIC in nanoseconds. */
 int64_t gw_now(void);
 
+/* gw_deadline_in: the deadline `ns` nanoseconds from now, gw_now() + ns,
+ * saturating instead of overflowing: GW_NO_DEADLINE where the sum would
+ * pass INT64_MAX (a timeout of INT64_MAX never comes), INT64_MIN where it
+ * would pass INT64_MIN.  Never suspends. */
+int64_t gw_deadline_in(int64_t ns);
+
 /*
  * gw_event_signal: wakes the task parked on `ev`, if any, or remembers the
  * signal so that the next wait on it returns at once.  Safe to call from
