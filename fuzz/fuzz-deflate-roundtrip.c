@@ -4,7 +4,7 @@
  * everything written so far decodable.
  *
  * Input: byte 0 picks the format (bits 0-1, mod 3), the level (bits 2-3:
- * 1, 6, 9, or 0) and whether to flush after each piece (bit 4); byte 1 the
+ * 1, 6, 9, or GW_DEFLATE_STORE) and whether to flush after each piece (bit 4); byte 1 the
  * output buffer size; byte 2 the size of the pieces written; byte 3 the
  * inflate side's feed seed; the rest is the data.
  *
@@ -48,7 +48,7 @@ static void peer_take(peer *p, const fz_result *comp)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const int levels[] = {1, 6, 9, 0};
+    static const int levels[] = {1, 6, 9, GW_DEFLATE_STORE};
     static const int wbits[] = {15 + 16, 15, -15};
     const uint8_t *in;
     size_t len, piece, pos;

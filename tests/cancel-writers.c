@@ -243,10 +243,10 @@ void test_cancel_deflate(void **state)
     x.data = data;
     x.cap = GW_DEFLATE_MIN_BUFFER;
     /* zlib holds a write's bytes until a block is due, so the write is of
-     * 40000 random bytes stored (level 0), which come out about as many,
+     * 40000 random bytes stored (GW_DEFLATE_STORE), which come out about as many,
      * into a pipe of 64 bytes (256 under valgrind): a suspension each time
      * it fills. */
-    x.level = 0;
+    x.level = GW_DEFLATE_STORE;
     x.n = big;
     x.pipecap = gwt_sampling() ? 256 : 64;
     w_each(&x, "deflate", OP_WRITE, big / x.pipecap / 2);

@@ -88,6 +88,7 @@ void test_deflate_roundtrip_splits(void **state);
 void test_deflate_flush(void **state);
 void test_deflate_tiny_buffer(void **state);
 void test_deflate_dst_error(void **state);
+void test_deflate_zero_is_default(void **state);
 void test_truncation_every_offset(void **state);
 void test_stop_at_end(void **state);
 void test_stop_at_end_no_wait(void **state);

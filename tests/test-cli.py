@@ -292,6 +292,19 @@ def test_options_need_a_layer_that_takes_them():
     usage_fails(["decode", "u8", "--input", "json"], "--input", "encode only")
 
 
+def test_level_zero_stores():
+    # --level 0 is stored blocks (GW_DEFLATE_STORE below), the default level 6.
+    data = b"abc" * 10000
+    _, stored, _ = gw("encode", "--level", "0", "gzip", data=data, check=0)
+    _, dflt, _ = gw("encode", "gzip", data=data, check=0)
+    assert len(stored) > len(data), len(stored)
+    assert len(dflt) < len(data) // 10, len(dflt)
+    for wire in (stored, dflt):
+        assert zlib.decompress(wire, 31) == data
+        _, out, _ = gw("decode", "gzip", data=wire, check=0)
+        assert out == data
+
+
 def test_option_value_after_equals_and_double_dash():
     # Issue 9 item 18: --opt=value and -- were refused.
     _, out, _ = gw("decode", "--format=hex", "u8", data=b"\x01\xab", check=0)

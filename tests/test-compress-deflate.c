@@ -40,7 +40,7 @@ static void python_inflate(gw_zformat fmt, const char *in, const char *out)
 
 void test_deflate_peers(void **state)
 {
-    static const int levels[] = {0, 1, 6, 9};
+    static const int levels[] = {GW_DEFLATE_STORE, 1, 6, 9};
     size_t n = 100000, clen, olen, i;
     uint8_t *plain = make_text(n, 7), *comp, *back;
     int fmt;
@@ -215,7 +215,7 @@ void test_deflate_dst_error(void **state)
     m.fail_after = 100;
     gw_deflate_opts_default(&o);
     o.buffer = 64;
-    o.level = 0;
+    o.level = GW_DEFLATE_STORE;
     assert_int_equal(gw_deflate_init(&d, &m.w, &o), 0);
     run_op(op = gw_write(&d.w, plain, n));
     assert_int_equal(op->ret, GW_EIO);
@@ -227,6 +227,55 @@ void test_deflate_dst_error(void **state)
     assert_int_equal(op->ret, GW_EIO);
     gw_deflate_fini(&d);
     free(m.data);
+    free(plain);
+}
+
+/* Issue 9, section 2: a zeroed gw_deflate_opts is the defaults, as every
+ * options struct is (docs/contracts.md): gzip at GW_DEFLATE_DEFAULT_LEVEL
+ * and the default buffer, where level 0 used to store the data
+ * uncompressed.  -1 is the default level too; GW_DEFLATE_STORE stores;
+ * any other level outside 1 to 9 is GW_EINVAL. */
+void test_deflate_zero_is_default(void **state)
+{
+    static const int bad[] = {-3, 10, -100, 1000};
+    size_t n = 100000, zlen, mlen, dlen, slen, i;
+    uint8_t *plain = make_text(n, 3), *z, *m1, *d, *s;
+    gw_deflate_opts o;
+    gw_deflate df;
+    memsink m;
+
+    (void)state;
+    memset(&o, 0, sizeof(o));
+    sink_init(&m);
+    assert_int_equal(gw_deflate_init(&df, &m.w, &o), 0);
+    assert_int_equal(df.opts.format, GW_ZFORMAT_GZIP);
+    assert_int_equal(df.opts.level, GW_DEFLATE_DEFAULT_LEVEL);
+    assert_int_equal(df.opts.buffer, GW_DEFLATE_DEFAULT_BUFFER);
+    gw_deflate_fini(&df);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        o.level = bad[i];
+        assert_int_equal(gw_deflate_init(&df, &m.w, &o), GW_EINVAL);
+        assert_int_equal(df.w.err, GW_EINVAL);
+        gw_deflate_fini(&df);
+    }
+    free(m.data);
+
+    /* Level 0 and -1 write what the default level writes; stored blocks
+     * are the input and a few bytes more. */
+    z = deflate_layer(plain, n, GW_ZFORMAT_GZIP, 0, 0, 4096, &zlen);
+    m1 = deflate_layer(plain, n, GW_ZFORMAT_GZIP, -1, 0, 4096, &mlen);
+    d = deflate_layer(plain, n, GW_ZFORMAT_GZIP, GW_DEFLATE_DEFAULT_LEVEL, 0, 4096, &dlen);
+    s = deflate_layer(plain, n, GW_ZFORMAT_GZIP, GW_DEFLATE_STORE, 0, 4096, &slen);
+    assert_true(dlen < n / 2);
+    assert_int_equal(zlen, dlen);
+    assert_memory_equal(z, d, dlen);
+    assert_int_equal(mlen, dlen);
+    assert_memory_equal(m1, d, dlen);
+    assert_true(slen > n);
+    free(z);
+    free(m1);
+    free(d);
+    free(s);
     free(plain);
 }
 

@@ -244,6 +244,7 @@ int main(void)
         cmocka_unit_test(test_deflate_flush),
         cmocka_unit_test(test_deflate_tiny_buffer),
         cmocka_unit_test(test_deflate_dst_error),
+        cmocka_unit_test(test_deflate_zero_is_default),
         cmocka_unit_test(test_truncation_every_offset),
         cmocka_unit_test(test_stop_at_end),
         cmocka_unit_test(test_stop_at_end_no_wait),

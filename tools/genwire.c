@@ -139,7 +139,7 @@ static const char encode_help[] =
     "                     so the output of 'decode --format json' encodes back;\n"
     "                     json is the only one for http-request, http-response)\n"
     "  --key FILE         the key file for secretstream\n"
-    "  --level N          compression level, 0 to 9 (default 6)\n"
+    "  --level N          compression level, 0 (store) to 9 (default 6)\n"
     "  --max-record N     the largest record in bytes, a line's included (1 to\n"
     "                     1073741824; default 8388608)\n"
     "  --progress, --no-progress   as for decode\n"

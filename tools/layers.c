@@ -288,7 +288,7 @@ static int zlib_open_encode(layer *l, gw_writer *dst, job *j)
         return GW_ENOMEM;
     gw_deflate_opts_default(&zo);
     zo.format = (gw_zformat)l->row->param;
-    zo.level = j->opt->level;
+    zo.level = j->opt->level == 0 ? GW_DEFLATE_STORE : j->opt->level; /* 0 stores */
     l->w = &st->def.w;
     return gw_deflate_init(&st->def, dst, &zo);
 }

@@ -257,6 +257,10 @@ const char *gw_inflate_msg(const gw_inflate *z);
 /* ---- deflate: the compressing writer ------------------------------------- */
 
 #define GW_DEFLATE_DEFAULT_LEVEL  6           /* zlib's own default */
+/* The level that stores the data uncompressed (zlib's level 0): not 0, so
+ * that a zeroed gw_deflate_opts gives the default level, as every options
+ * struct does (docs/contracts.md). */
+#define GW_DEFLATE_STORE          (-2)
 #define GW_DEFLATE_DEFAULT_BUFFER (64u << 10) /* compressed bytes batched per write below */
 /* The smallest output buffer: zlib needs room for a whole sync-flush marker,
  * or it emits marker after marker. */
@@ -265,7 +269,9 @@ const char *gw_inflate_msg(const gw_inflate *z);
 /* Options of a deflate layer. */
 typedef struct gw_deflate_opts {
     gw_zformat format; /* GW_ZFORMAT_GZIP, _ZLIB or _DEFLATE */
-    int level;         /* 0 (store) to 9 (smallest), or -1 for zlib's default */
+    /* 1 (fastest) to 9 (smallest); 0 or -1: GW_DEFLATE_DEFAULT_LEVEL;
+     * GW_DEFLATE_STORE: stored blocks, no compression. */
+    int level;
     /* Bytes of the output buffer; 0: GW_DEFLATE_DEFAULT_BUFFER; smaller than
      * GW_DEFLATE_MIN_BUFFER: raised to it. */
     size_t buffer;

@@ -163,8 +163,10 @@ int gw_deflate_init(gw_deflate *d, gw_writer *dst, const gw_deflate_opts *o)
         d->opts.buffer = GW_DEFLATE_DEFAULT_BUFFER;
     else if (d->opts.buffer < GW_DEFLATE_MIN_BUFFER)
         d->opts.buffer = GW_DEFLATE_MIN_BUFFER;
-    if (dst == NULL || (unsigned)d->opts.format > GW_ZFORMAT_DEFLATE || d->opts.level < -1 ||
-        d->opts.level > 9)
+    if (d->opts.level == 0 || d->opts.level == -1)
+        d->opts.level = GW_DEFLATE_DEFAULT_LEVEL;
+    if (dst == NULL || (unsigned)d->opts.format > GW_ZFORMAT_DEFLATE ||
+        (d->opts.level != GW_DEFLATE_STORE && (d->opts.level < 1 || d->opts.level > 9)))
         return gw_writer_fail(&d->w, GW_EINVAL);
     d->dst = dst;
     if ((d->_buf = gw_malloc(d->opts.buffer)) == NULL)
@@ -172,7 +174,7 @@ int gw_deflate_init(gw_deflate *d, gw_writer *dst, const gw_deflate_opts *o)
     if ((zs = gw_malloc(sizeof(*zs))) == NULL)
         return gw_writer_fail(&d->w, GW_ENOMEM);
     gw__zstream_setup(zs);
-    zr = deflateInit2(zs, d->opts.level, Z_DEFLATED, window_bits[d->opts.format], 8,
+    zr = deflateInit2(zs, d->opts.level == GW_DEFLATE_STORE ? 0 : d->opts.level, Z_DEFLATED, window_bits[d->opts.format], 8,
                       Z_DEFAULT_STRATEGY);
     if (zr != Z_OK) {
         gw_free(zs);
