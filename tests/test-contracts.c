@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include <errno.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +27,7 @@
 #include <genwire/alloc.h>
 #include <genwire/frame.h>
 #include <genwire/io.h>
+#include <genwire/resp.h>
 
 #include "gwt.h"
 
@@ -167,6 +169,91 @@ static void test_failed_init_sticks(void **state)
     }
     assert_int_equal(pipe.end - pipe.pos, 4); /* nothing written through */
     gw_mempipe_fini(&pipe);
+}
+
+/* A memory pipe whose init failed (cap 0, no memory) fails every read,
+ * write, flush and close with that init's error, and takes no bytes: its
+ * ends used to be left without an ops table, so GW_EINVAL for GW_ENOMEM
+ * too.  An fd transport whose fcntl failed fails both sides with GW_EIO
+ * (their errors used to be 0, and operations went on to the fd). */
+static void test_failed_init_sticks_transports(void **state)
+{
+    static const gw_allocator failing = {no_malloc, no_realloc, just_free, NULL};
+    gw_mempipe p;
+    gw_fdio io;
+    uint8_t buf[4];
+    int i, want;
+
+    (void)state;
+    for (i = 0; i < 2; i++) {
+        want = i == 0 ? GW_EINVAL : GW_ENOMEM;
+        if (i == 1)
+            gw_set_allocator(&failing);
+        assert_int_equal(gw_mempipe_init(&p, i == 0 ? 0 : 16), want);
+        gw_set_allocator(NULL);
+        assert_int_equal(gw_mempipe_feed(&p, "ab", 2), 0);
+        assert_int_equal(gwt_run_op(gw_try_read(&p.r, buf, 4, 0)), want);
+        assert_int_equal(gwt_run_op(gw_write(&p.w, "xyz", 3)), want);
+        assert_int_equal(gwt_run_op(gw_flush(&p.w)), want);
+        assert_int_equal(gwt_run_op(gw_close(&p.w)), want);
+        assert_int_equal(p.r.err, want);
+        assert_int_equal(p.w.err, want);
+        gw_mempipe_fini(&p);
+    }
+
+    assert_int_equal(gw_fdio_init(&io, -1, GW_FDIO_NONBLOCK), GW_EIO);
+    assert_int_equal(io.sys_errno, EBADF);
+    assert_int_equal(io.r.err, GW_EIO);
+    assert_int_equal(io.w.err, GW_EIO);
+    assert_int_equal(gwt_run_op(gw_try_read(&io.r, buf, 4, 1)), GW_EIO);
+    assert_int_equal(gwt_run_op(gw_write(&io.w, "xyz", 3)), GW_EIO);
+    assert_int_equal(gwt_run_op(gw_close(&io.w)), GW_EIO);
+    gw_fdio_fini(&io);
+}
+
+/* The parsers over a bufreader whose init failed, or with no source: the
+ * record reader and the RESP reader and tree fail every call with
+ * GW_EINVAL; a chunked reader set up for gw_chunked_decode alone (src
+ * NULL) fails a read with GW_EINVAL, sticky, where it used to crash on the
+ * NULL source. */
+static void test_failed_init_sticks_parsers(void **state)
+{
+    gw_record_reader rr;
+    gw_record_scan sc;
+    gw_chunked_reader ck;
+    gw_resp_reader rd;
+    gw_resp_tree t;
+    uint8_t buf[4];
+    int pass;
+
+    (void)state;
+    assert_int_equal(gw_record_reader_init(&rr, NULL, GW_FRAME_U32BE, NULL, GW_RECORD_ASSEMBLE),
+                     GW_EINVAL);
+    for (pass = 0; pass < 2; pass++) {
+        assert_int_equal(gw_record_try_next(&rr), 0);
+        gw_record_scan_begin(&rr, &sc);
+        assert_int_equal(gw_record_scan_next(&rr, &sc), 0);
+        gw_record_scan_end(&rr, &sc);
+        assert_int_equal(gwt_run_op(gw_record_next(&rr)), GW_EINVAL);
+        assert_int_equal(rr.err, GW_EINVAL);
+    }
+    gw_record_reader_fini(&rr);
+
+    gw_chunked_reader_init(&ck, NULL, NULL);
+    for (pass = 0; pass < 2; pass++) {
+        assert_int_equal(gwt_run_op(gw_try_read(&ck.r, buf, 4, 1)), GW_EINVAL);
+        assert_int_equal(ck.r.err, GW_EINVAL);
+    }
+
+    assert_int_equal(gw_resp_reader_init(&rd, NULL, NULL), GW_EINVAL);
+    assert_int_equal(gwt_run_op(gw_resp_next(&rd)), GW_EINVAL);
+    assert_int_equal(gwt_run_op(gw_resp_next(&rd)), GW_EINVAL);
+    assert_int_equal(rd.err, GW_EINVAL);
+    gw_resp_reader_fini(&rd);
+    assert_int_equal(gw_resp_tree_init(&t, NULL, NULL), GW_EINVAL);
+    assert_int_equal(gwt_run_op(gw_resp_tree_next(&t)), GW_EINVAL);
+    assert_int_equal(gwt_run_op(gw_resp_tree_next(&t)), GW_EINVAL);
+    gw_resp_tree_fini(&t);
 }
 
 /* ---- the valid prefix comes first (issue 9, item 1) ----------------------- */
@@ -439,6 +526,8 @@ int main(void)
         cmocka_unit_test(test_fill_too_large_sticks),
         cmocka_unit_test(test_error_set_first_wins),
         cmocka_unit_test(test_failed_init_sticks),
+        cmocka_unit_test(test_failed_init_sticks_transports),
+        cmocka_unit_test(test_failed_init_sticks_parsers),
         cmocka_unit_test(test_read_delivers_before_error),
         cmocka_unit_test(test_cancel_bufwriter_sticks),
         cmocka_unit_test(test_cancel_readers_stick),

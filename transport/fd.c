@@ -266,7 +266,8 @@ int gw_fdio_init(gw_fdio *io, int fd, unsigned flags)
         int fl = fcntl(fd, F_GETFL);
         if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
             io->sys_errno = errno;
-            return GW_EIO;
+            gw_reader_fail(&io->r, GW_EIO, 0);
+            return gw_writer_fail(&io->w, GW_EIO);
         }
         if (!(fl & O_NONBLOCK))
             io->saved_flags = fl;

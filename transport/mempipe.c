@@ -28,7 +28,7 @@ size_t gw_mempipe_feed(gw_mempipe *p, const void *data, size_t len)
 {
     size_t take;
 
-    if (p->finished)
+    if (p->finished || p->buf == NULL)
         return 0;
     if (p->cap - p->end < len)
         compact(p);
@@ -117,14 +117,21 @@ static const gw_writer_ops pipe_writer_ops = {"mempipe", pipe_write_start, pipe_
 
 int gw_mempipe_init(gw_mempipe *p, size_t cap)
 {
+    int err = 0;
+
     memset(p, 0, sizeof(*p));
-    if (cap == 0)
-        return GW_EINVAL;
-    if ((p->buf = gw_malloc(cap)) == NULL)
-        return GW_ENOMEM;
-    p->cap = cap;
     gw_reader_init(&p->r, &pipe_reader_ops);
     gw_writer_init(&p->w, &pipe_writer_ops);
+    if (cap == 0)
+        err = GW_EINVAL;
+    else if ((p->buf = gw_malloc(cap)) == NULL)
+        err = GW_ENOMEM;
+    if (err != 0) {
+        /* Both ends fail with it from now on, as after any error. */
+        gw_reader_fail(&p->r, err, 0);
+        return gw_writer_fail(&p->w, err);
+    }
+    p->cap = cap;
     return 0;
 }
 

@@ -478,9 +478,10 @@ typedef struct gw_chunked_reader {
 
 /*
  * gw_chunked_reader_init: a decoder of one chunked body from src (not
- * owned; NULL when c is used only through gw_chunked_decode), with limits
- * *lim (NULL, or a field of 0: the defaults).  Allocates nothing, so there
- * is no fini; call it again on the same src to decode the next message.
+ * owned; NULL when c is used only through gw_chunked_decode, and then a
+ * read of c->r fails with GW_EINVAL, sticky), with limits *lim (NULL, or a
+ * field of 0: the defaults).  Allocates nothing, so there is no fini; call
+ * it again on the same src to decode the next message.
  * Never suspends.
  */
 void gw_chunked_reader_init(gw_chunked_reader *c, gw_bufreader *src, const gw_chunked_limits *lim);

@@ -288,7 +288,9 @@ typedef struct gw_fdio {
                         init): it is blocked around it */
 } gw_fdio;
 
-/* gw_fdio_init: wraps fd.  Returns 0, or GW_EIO if fcntl failed. */
+/* gw_fdio_init: wraps fd.  Returns 0, or GW_EIO if fcntl failed (errno in
+ * io->sys_errno), which is then the sticky error of both sides, so every
+ * operation fails with it.  Call gw_fdio_fini in either case. */
 int gw_fdio_init(gw_fdio *io, int fd, unsigned flags);
 
 /* gw_fdio_fini: restores the fd's flags if init changed them, and closes it
@@ -315,7 +317,9 @@ typedef struct gw_mempipe {
 } gw_mempipe;
 
 /* gw_mempipe_init: a pipe holding at most cap (> 0) bytes.  Returns 0 or
- * GW_ENOMEM / GW_EINVAL. */
+ * GW_ENOMEM / GW_EINVAL; a failed init is the sticky error of both ends, so
+ * every read, write, flush and close fails with it.  Call gw_mempipe_fini
+ * in either case. */
 int gw_mempipe_init(gw_mempipe *p, size_t cap);
 
 /* gw_mempipe_fini: frees the buffer.  Never suspends. */

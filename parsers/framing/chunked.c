@@ -119,6 +119,9 @@ static gw_io_op *ck_try_read(gw_reader *r, uint8_t *buf, size_t cap, size_t min)
 {
     gw_chunked_reader *c = GW__CONTAINER_OF(r, gw_chunked_reader, r);
 
+    /* Initialised for gw_chunked_decode alone: no source to read. */
+    if (c->src == NULL)
+        return gw_io_finished(&r->op, r, ck_fail(c, GW_EINVAL, 0));
     return GW__IO_READ(&r->op, ck_read, c, buf, cap, min);
 }
 

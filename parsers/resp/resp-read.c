@@ -348,6 +348,9 @@ static int step(gw_resp_reader *rd, size_t *need)
     size_t n;
     int r;
 
+    /* Failed (its init too, when src may be NULL): nothing to look at. */
+    if (rd->_state == RS_FAILED)
+        return rd->err;
     for (;;) {
         b->pos += rd->_consume;
         rd->_consume = 0;
