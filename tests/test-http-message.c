@@ -5,6 +5,7 @@
  * bufreader capacities and read sizes and over plain memory; each run must
  * give the same heads, bodies, error and offset.  Content codings are made
  * here with zlib, so the bodies decoded are checked against what was coded.
+ * The limits cases are in tests/http-message-limits.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +24,7 @@
 #include <genwire/io.h>
 
 #include "gwt.h"
+#include "http-message.h"
 
 /* How one decode runs. */
 typedef struct ms_params {
@@ -594,6 +596,7 @@ int main(void)
         cmocka_unit_test(test_content_codings),     cmocka_unit_test(test_coding_errors),
         cmocka_unit_test(test_write_then_read),     cmocka_unit_test(test_no_wait_after_message),
         cmocka_unit_test(test_init_failure_sticks),
+        cmocka_unit_test(test_reader_empty_lines_outside_head),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

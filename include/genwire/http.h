@@ -351,7 +351,10 @@ typedef struct gw_http_reader_opts {
  * the next fill of src: the first read of the body, or the next
  * gw_http_read_head.  After a message, the next starts in the bytes left
  * in src (keep-alive, pipelining); a body the caller did not read to its
- * end is read and dropped first.
+ * end is read and dropped first.  Empty lines before a head (RFC 9112
+ * 2.2) are dropped as they arrive and are not part of it: rd->head.lead
+ * is 0, and max_head and the head's length count from its start line,
+ * whatever the split.
  *
  * Interim responses (1xx but 101) are returned like any response, with
  * framing.interim set and no body; the final response follows.  After a

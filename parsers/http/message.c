@@ -237,6 +237,22 @@ static void read_head_cancelled(gw_frame *f)
     fail(rd, GW_ECANCELLED, gw_bufreader_offset(rd->src));
 }
 
+/* The bytes of the whole empty lines (CRLF, or LF when lenient) at the
+ * start of p[0 .. n). */
+static size_t empty_lines(const uint8_t *p, size_t n, unsigned lenient)
+{
+    size_t i = 0;
+
+    for (;;) {
+        if (i + 1 < n && p[i] == '\r' && p[i + 1] == '\n')
+            i += 2;
+        else if (i < n && p[i] == '\n' && lenient)
+            i++;
+        else
+            return i;
+    }
+}
+
 typedef gw_io_op read_head;
 GW_GENERATOR(read_head, read_head_cancelled);
 GW_BODY(read_head, s)
@@ -277,17 +293,23 @@ GW_BODY(read_head, s)
     }
     gw_http_parser_reset(&rd->_p);
     for (;;) {
+        if (!gw_http_parser_started(&rd->_p)) {
+            /* Empty lines before the start line: gone as they come, so that
+             * an end of stream after them is a clean one and max_head and
+             * the head's length count from the start line whatever the
+             * split.  What is not an empty line is left to the parser. */
+            size_t k = empty_lines(gw_bufreader_peek(src), gw_bufreader_avail(src),
+                                   rd->_o.flags & GW_HTTP_LENIENT_LF);
+            if (k > 0) {
+                gw_bufreader_consume(src, k);
+                gw_http_parser_reset(&rd->_p);
+            }
+        }
         r = gw_http_parse(&rd->_p, gw_bufreader_peek(src), gw_bufreader_avail(src), &rd->head);
         if (r > 0)
             break;
         if (r < 0)
             GW_RETURN(s, fail(rd, r, gw_bufreader_offset(src) + rd->_p.err_off));
-        if (!gw_http_parser_started(&rd->_p) && rd->_p._pos > 0) {
-            /* Empty lines between messages: gone, so that an end of
-             * stream after them is a clean one. */
-            gw_bufreader_consume(src, rd->_p._pos);
-            gw_http_parser_reset(&rd->_p);
-        }
         GW_NEED(s, sub, src, gw_bufreader_avail(src) + 1, &rd->err, &rd->err_off);
         if (rd->err != 0)
             GW_RETURN(s, rd->err);

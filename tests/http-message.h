@@ -1,0 +1,11 @@
+/*
+ * The http-message suite's cases that live outside tests/test-http-message.c
+ * (tests/http-message-limits.c: the reader's limits and what its results
+ * say, whatever the split), so that its main can list them.
+ */
+#ifndef GW_TEST_HTTP_MESSAGE_H
+#define GW_TEST_HTTP_MESSAGE_H
+
+void test_reader_empty_lines_outside_head(void **state);
+
+#endif
