@@ -197,7 +197,9 @@ typedef struct gw_http_parser {
  * parser and hold at least lim->max_fields entries, the limit being lowered
  * to nfields if lim asks for more), with limits *lim (NULL: the defaults)
  * and flags GW_HTTP_*.  Returns 0, or GW_EINVAL (fields NULL, nfields 0, an
- * unknown flag or kind).  Never suspends.
+ * unknown flag or kind); a failed init is the parser's sticky error, which
+ * every gw_http_parse returns, gw_http_parser_reset or not.  Never
+ * suspends.
  */
 int gw_http_parser_init(gw_http_parser *p, gw_http_kind kind, gw_http_field *fields, size_t nfields,
                         const gw_http_limits *lim, unsigned flags);

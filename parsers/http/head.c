@@ -272,10 +272,15 @@ int gw__http_set_isa(int want)
 int gw_http_parser_init(gw_http_parser *p, gw_http_kind kind, gw_http_field *fields, size_t nfields,
                         const gw_http_limits *lim, unsigned flags)
 {
-    if (fields == NULL || nfields == 0 || (flags & ~GW_HTTP_LENIENT_LF) != 0 ||
-        (kind != GW_HTTP_REQUEST && kind != GW_HTTP_RESPONSE))
-        return GW_EINVAL;
     memset(p, 0, sizeof(*p));
+    if (fields == NULL || nfields == 0 || (flags & ~GW_HTTP_LENIENT_LF) != 0 ||
+        (kind != GW_HTTP_REQUEST && kind != GW_HTTP_RESPONSE)) {
+        /* A failed init sticks: no array (reset keeps it so), every parse
+         * returns the error. */
+        p->err = GW_EINVAL;
+        p->_state = HS_ERROR;
+        return GW_EINVAL;
+    }
     p->kind = kind;
     p->flags = flags;
     p->fields = fields;
@@ -297,6 +302,8 @@ int gw_http_parser_init(gw_http_parser *p, gw_http_kind kind, gw_http_field *fie
 
 void gw_http_parser_reset(gw_http_parser *p)
 {
+    if (p->fields == NULL)
+        return; /* its init failed: the error stays */
     memset(&p->_h, 0, sizeof(p->_h));
     p->_h.kind = p->kind;
     p->_h.method = -1;
