@@ -476,6 +476,31 @@ static void test_init_errors(void **state)
     assert_string_equal(gw_resp_type_name('?'), "?");
 }
 
+/* A reader (and a tree) that was never initialised, all zeros, fails every
+ * call with GW_EINVAL, sticky (docs/contracts.md): its state is no state
+ * the reader knows, which resp-impl.h's magic first state is there to
+ * catch; step() used to look at the NULL source first and crash. */
+static void test_zeroed_reader(void **state)
+{
+    gw_resp_reader rd;
+    gw_resp_tree t;
+    int pass;
+
+    (void)state;
+    memset(&rd, 0, sizeof(rd));
+    memset(&t, 0, sizeof(t));
+    for (pass = 0; pass < 2; pass++) {
+        assert_int_equal(gw_resp_try_next(&rd), GW_EINVAL);
+        assert_int_equal(gwt_run_op(gw_resp_next(&rd)), GW_EINVAL);
+        assert_int_equal(rd.err, GW_EINVAL);
+        assert_int_equal(gw_resp_tree_try_next(&t), GW_EINVAL);
+        assert_int_equal(gwt_run_op(gw_resp_tree_next(&t)), GW_EINVAL);
+        assert_int_equal(t.rd.err, GW_EINVAL);
+    }
+    gw_resp_reader_fini(&rd);
+    gw_resp_tree_fini(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -487,7 +512,7 @@ int main(void)
         cmocka_unit_test(test_depth_limit),  cmocka_unit_test(test_size_limits),
         cmocka_unit_test(test_line_limit),   cmocka_unit_test(test_no_wait),
         cmocka_unit_test(test_init_errors),  cmocka_unit_test(test_verbatim_small_buffer),
-        cmocka_unit_test(test_source_error),
+        cmocka_unit_test(test_source_error), cmocka_unit_test(test_zeroed_reader),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

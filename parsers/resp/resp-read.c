@@ -348,9 +348,12 @@ static int step(gw_resp_reader *rd, size_t *need)
     size_t n;
     int r;
 
-    /* Failed (its init too, when src may be NULL): nothing to look at. */
+    /* Failed (its init too, when src may be NULL): nothing to look at.  A
+     * state out of range is a reader never initialised (src NULL too). */
     if (rd->_state == RS_FAILED)
         return rd->err;
+    if (rd->_state < RS_VALUE || rd->_state > RS_CHUNK)
+        return gw__resp_fail(rd, GW_EINVAL, 0);
     for (;;) {
         b->pos += rd->_consume;
         rd->_consume = 0;
@@ -371,14 +374,12 @@ static int step(gw_resp_reader *rd, size_t *need)
                 return 0;
             }
             r = gw__resp_string_piece(rd, p, n, off, need);
-        } else if (rd->_state == RS_CHUNK) {
+        } else {
             if (n == 0) {
                 *need = 1;
                 return 0;
             }
             r = gw__resp_chunk_header(rd, p, n, off, need);
-        } else {
-            return rd->err != 0 ? rd->err : gw__resp_fail(rd, GW_EINVAL, 0);
         }
         if (r != 2)
             return r;
