@@ -501,18 +501,112 @@ static void test_zeroed_reader(void **state)
     gw_resp_tree_fini(&t);
 }
 
+/* GW_RESP_NEXT and GW_RESP_TREE_NEXT evaluate their reader and result
+ * arguments once (gen.h, rule 5), on the path that waits too; they used to
+ * evaluate the reader twice (gw_resp_try_next, then gw_resp_next) and
+ * assign the result twice. */
+typedef struct once_drv {
+    GW_FRAME(gw_wait);
+    gw_resp_reader *rd;
+    gw_resp_tree *t;
+    gw_io_op *op;
+    unsigned rd_evals, t_evals, res_evals;
+    int res[4];
+} once_drv;
+
+static gw_resp_reader *once_rd(once_drv *s)
+{
+    s->rd_evals++;
+    return s->rd;
+}
+
+static gw_resp_tree *once_t(once_drv *s)
+{
+    s->t_evals++;
+    return s->t;
+}
+
+static int *once_res(once_drv *s)
+{
+    return &s->res[s->res_evals++ % 4];
+}
+
+GW_GENERATOR(once_drv, NULL);
+GW_BODY(once_drv, s)
+{
+    GW_BEGIN(s);
+    GW_RESP_NEXT(s, op, once_rd(s), *once_res(s));
+    GW_RESP_TREE_NEXT(s, op, once_t(s), *once_res(s));
+    GW_END(s);
+}
+
+static void test_next_macros_evaluate_once(void **state)
+{
+    gw_mempipe pipe[2];
+    gw_bufreader br[2];
+    gw_resp_reader rd;
+    gw_resp_tree t;
+    once_drv d;
+    gw_wait w;
+    gw_stack st;
+    int i, fed = 0;
+
+    (void)state;
+    for (i = 0; i < 2; i++) {
+        assert_int_equal(gw_mempipe_init(&pipe[i], 16), 0);
+        assert_int_equal(gw_bufreader_init(&br[i], &pipe[i].r, 16), 0);
+    }
+    assert_int_equal(gw_resp_reader_init(&rd, &br[0], NULL), 0);
+    assert_int_equal(gw_resp_tree_init(&t, &br[1], NULL), 0);
+    memset(&d, 0, sizeof(d));
+    GW_INIT(&d, once_drv);
+    d.rd = &rd;
+    d.t = &t;
+    GW_START(&st, &d, &w);
+    /* Each macro finds nothing buffered, waits, and gets its value. */
+    while (gw_next(&st) == GW_YIELDED) {
+        assert_true(fed < 2);
+        assert_int_equal(gw_mempipe_feed(&pipe[fed], fed == 0 ? ":1\r\n" : "+a\r\n", 4), 4);
+        fed++;
+    }
+    assert_int_equal(fed, 2);
+    assert_int_equal(d.rd_evals, 1);
+    assert_int_equal(d.t_evals, 1);
+    assert_int_equal(d.res_evals, 2);
+    assert_int_equal(d.res[0], 1);
+    assert_int_equal(rd.ev.integer, 1);
+    assert_int_equal(d.res[1], 1);
+    assert_string_equal(t.value->str, "a");
+    gw_resp_tree_fini(&t);
+    gw_resp_reader_fini(&rd);
+    for (i = 0; i < 2; i++) {
+        gw_bufreader_fini(&br[i]);
+        gw_mempipe_fini(&pipe[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_resp2_types),  cmocka_unit_test(test_resp3_types),
-        cmocka_unit_test(test_attributes),   cmocka_unit_test(test_streamed),
-        cmocka_unit_test(test_long_strings), cmocka_unit_test(test_bad_type),
-        cmocka_unit_test(test_bad_lengths),  cmocka_unit_test(test_bad_numbers),
-        cmocka_unit_test(test_bad_crlf),     cmocka_unit_test(test_push_nested),
-        cmocka_unit_test(test_depth_limit),  cmocka_unit_test(test_size_limits),
-        cmocka_unit_test(test_line_limit),   cmocka_unit_test(test_no_wait),
-        cmocka_unit_test(test_init_errors),  cmocka_unit_test(test_verbatim_small_buffer),
-        cmocka_unit_test(test_source_error), cmocka_unit_test(test_zeroed_reader),
+        cmocka_unit_test(test_resp2_types),
+        cmocka_unit_test(test_resp3_types),
+        cmocka_unit_test(test_attributes),
+        cmocka_unit_test(test_streamed),
+        cmocka_unit_test(test_long_strings),
+        cmocka_unit_test(test_bad_type),
+        cmocka_unit_test(test_bad_lengths),
+        cmocka_unit_test(test_bad_numbers),
+        cmocka_unit_test(test_bad_crlf),
+        cmocka_unit_test(test_push_nested),
+        cmocka_unit_test(test_depth_limit),
+        cmocka_unit_test(test_size_limits),
+        cmocka_unit_test(test_line_limit),
+        cmocka_unit_test(test_no_wait),
+        cmocka_unit_test(test_init_errors),
+        cmocka_unit_test(test_verbatim_small_buffer),
+        cmocka_unit_test(test_source_error),
+        cmocka_unit_test(test_zeroed_reader),
+        cmocka_unit_test(test_next_macros_evaluate_once),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -173,14 +173,18 @@ gw_io_op *gw_resp_next(gw_resp_reader *rd);
 /*
  * GW_RESP_NEXT(s, field, rd, res): sets the int lvalue `res` to the result
  * of the next event: gw_resp_try_next if it decides, else yields from
- * gw_resp_next (frame stored in s->field).  May suspend.
+ * gw_resp_next (frame stored in s->field).  rd and res are evaluated once
+ * each (gen.h, rule 5), res once the result is known.  May suspend.
  */
 #define GW_RESP_NEXT(s, field, rd, res)                                                            \
     do {                                                                                           \
-        if (((res) = gw_resp_try_next(rd)) == 0) {                                                 \
-            GW_AWAIT(s, field, gw_resp_next(rd));                                                  \
-            (res) = (s)->field->ret;                                                               \
+        gw_resp_reader *gw__rd = (rd);                                                             \
+        int gw__res = gw_resp_try_next(gw__rd);                                                    \
+        if (gw__res == 0) {                                                                        \
+            GW_AWAIT(s, field, gw_resp_next(gw__rd));                                              \
+            gw__res = (s)->field->ret;                                                             \
         }                                                                                          \
+        (res) = gw__res;                                                                           \
     } while (0)
 
 /* gw_resp_reader_idle: nonzero when the reader is between top-level values
@@ -266,10 +270,13 @@ gw_io_op *gw_resp_tree_next(gw_resp_tree *t);
 /* GW_RESP_TREE_NEXT(s, field, t, res): as GW_RESP_NEXT, for replies. */
 #define GW_RESP_TREE_NEXT(s, field, t, res)                                                        \
     do {                                                                                           \
-        if (((res) = gw_resp_tree_try_next(t)) == 0) {                                             \
-            GW_AWAIT(s, field, gw_resp_tree_next(t));                                              \
-            (res) = (s)->field->ret;                                                               \
+        gw_resp_tree *gw__t = (t);                                                                 \
+        int gw__res = gw_resp_tree_try_next(gw__t);                                                \
+        if (gw__res == 0) {                                                                        \
+            GW_AWAIT(s, field, gw_resp_tree_next(gw__t));                                          \
+            gw__res = (s)->field->ret;                                                             \
         }                                                                                          \
+        (res) = gw__res;                                                                           \
     } while (0)
 
 /*
