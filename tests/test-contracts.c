@@ -344,6 +344,64 @@ static void test_read_delivers_before_error(void **state)
     gwt_result_free(&r);
 }
 
+/* A head through gw_bufreader_need (ud NULL) or gw_bufreader_line, then a
+ * body of 6 bytes through a gw_bounded, as the HTTP reader does, over a
+ * source that fails along with its last bytes; then one more read. */
+static void decode_head_then_body(gwt_feed *feed, gwt_result *out, void *ud)
+{
+    gwt_failsrc src;
+    gw_bufreader br;
+    gw_bounded body;
+    gw_linescan ls;
+    uint8_t buf[8];
+    gw_io_op *op;
+    int err = 0;
+    uint64_t off = 0;
+
+    gwt_failsrc_init(&src, feed, GW_ECONNRESET);
+    assert_int_equal(gw_bufreader_init(&br, &src.r, 16), 0);
+    gw_linescan_init(&ls, 8, 0);
+    op = ud == NULL ? gw_bufreader_need(&br, 4, &err, &off)
+                    : gw_bufreader_line(&br, &ls, &err, &off);
+    if (gwt_run_op(op) == 0 && op->n >= 4) {
+        gwt_result_record(out, gw_bufreader_peek(&br), 4);
+        gw_bufreader_consume(&br, 4);
+        gw_bounded_init(&body, &br, 6);
+        op = gw_read(&body.r, buf, sizeof(buf), 6);
+        if ((err = gwt_run_op(op)) == 0) {
+            gwt_result_record(out, buf, op->n);
+            err = gwt_run_op(gw_try_read(&br.r, buf, sizeof(buf), 1));
+        }
+        off = br.r.err_off;
+    }
+    out->err = err;
+    out->off = off;
+    gw_bufreader_fini(&br);
+}
+
+/* A need or a line that succeeds leaves the bytes buffered after it
+ * readable, whatever came with them: the bufreader used to make the
+ * source's error its own sticky one there, so the body of a message whose
+ * last bytes came with an error (every split where they arrive in one
+ * read) failed with GW_ECONNRESET instead of being delivered. */
+static void test_need_leaves_buffered_bytes_readable(void **state)
+{
+    static const char msg[] = "HEADbody!!", msg_line[] = "GET\nbody!!";
+    static int by_line = 1;
+    gwt_result r;
+    int i;
+
+    (void)state;
+    for (i = 0; i < 2; i++) {
+        gwt_check_splits((const uint8_t *)(i == 0 ? msg : msg_line), 10, decode_head_then_body,
+                         i == 0 ? NULL : &by_line, &r);
+        assert_int_equal(r.records, 2);
+        assert_int_equal(r.err, GW_ECONNRESET);
+        assert_int_equal(r.off, 10);
+        gwt_result_free(&r);
+    }
+}
+
 /* ---- cancel sticks (defect 7) ------------------------------------------------ */
 
 /* Starts op on a fresh stack, checks that it suspends, and closes the stack
@@ -529,6 +587,7 @@ int main(void)
         cmocka_unit_test(test_failed_init_sticks_transports),
         cmocka_unit_test(test_failed_init_sticks_parsers),
         cmocka_unit_test(test_read_delivers_before_error),
+        cmocka_unit_test(test_need_leaves_buffered_bytes_readable),
         cmocka_unit_test(test_cancel_bufwriter_sticks),
         cmocka_unit_test(test_cancel_readers_stick),
         cmocka_unit_test(test_second_op_is_caught),

@@ -140,7 +140,7 @@ GW_BODY(buf_fill, s)
     gw_bufreader *b = s->obj;
     ptrdiff_t k = 0;
     size_t want;
-    int rc = 0;
+    int rc = 0, ret;
 
     GW_BEGIN(s);
     if (s->len != FILL_PLAIN && *b->_err != 0)
@@ -176,13 +176,21 @@ GW_BODY(buf_fill, s)
                              want - gw_bufreader_avail(b)));
         b->end += s->sub->n;
         if (s->sub->ret < 0)
-            rc = gw_reader_fail(&b->r, s->sub->ret, gw_bufreader_offset(b) + gw_bufreader_avail(b));
+            rc = s->sub->ret;
     }
     /* Bytes that came with an error (or were buffered before a sticky
      * one) may complete the line: it goes out first. */
     if (s->len == FILL_LINE && rc != 0 && k == 0)
         k = gw_line_scan(b->_line, gw_bufreader_peek(b), gw_bufreader_avail(b));
-    GW_RETURN(s, fill_result(b, s, rc, k));
+    ret = fill_result(b, s, rc, k);
+    /* The source's error becomes the bufreader's only if it is this
+     * operation's result.  A need or a line that it completed succeeds, and
+     * the bytes still buffered after it stay readable through b->r (a
+     * gw_bounded body after a head): the next operation that needs the
+     * source gets the error from it, as that is sticky. */
+    if (ret < 0 && ret == rc)
+        gw_reader_fail(&b->r, rc, gw_bufreader_offset(b) + gw_bufreader_avail(b));
+    GW_RETURN(s, ret);
     GW_END(s);
 }
 
@@ -227,10 +235,11 @@ static void serve(gw_bufreader *b, gw_io_op *s)
 
 /*
  * The bufreader as an AsyncRead.  Bytes the source returned together with
- * its error go out first: this read delivers those that fit and fails once
- * none is left; if some do not fit, it succeeds (full), they stay buffered
- * for the next reads, and the read that finds the buffer empty gets the
- * source's sticky error.
+ * its error go out first: this read delivers those that fit, and succeeds
+ * if that is at least its min bytes (a bounded body they complete ends
+ * without an error) or if some do not fit (full: they stay buffered for
+ * the next reads); otherwise it fails.  The read that finds the buffer
+ * empty and needs more gets the error from the source, which keeps it.
  */
 typedef gw_io_op buf_read;
 GW_GENERATOR(buf_read, gw_reader_cancelled);
@@ -262,8 +271,8 @@ GW_BODY(buf_read, s)
         }
         if (s->sub->ret < 0) {
             serve(b, s);
-            if (gw_bufreader_avail(b) > 0)
-                GW_RETURN(s, 0); /* s->n == s->len */
+            if (gw_bufreader_avail(b) > 0 || s->n >= s->min)
+                GW_RETURN(s, 0); /* s->n == s->len, or enough */
             GW_RETURN(s, gw_reader_fail(&b->r, s->sub->ret, gw_bufreader_offset(b)));
         }
     }

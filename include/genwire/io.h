@@ -447,8 +447,10 @@ static inline gw_io_op *gw__fill_if(gw_bufreader *b, size_t min)
  *              the same offset; also the bufreader's sticky error.
  *
  * err_off may be NULL.  If *err is already set, the operation finishes at
- * once with it.  A cancel while it waits sets *err to GW_ECANCELLED.  May
- * suspend.
+ * once with it.  A cancel while it waits sets *err to GW_ECANCELLED.  A
+ * source error that came with the bytes of a need that succeeds is left to
+ * the next operation that needs the source, so the bytes buffered after
+ * the unit stay readable, through b->r too.  May suspend.
  */
 gw_io_op *gw_bufreader_need(gw_bufreader *b, size_t n, int *err, uint64_t *err_off);
 
