@@ -37,9 +37,10 @@
 
 #include "transport/io-impl.h"
 
-/* Maps a failed read/write errno to a gw error and makes it sticky (in the
- * reader's or the writer's err). */
-static int fail(gw_fdio *io, int *sticky, int err)
+/* Maps a failed read/write errno to a gw error, keeping the errno in
+ * io->sys_errno; the caller makes it the reader's (at its offset) or the
+ * writer's sticky error. */
+static int errno_code(gw_fdio *io, int err)
 {
     int code;
 
@@ -58,7 +59,14 @@ static int fail(gw_fdio *io, int *sticky, int err)
         break;
     }
     io->sys_errno = err;
-    return gw_error_set(sticky, NULL, code, 0);
+    return code;
+}
+
+/* Makes code the reader's sticky error, found where its input had got to:
+ * after the bytes it delivered. */
+static int read_fail(gw_fdio *io, int code)
+{
+    return gw_reader_fail(&io->r, code, io->r.nread);
 }
 
 /* write(2) to a pipe that cannot raise SIGPIPE in this process (see the
@@ -140,7 +148,7 @@ GW_BODY(fd_read, s)
             GW_YIELD(s, gw_wait_fd(GW_WAIT_READ, io->fd,
                                    gw__io_deadline(s, io->r.deadline, io->r.timeout)));
             if (s->_out->woke == GW_WOKE_TIMEOUT)
-                GW_RETURN(s, io->r.err = GW_ETIMEDOUT);
+                GW_RETURN(s, read_fail(io, GW_ETIMEDOUT));
             io->rd_drained = 0;
         }
         asked = s->len - s->n;
@@ -163,7 +171,7 @@ GW_BODY(fd_read, s)
             if (s->n >= s->min)
                 break;
         } else {
-            GW_RETURN(s, fail(io, &io->r.err, errno));
+            GW_RETURN(s, read_fail(io, errno_code(io, errno)));
         }
     }
     GW_RETURN(s, 0);
@@ -188,16 +196,16 @@ GW_BODY(fd_write, s)
         } else if (k == 0) {
             /* Nothing accepted and no error to wait on: retrying would
              * spin, so it is an I/O error (sys_errno 0). */
-            GW_RETURN(s, fail(io, &io->w.err, 0));
+            GW_RETURN(s, gw_writer_fail(&io->w, errno_code(io, 0)));
         } else if (errno == EINTR) {
             continue;
         } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
             GW_YIELD(s, gw_wait_fd(GW_WAIT_WRITE, io->fd,
                                    gw__io_deadline(s, io->w.deadline, io->w.timeout)));
             if (s->_out->woke == GW_WOKE_TIMEOUT)
-                GW_RETURN(s, io->w.err = GW_ETIMEDOUT);
+                GW_RETURN(s, gw_writer_fail(&io->w, GW_ETIMEDOUT));
         } else {
-            GW_RETURN(s, fail(io, &io->w.err, errno));
+            GW_RETURN(s, gw_writer_fail(&io->w, errno_code(io, errno)));
         }
     }
     GW_RETURN(s, 0);
@@ -228,7 +236,7 @@ static gw_io_op *fd_close(gw_writer *w)
 
     if (io->is_socket) {
         if (shutdown(io->fd, SHUT_WR) != 0 && errno != ENOTCONN)
-            op->ret = fail(io, &w->err, errno);
+            op->ret = gw_writer_fail(w, errno_code(io, errno));
     } else if (io->flags & GW_FDIO_OWN) {
         restore_flags(io);
         gw_exec_forget_fd(io->fd);
