@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -91,6 +92,36 @@ static void test_connect_bad_addresses(void **state)
                      GW_ENAME_NOT_FOUND);
     assert_int_equal(gw_listen(&(gw_listener){0}, "nonsense", NULL, NULL), GW_EADDRESS);
 }
+/* A connect or an accept into a connection that holds a socket is
+ * GW_EINVAL and leaves it as it was: gw_connect used to write the new
+ * address over c->addr (so gw_conn_strerror named the wrong peer) and
+ * clear c->sys_errno first. */
+static void test_connect_into_open_conn(void **state)
+{
+    gw_conn a, b;
+    gw_listener l;
+    char addr[GW_NET_ADDRSTRLEN];
+    uint8_t buf[1];
+
+    (void)state;
+    conn_pair("127.0.0.1:0", &a, &b);
+    snprintf(addr, sizeof(addr), "%s", a.addr);
+    a.sys_errno = ECONNRESET; /* as left by an earlier error */
+    assert_int_equal(run_net_op(gw_connect(&a, "127.0.0.1:9", NULL)), GW_EINVAL);
+    assert_string_equal(a.addr, addr);
+    assert_int_equal(a.sys_errno, ECONNRESET);
+    assert_int_equal(gw_listen(&l, "127.0.0.1:0", NULL, NULL), 0);
+    assert_int_equal(run_net_op(gw_accept(&l, &a)), GW_EINVAL);
+    assert_string_equal(a.addr, addr);
+    gw_listener_close(&l);
+    assert_true(a.open);
+    assert_int_equal(gwt_run_op(gw_write(&a.io.w, "x", 1)), 0);
+    assert_int_equal(poll(&(struct pollfd){b.io.fd, POLLIN, 0}, 1, 5000), 1);
+    assert_int_equal(read(b.io.fd, buf, 1), 1); /* still the same socket */
+    gw_conn_close(&a);
+    gw_conn_close(&b);
+}
+
 /* One connect to a full accept queue with a 60 ms connect_timeout; its
  * duration, and how late a bare poll() of 60 ms was just after. */
 static void connect_timeout_once(void *ud, timing *t)
@@ -419,6 +450,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_connect_refused),
         cmocka_unit_test(test_connect_bad_addresses),
+        cmocka_unit_test(test_connect_into_open_conn),
         cmocka_unit_test(test_connect_deadline),
         cmocka_unit_test(test_read_deadline),
         cmocka_unit_test(test_write_deadline),

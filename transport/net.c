@@ -284,9 +284,11 @@ static gw_net_op *connect_op(gw_conn *c, const gw_net_opts *opts)
     s->_fd = -1;
     s->_deadline = opts != NULL && opts->connect_timeout > 0 ? gw_deadline_in(opts->connect_timeout)
                                                              : GW_NO_DEADLINE;
-    c->sys_errno = 0;
+    /* A connection in use is left as it is. */
     if (c->open)
         s->ret = GW_EINVAL;
+    else
+        c->sys_errno = 0;
     return s;
 }
 
@@ -295,10 +297,10 @@ gw_net_op *gw_connect(gw_conn *c, const char *addr, const gw_net_opts *opts)
     gw_net_op *s = connect_op(c, opts);
     parsed p;
 
-    snprintf(c->addr, sizeof(c->addr), "%s", addr != NULL ? addr : "");
-    if (s->ret == 0)
-        s->ret = parse_addr(addr, &p);
     if (s->ret != 0)
+        return s;
+    snprintf(c->addr, sizeof(c->addr), "%s", addr != NULL ? addr : "");
+    if ((s->ret = parse_addr(addr, &p)) != 0)
         return s;
     if (p.is_unix) {
         memcpy(&s->_sa, &p.un, sizeof(p.un));

@@ -94,9 +94,11 @@ void gw_conn_init(gw_conn *c);
  * or the error of the last address tried, which c->addr names:
  * GW_ECONNREFUSED, GW_EUNREACHABLE, GW_ECONNECT_TIMEDOUT (opts'
  * connect_timeout passed), GW_ENAME_NOT_FOUND, GW_ERESOLVE (the resolver
- * failed otherwise), GW_EADDRESS (malformed addr), GW_EMFILE (no
- * descriptor), GW_ECONNECT (another errno, in c->sys_errno).  c must hold no
- * socket.  Cancelling it mid-connect closes the socket being connected.
+ * failed otherwise), GW_ENOMEM (the resolver ran out of memory),
+ * GW_EADDRESS (malformed addr), GW_EMFILE (no descriptor), GW_ECONNECT
+ * (another errno, in c->sys_errno).  c must hold no socket: if it does, the
+ * result is GW_EINVAL and c is left as it was.  Cancelling it mid-connect
+ * closes the socket being connected.
  * May suspend (and blocks in getaddrinfo for names).
  */
 gw_net_op *gw_connect(gw_conn *c, const char *addr, const gw_net_opts *opts);
@@ -143,8 +145,9 @@ typedef struct gw_listener {
  * picks a free one, which l->addr and gw_listener_port then give), with
  * SO_REUSEADDR on TCP and opts->backlog.  A Unix path must not exist yet;
  * gw_listener_close removes it.  Returns 0, or GW_EADDRESS, GW_EADDRINUSE,
- * GW_ENAME_NOT_FOUND, GW_ERESOLVE, GW_EMFILE, GW_EIO (errno in *sys_errno
- * if not NULL).  Does not suspend (getaddrinfo blocks for names).
+ * GW_ENAME_NOT_FOUND, GW_ERESOLVE, GW_ENOMEM (the resolver's), GW_EMFILE,
+ * GW_EIO (errno in *sys_errno if not NULL).  Does not suspend (getaddrinfo
+ * blocks for names).
  */
 int gw_listen(gw_listener *l, const char *addr, const gw_net_opts *opts, int *sys_errno);
 
@@ -161,9 +164,9 @@ int gw_listener_port(const gw_listener *l);
  * the kernel's queue meanwhile (l->out_of_fds counts these pauses).  No
  * pause lasts past the accept's deadline: one that passes while out of
  * descriptors is GW_ETIMEDOUT as well.  Result in op->ret: 0, GW_ETIMEDOUT
- * (the listener's deadline or timeout), or
- * GW_EIO (errno in c->sys_errno).  One accept per listener at a time.
- * May suspend.
+ * (the listener's deadline or timeout), GW_EIO (errno in c->sys_errno), or
+ * GW_EINVAL at once, c untouched, when the listener has no socket or c
+ * holds one.  One accept per listener at a time.  May suspend.
  */
 gw_net_op *gw_accept(gw_listener *l, gw_conn *c);
 
