@@ -52,6 +52,10 @@ static void poll_add(gw_exec *ex, gw_task *t)
     ex->pfds[i].revents = 0;
     ex->pfd_task[i] = t;
     t->io_index = i;
+    /* poll() skips a negative entry, so the wait would never end: it is
+     * invalid, as epoll's backend says too. */
+    if (t->wait.fd < 0)
+        gw__exec_wake_io(ex, t, POLLNVAL);
 }
 
 /* Moves the last entry into t's place. */

@@ -3,7 +3,8 @@
  * at the ends of int64_t, which the executor's own arithmetic (the poll
  * timeout, deadline - now) must survive, and a task cancelled while it is
  * already finishing (from its own done callback), whose cleanup and done
- * must run once.  A case that would sleep in poll() for good runs in a
+ * must run once; a wait on a negative descriptor, which must end at once
+ * on either backend.  A case that would sleep in poll() for good runs in a
  * child process that the test kills after a time limit, so that the suite
  * fails instead of hanging.
  */
@@ -145,6 +146,25 @@ void test_deadline_int64_min(void **state)
 {
     (void)state;
     in_child(deadline_extremes, 5000, "waits with deadlines near INT64_MIN and INT64_MAX");
+}
+
+/* ---- a wait on a negative descriptor -------------------------------------- */
+
+/* Waits to read and to write fd -1, without a deadline: each ends at once
+ * with POLLNVAL. */
+static void negative_fd(void)
+{
+    CHILD_CHECK(run_one_wait(gw_wait_fd(GW_WAIT_READ, -1, GW_NO_DEADLINE)) == GW_WOKE_READY);
+    CHILD_CHECK(run_one_wait(gw_wait_fd(GW_WAIT_WRITE, -1, GW_NO_DEADLINE)) == GW_WOKE_READY);
+}
+
+/* A wait on a negative descriptor ends at once, on both backends, as one
+ * that poll() reports invalid: epoll ended it with POLLNVAL, while poll(),
+ * which skips negative entries, slept in gw_exec_run for good. */
+void test_wait_negative_fd(void **state)
+{
+    (void)state;
+    in_child(negative_fd, 2000, "waits on fd -1");
 }
 
 /* ---- a task cancelled while it finishes ---------------------------------- */

@@ -468,6 +468,7 @@ int main(void)
         cmocka_unit_test(test_fd_sigpipe_cost_per_write),
         cmocka_unit_test(test_deadline_int64_min),
         cmocka_unit_test(test_done_cancels_its_own_task),
+        cmocka_unit_test(test_wait_negative_fd),
     };
 
     signal(SIGPIPE, SIG_DFL);

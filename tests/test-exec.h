@@ -92,5 +92,6 @@ void test_deadline_passed_before_the_wait_began(void **state);
 /* exec-edges.c: deadlines at the ends of int64_t, a task cancelled as it ends. */
 void test_deadline_int64_min(void **state);
 void test_done_cancels_its_own_task(void **state);
+void test_wait_negative_fd(void **state);
 
 #endif /* GW_TEST_EXEC_H */

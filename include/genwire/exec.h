@@ -37,8 +37,8 @@ typedef struct gw_exec gw_exec;
 /* What a task waits for. */
 typedef enum gw_wait_kind {
     GW_WAIT_READY = 0, /* nothing: run again on the next turn (a voluntary yield) */
-    GW_WAIT_READ,      /* fd readable, or hung up, or in error */
-    GW_WAIT_WRITE,     /* fd writable, or in error */
+    GW_WAIT_READ,      /* fd readable, or hung up, or in error (a negative fd: POLLNVAL at once) */
+    GW_WAIT_WRITE,     /* fd writable, or in error (the same) */
     GW_WAIT_TIMER,     /* the deadline has passed */
     GW_WAIT_EVENT      /* the event has been signalled (memory pipe input, ...) */
 } gw_wait_kind;
