@@ -3,7 +3,8 @@
  * pipe in push mode, gw_read's short-read error, the buffered reader under
  * every feed schedule (through the shared split helper), the buffered
  * writer's batching, and the fd transport over pipes, files and sockets:
- * EAGAIN as a wait, EPIPE without SIGPIPE, flags restored.
+ * EAGAIN as a wait, EPIPE without SIGPIPE, flags restored.  The edge cases
+ * (error offsets, empty and NULL buffers) are in transport-edges.c.
  */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE /* syscall() */
@@ -28,6 +29,7 @@
 #include <genwire/io.h>
 
 #include "gwt.h"
+#include "test-transport.h"
 
 /* ---- memory pipe and gw_read ------------------------------------------- */
 
@@ -481,43 +483,6 @@ static void test_fd_pipe_wait_and_eof(void **state)
     close(fds[1]);
 }
 
-/* A read error (a timeout, a reset) is found at the reader's own offset,
- * the bytes it had delivered (docs/contracts.md): it was 0 whatever came
- * before. */
-static void test_fd_read_error_offset(void **state)
-{
-    int fds[2], i;
-    gw_fdio in;
-    uint8_t buf[8];
-    gw_io_op *op;
-    gw_wait w;
-    gw_stack st;
-
-    (void)state;
-    for (i = 0; i < 2; i++) {
-        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
-        assert_int_equal(gw_fdio_init(&in, fds[0], GW_FDIO_OWN), 0);
-        assert_int_equal(write(fds[1], "ab", 2), 2);
-        op = gw_read(&in.r, buf, sizeof(buf), 4);
-        GW_START(&st, op, &w);
-        assert_int_equal(gw_next(&st), GW_YIELDED); /* 2 of 4 */
-        if (i == 0) {
-            w.woke = GW_WOKE_TIMEOUT; /* what the executor says at the deadline */
-        } else {
-            /* The peer closes with our byte unread: a reset. */
-            assert_int_equal(write(fds[0], "x", 1), 1);
-            close(fds[1]);
-        }
-        assert_int_equal(gw_next(&st), GW_RETURNED);
-        assert_int_equal(op->ret, i == 0 ? GW_ETIMEDOUT : GW_ECONNRESET);
-        assert_int_equal(op->n, 2);
-        assert_int_equal(in.r.err_off, 2);
-        gw_fdio_fini(&in);
-        if (i == 0)
-            close(fds[1]);
-    }
-}
-
 static void test_fd_epipe_without_sigpipe(void **state)
 {
     struct sigaction dfl;
@@ -587,10 +552,11 @@ int main(void)
         cmocka_unit_test(test_bufwriter),
         cmocka_unit_test(test_fd_pipe_wait_and_eof),
         cmocka_unit_test(test_fd_epipe_without_sigpipe),
-        cmocka_unit_test(test_fd_read_error_offset),
         cmocka_unit_test(test_fd_regular_file),
         cmocka_unit_test(test_fd_write_returns_zero),
         cmocka_unit_test(test_fd_close_restores_flags),
+        cmocka_unit_test(test_fd_read_error_offset),
+        cmocka_unit_test(test_empty_and_null_buffers),
     };
 
     return cmocka_run_group_tests_name("transport", tests, NULL, NULL);

@@ -227,6 +227,8 @@ static void serve(gw_bufreader *b, gw_io_op *s)
 
     if (take > s->len - s->n)
         take = s->len - s->n;
+    if (take == 0)
+        return; /* s->buf or the memory may be NULL then */
     memcpy(s->buf + s->n, gw_bufreader_peek(b), take);
     gw_bufreader_consume(b, take);
     s->n += take;

@@ -21,7 +21,8 @@ GW_BODY(bw_write, s)
 
     GW_BEGIN(s);
     if (s->len <= b->cap - b->len) {
-        memcpy(b->buf + b->len, s->src, s->len);
+        if (s->len > 0) /* s->src may be NULL then */
+            memcpy(b->buf + b->len, s->src, s->len);
         b->len += s->len;
         s->n = s->len;
         b->w.nwritten += s->len;

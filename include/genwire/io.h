@@ -366,8 +366,9 @@ typedef struct gw_bufreader {
 int gw_bufreader_init(gw_bufreader *b, gw_reader *src, size_t cap);
 
 /* gw_bufreader_init_mem: a bufreader over len bytes of the caller's memory,
- * which must outlive it: everything is buffered from the start, and end of
- * stream follows.  Decoders over it never copy and never wait. */
+ * which must outlive it (data may be NULL when len is 0: an empty stream):
+ * everything is buffered from the start, and end of stream follows.
+ * Decoders over it never copy and never wait. */
 void gw_bufreader_init_mem(gw_bufreader *b, const void *data, size_t len);
 
 /* gw_bufreader_eof: nonzero once the source has reported end of stream, so

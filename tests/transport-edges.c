@@ -1,0 +1,111 @@
+/*
+ * The transport suite's edge cases (include/genwire/io.h): an fd reader's
+ * error offset, and the empty and NULL buffers a caller may pass with a
+ * length of 0 (an empty input over memory, a write or read of nothing),
+ * which must not reach memcpy() as NULL pointers (undefined behaviour,
+ * which UBSan stops at).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <genwire/io.h>
+
+#include "gwt.h"
+#include "test-transport.h"
+
+/* A read error (a timeout, a reset) is found at the reader's own offset,
+ * the bytes it had delivered (docs/contracts.md): it was 0 whatever came
+ * before. */
+void test_fd_read_error_offset(void **state)
+{
+    int fds[2], i;
+    gw_fdio in;
+    uint8_t buf[8];
+    gw_io_op *op;
+    gw_wait w;
+    gw_stack st;
+
+    (void)state;
+    for (i = 0; i < 2; i++) {
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
+        assert_int_equal(gw_fdio_init(&in, fds[0], GW_FDIO_OWN), 0);
+        assert_int_equal(write(fds[1], "ab", 2), 2);
+        op = gw_read(&in.r, buf, sizeof(buf), 4);
+        GW_START(&st, op, &w);
+        assert_int_equal(gw_next(&st), GW_YIELDED); /* 2 of 4 */
+        if (i == 0) {
+            w.woke = GW_WOKE_TIMEOUT; /* what the executor says at the deadline */
+        } else {
+            /* The peer closes with our byte unread: a reset. */
+            assert_int_equal(write(fds[0], "x", 1), 1);
+            close(fds[1]);
+        }
+        assert_int_equal(gw_next(&st), GW_RETURNED);
+        assert_int_equal(op->ret, i == 0 ? GW_ETIMEDOUT : GW_ECONNRESET);
+        assert_int_equal(op->n, 2);
+        assert_int_equal(in.r.err_off, 2);
+        gw_fdio_fini(&in);
+        if (i == 0)
+            close(fds[1]);
+    }
+}
+
+/* A bufreader over no memory at all (NULL, 0) is an empty stream: every
+ * read, need and line finds the clean end; a read of nothing into NULL and
+ * a write of nothing from NULL succeed and move nothing.  The bufreader's
+ * copy and the bufwriter's passed NULL to memcpy() (UBSan: "null pointer
+ * passed as argument 2"). */
+void test_empty_and_null_buffers(void **state)
+{
+    gw_bufreader br;
+    gw_bufwriter bw;
+    gw_mempipe pipe;
+    gw_linescan ls;
+    uint8_t buf[8];
+    gw_io_op *op;
+    int err = 0;
+
+    (void)state;
+    gw_bufreader_init_mem(&br, NULL, 0);
+    op = gw_try_read(&br.r, buf, sizeof(buf), 1);
+    assert_int_equal(gwt_run_op(op), 0);
+    assert_int_equal(op->n, 0);
+    assert_true(br.r.eof);
+    assert_int_equal(gwt_run_op(gw_try_read(&br.r, NULL, 0, 0)), 0);
+    op = gw_bufreader_need(&br, 4, &err, NULL);
+    assert_int_equal(gwt_run_op(op), 0);
+    assert_int_equal(op->n, 0);
+    gw_linescan_init(&ls, 16, 0);
+    op = gw_bufreader_line(&br, &ls, &err, NULL);
+    assert_int_equal(gwt_run_op(op), 0);
+    assert_int_equal(op->n, 0);
+    assert_int_equal(err, 0);
+    gw_bufreader_fini(&br);
+
+    assert_int_equal(gw_mempipe_init(&pipe, 16), 0);
+    assert_int_equal(gw_bufwriter_init(&bw, &pipe.w, 8), 0);
+    assert_int_equal(gwt_run_op(gw_write(&bw.w, NULL, 0)), 0);
+    assert_int_equal(gwt_run_op(gw_write(&bw.w, "ab", 2)), 0);
+    assert_int_equal(gwt_run_op(gw_write(&bw.w, NULL, 0)), 0);
+    assert_int_equal(bw.w.nwritten, 2);
+    assert_int_equal(gwt_run_op(gw_flush(&bw.w)), 0);
+    assert_int_equal(gw_bufreader_init(&br, &pipe.r, 8), 0);
+    assert_int_equal(gwt_run_op(gw_bufreader_fill(&br, 2)), 0);
+    assert_int_equal(gwt_run_op(gw_try_read(&br.r, NULL, 0, 0)), 0); /* 2 buffered */
+    assert_int_equal(gw_bufreader_avail(&br), 2);
+    gw_bufreader_fini(&br);
+    gw_bufwriter_fini(&bw);
+    gw_mempipe_fini(&pipe);
+}
