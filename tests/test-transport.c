@@ -557,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_fd_close_restores_flags),
         cmocka_unit_test(test_fd_read_error_offset),
         cmocka_unit_test(test_empty_and_null_buffers),
+        cmocka_unit_test(test_mempipe_finish_wakes_writer),
     };
 
     return cmocka_run_group_tests_name("transport", tests, NULL, NULL);

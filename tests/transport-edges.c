@@ -1,6 +1,7 @@
 /*
  * The transport suite's edge cases (include/genwire/io.h): an fd reader's
- * error offset, and the empty and NULL buffers a caller may pass with a
+ * error offset, a memory pipe finished under a writer waiting for room,
+ * and the empty and NULL buffers a caller may pass with a
  * length of 0 (an empty input over memory, a write or read of nothing),
  * which must not reach memcpy() as NULL pointers (undefined behaviour,
  * which UBSan stops at).
@@ -108,4 +109,51 @@ void test_empty_and_null_buffers(void **state)
     gw_bufreader_fini(&br);
     gw_bufwriter_fini(&bw);
     gw_mempipe_fini(&pipe);
+}
+
+/* Writes its 8 bytes into a 4-byte pipe: it waits for room. */
+typedef struct pipe_writer {
+    GW_FRAME(gw_wait);
+    gw_mempipe *p;
+    gw_io_op *op;
+    int ret;
+} pipe_writer;
+
+GW_GENERATOR(pipe_writer, NULL);
+GW_BODY(pipe_writer, s)
+{
+    GW_BEGIN(s);
+    GW_AWAIT(s, op, gw_write(&s->p->w, "abcdefgh", 8));
+    s->ret = s->op->ret;
+    GW_END(s);
+}
+
+/* A writer waiting for room in a memory pipe that is then finished fails
+ * with GW_ECLOSED, as one that finds it finished does: it used to wait for
+ * good (nobody reads a finished pipe to make room), and gw_exec_run
+ * returned it as stuck; and nwritten counted a write's bytes only once it
+ * had finished. */
+void test_mempipe_finish_wakes_writer(void **state)
+{
+    gw_exec *ex = gw_exec_new();
+    gw_mempipe p;
+    pipe_writer pw;
+
+    (void)state;
+    assert_non_null(ex);
+    assert_int_equal(gw_mempipe_init(&p, 4), 0);
+    GW_INIT(&pw, pipe_writer);
+    pw.p = &p;
+    pw.ret = 1;
+    assert_non_null(GW_SPAWN(ex, &pw, NULL, NULL));
+    assert_int_equal(gw_exec_run_once(ex, 0), 1); /* 4 bytes in, waiting */
+    assert_int_equal(p.end - p.pos, 4);
+    gw_mempipe_finish(&p);
+    assert_int_equal(gw_exec_run(ex), 0);
+    assert_int_equal(pw.ret, GW_ECLOSED);
+    assert_int_equal(pw.op->n, 4);
+    assert_int_equal(p.w.nwritten, 4); /* the bytes it did put in */
+    assert_int_equal(p.w.err, GW_ECLOSED);
+    gw_exec_free(ex);
+    gw_mempipe_fini(&p);
 }

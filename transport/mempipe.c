@@ -45,6 +45,8 @@ void gw_mempipe_finish(gw_mempipe *p)
 {
     p->finished = 1;
     gw_event_signal(&p->readable);
+    /* A writer waiting for room would wait for good: it fails instead. */
+    gw_event_signal(&p->writable);
 }
 
 typedef gw_io_op pipe_read;
@@ -83,17 +85,19 @@ GW_GENERATOR(pipe_write, gw_writer_cancelled);
 GW_BODY(pipe_write, s)
 {
     gw_mempipe *p = s->obj;
+    size_t took;
 
     GW_BEGIN(s);
     for (;;) {
         if (p->finished)
             GW_RETURN(s, gw_writer_fail(&p->w, GW_ECLOSED));
-        s->n += gw_mempipe_feed(p, s->src + s->n, s->len - s->n);
+        took = gw_mempipe_feed(p, s->src + s->n, s->len - s->n);
+        s->n += took;
+        p->w.nwritten += took;
         if (s->n == s->len)
             break;
         GW_YIELD(s, gw_wait_event(&p->writable, GW_NO_DEADLINE));
     }
-    p->w.nwritten += s->len;
     GW_RETURN(s, 0);
     GW_END(s);
 }

@@ -331,7 +331,8 @@ void gw_mempipe_fini(gw_mempipe *p);
 size_t gw_mempipe_feed(gw_mempipe *p, const void *data, size_t len);
 
 /* gw_mempipe_finish: marks end of stream: once the buffered bytes are read,
- * reads return end of stream.  Never suspends. */
+ * reads return end of stream; writes, and a write waiting for room, fail
+ * with GW_ECLOSED.  Never suspends. */
 void gw_mempipe_finish(gw_mempipe *p);
 
 /* ---- Buffered reader ---------------------------------------------------- */
