@@ -558,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_fd_read_error_offset),
         cmocka_unit_test(test_empty_and_null_buffers),
         cmocka_unit_test(test_mempipe_finish_wakes_writer),
+        cmocka_unit_test(test_zeroed_bufreader),
     };
 
     return cmocka_run_group_tests_name("transport", tests, NULL, NULL);

@@ -1,7 +1,7 @@
 /*
  * The transport suite's edge cases (include/genwire/io.h): an fd reader's
- * error offset, a memory pipe finished under a writer waiting for room,
- * and the empty and NULL buffers a caller may pass with a
+ * error offset, a memory pipe finished under a writer waiting for room, a
+ * bufreader never initialised, and the empty and NULL buffers a caller may pass with a
  * length of 0 (an empty input over memory, a write or read of nothing),
  * which must not reach memcpy() as NULL pointers (undefined behaviour,
  * which UBSan stops at).
@@ -156,4 +156,29 @@ void test_mempipe_finish_wakes_writer(void **state)
     assert_int_equal(p.w.err, GW_ECLOSED);
     gw_exec_free(ex);
     gw_mempipe_fini(&p);
+}
+
+/* A bufreader never initialised (all zeros) fails its fill, need and line
+ * with a sticky GW_EINVAL, as its reads do (docs/contracts.md): they
+ * reported a clean end of stream with nothing buffered, ret 0. */
+void test_zeroed_bufreader(void **state)
+{
+    gw_bufreader br;
+    gw_linescan ls;
+    uint8_t buf[4];
+    int err = 0, err2 = 0;
+
+    (void)state;
+    memset(&br, 0, sizeof(br));
+    gw_linescan_init(&ls, 8, 0);
+    assert_int_equal(gwt_run_op(gw_bufreader_fill(&br, 1)), GW_EINVAL);
+    assert_int_equal(br.r.err, GW_EINVAL);
+    memset(&br, 0, sizeof(br));
+    assert_int_equal(gwt_run_op(gw_bufreader_need(&br, 1, &err, NULL)), GW_EINVAL);
+    assert_int_equal(err, GW_EINVAL);
+    memset(&br, 0, sizeof(br));
+    assert_int_equal(gwt_run_op(gw_bufreader_line(&br, &ls, &err2, NULL)), GW_EINVAL);
+    assert_int_equal(err2, GW_EINVAL);
+    assert_int_equal(gwt_run_op(gw_try_read(&br.r, buf, sizeof(buf), 1)), GW_EINVAL);
+    gw_bufreader_fini(&br);
 }

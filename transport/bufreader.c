@@ -145,6 +145,9 @@ GW_BODY(buf_fill, s)
     GW_BEGIN(s);
     if (s->len != FILL_PLAIN && *b->_err != 0)
         GW_RETURN(s, *b->_err);
+    /* No ops table: a bufreader never initialised (all zeros). */
+    if (b->r.ops == NULL)
+        gw_reader_fail(&b->r, GW_EINVAL, 0);
     for (rc = b->r.err; rc == 0;) {
         if (s->len == FILL_LINE) {
             k = gw_line_scan(b->_line, gw_bufreader_peek(b), gw_bufreader_avail(b));
