@@ -81,6 +81,14 @@ static void test_writer(void **state)
     check_written(&k, &bw, gw_resp_write_aggregate(&w, GW_RESP_PUSH, -1), GW_EINVAL, "");
     check_written(&k, &bw, gw_resp_write_aggregate(&w, GW_RESP_BULK, 1), GW_EINVAL, "");
     check_written(&k, &bw, gw_resp_write_null(&w, 'x'), GW_EINVAL, "");
+    /* An empty string may come as NULL and 0 (a NULL pointer used to reach
+     * memchr, which UBSan reports: its argument is declared nonnull). */
+    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_SIMPLE, NULL, 0, NULL), 0, "+\r\n");
+    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_ERROR, NULL, 0, NULL), 0, "-\r\n");
+    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_BULK, NULL, 0, NULL), 0, "$0\r\n\r\n");
+    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_VERBATIM, NULL, 0, "txt"), 0,
+                  "=4\r\ntxt:\r\n");
+    check_written(&k, &bw, gw_resp_write_string(&w, GW_RESP_DOUBLE, NULL, 0, NULL), GW_EINVAL, "");
     /* The pure core: the size it needs when it does not fit. */
     assert_int_equal(gw_resp_format_command(buf, 4, 3, argv, NULL), 35);
     assert_int_equal(gw_resp_format_command(buf, sizeof(buf), 3, argv, NULL), 35);

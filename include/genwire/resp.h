@@ -330,9 +330,9 @@ gw_io_op *gw_resp_write_command(gw_resp_writer *w, size_t argc, const char *cons
 /*
  * gw_resp_write_string: a value of a string type (simple, error, bulk, blob
  * error, double, big number; verbatim with fmt, a 3-byte format) of len
- * bytes.  A simple string or error with CR or LF, a double or big number
- * that its grammar rejects, or another type, finish with GW_EINVAL and
- * write nothing.
+ * bytes (s may be NULL when len is 0).  A simple string or error with CR
+ * or LF, a double or big number that its grammar rejects, or another type,
+ * finish with GW_EINVAL and write nothing.
  */
 gw_io_op *gw_resp_write_string(gw_resp_writer *w, int type, const void *s, size_t len,
                                const char *fmt);

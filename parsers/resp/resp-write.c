@@ -387,7 +387,7 @@ gw_io_op *gw_resp_write_string(gw_resp_writer *w, int type, const void *s, size_
     switch (type) {
     case GW_RESP_SIMPLE:
     case GW_RESP_ERROR:
-        if (memchr(s, '\r', len) != NULL || memchr(s, '\n', len) != NULL)
+        if (len > 0 && (memchr(s, '\r', len) != NULL || memchr(s, '\n', len) != NULL))
             return start(w, NULL, 0, NULL, 0, 0, GW_EINVAL);
         h[0] = (uint8_t)type;
         return start(w, h, 1, s, len, 1, 0);
