@@ -398,6 +398,7 @@ static void test_no_wait(void **state)
         n++;
     }
     assert_int_equal(rd.ev.type, GW_RESP_END);
+    assert_int_equal(rd.ev.offset, strlen(in)); /* just past the aggregate's last byte */
     assert_true(gw_resp_reader_idle(&rd));
     assert_int_equal(gw_resp_try_next(&rd), 0);
     gw_resp_reader_fini(&rd);

@@ -82,7 +82,7 @@ typedef struct gw_resp_event {
     uint64_t size;       /* bulk, blob error, verbatim: the declared length (0 if streamed) */
     char fmt[4];         /* verbatim only: the format, NUL-terminated ("txt") */
     uint8_t wire;        /* the type byte as sent (`$` or `*` for a RESP2 null) */
-    uint64_t offset;     /* stream offset of the value's type byte (END: of its last byte) */
+    uint64_t offset;     /* stream offset of the value's type byte (END: just past its last byte) */
 } gw_resp_event;
 
 #define GW_RESP_DEFAULT_MAX_DEPTH    64u            /* nesting levels */
@@ -142,9 +142,11 @@ typedef struct gw_resp_reader {
 /*
  * gw_resp_reader_init: a reader of RESP from src (not owned) with limits
  * *lim (NULL: the defaults).  Allocates its stack (max_depth frames of 16
- * bytes).  A simple line must fit src's buffer: the line limit in effect is
- * the smaller of max_line and src's capacity less 2.  Returns 0, GW_ENOMEM
- * or GW_EINVAL (a limit out of range); on failure gw_resp_reader_fini is
+ * bytes).  A simple line must fit src's buffer with its type byte and
+ * CRLF: the line limit in effect is the smaller of max_line and src's
+ * capacity less 3 (over memory, max_line).  Returns 0, GW_ENOMEM or
+ * GW_EINVAL (src NULL, max_depth over 65536, or a bufreader over a source
+ * with fewer than 8 bytes of buffer); on failure gw_resp_reader_fini is
  * still safe and every next call fails with the same code.
  */
 int gw_resp_reader_init(gw_resp_reader *rd, gw_bufreader *src, const gw_resp_limits *lim);
@@ -343,7 +345,9 @@ gw_io_op *gw_resp_write_integer(gw_resp_writer *w, int64_t v);
 gw_io_op *gw_resp_write_bool(gw_resp_writer *w, int v);
 gw_io_op *gw_resp_write_double(gw_resp_writer *w, double v);
 
-/* gw_resp_write_null: `_`, or RESP2's null bulk / array for wire '$' / '*'. */
+/* gw_resp_write_null: `_` for wire '_', or RESP2's null bulk / array for
+ * wire '$' / '*'; any other wire finishes with GW_EINVAL and writes
+ * nothing. */
 gw_io_op *gw_resp_write_null(gw_resp_writer *w, int wire);
 
 /* gw_resp_write_aggregate: the header of an aggregate of `type` (array,
@@ -355,7 +359,8 @@ gw_io_op *gw_resp_write_end(gw_resp_writer *w);
 
 /* gw_resp_write_value: a whole tree value with its attributes, as read
  * (streamed values in the plain form, doubles as their text).  Allocates a
- * temporary buffer if the value does not fit the bufwriter's free space. */
+ * temporary buffer if the value does not fit the bufwriter's free space
+ * (GW_ENOMEM, nothing written, if it cannot). */
 gw_io_op *gw_resp_write_value(gw_resp_writer *w, const gw_resp_value *v);
 
 /*
