@@ -122,6 +122,41 @@ static void test_connect_into_open_conn(void **state)
     gw_conn_close(&b);
 }
 
+/* A connect started and never run holds nothing: not started, it has no
+ * cleanup to run (gen.h), so gw_connect used to resolve at once and leave
+ * getaddrinfo's list behind, for LeakSanitizer and valgrind to report, when
+ * the op was dropped or its task freed before its first turn.  The same
+ * address, run, still connects. */
+static void test_connect_never_run(void **state)
+{
+    gw_exec *ex = gw_exec_new();
+    gw_listener l;
+    gw_conn a, b;
+
+    (void)state;
+    assert_int_equal(gw_listen(&l, "127.0.0.1:0", NULL, NULL), 0);
+    gw_conn_init(&a);
+    gw_connect(&a, l.addr, NULL); /* dropped */
+    gw_connect(&a, l.addr, NULL);
+    assert_non_null(GW_SPAWN(ex, &a.op, NULL, NULL));
+    gw_exec_free(ex); /* cancels the task before it ran */
+    assert_false(a.open);
+    ex = gw_exec_new();
+    gw_conn_init(&b);
+    gw_connect(&a, l.addr, NULL);
+    gw_accept(&l, &b);
+    assert_non_null(GW_SPAWN(ex, &a.op, NULL, NULL));
+    assert_non_null(GW_SPAWN(ex, &l.op, NULL, NULL));
+    assert_int_equal(gw_exec_run(ex), 0);
+    assert_int_equal(a.op.ret, 0);
+    assert_int_equal(l.op.ret, 0);
+    assert_string_equal(a.addr, l.addr);
+    gw_exec_free(ex);
+    gw_conn_close(&a);
+    gw_conn_close(&b);
+    gw_listener_close(&l);
+}
+
 /* One connect to a full accept queue with a 60 ms connect_timeout; its
  * duration, and how late a bare poll() of 60 ms was just after. */
 static void connect_timeout_once(void *ud, timing *t)
@@ -451,6 +486,7 @@ int main(void)
         cmocka_unit_test(test_connect_refused),
         cmocka_unit_test(test_connect_bad_addresses),
         cmocka_unit_test(test_connect_into_open_conn),
+        cmocka_unit_test(test_connect_never_run),
         cmocka_unit_test(test_connect_deadline),
         cmocka_unit_test(test_read_deadline),
         cmocka_unit_test(test_write_deadline),

@@ -235,7 +235,19 @@ GW_BODY(net_connect, s)
 
     GW_BEGIN(s);
     if (s->ret != 0)
-        GW_EXIT(s); /* failed before it started (parse, resolve) */
+        GW_EXIT(s); /* failed before it started (c open, a malformed address) */
+    if (s->_salen == 0) {
+        /* Resolved here rather than in gw_connect, so that a connect that
+         * never runs (it has no cleanup then) holds nothing: c->addr is the
+         * whole address, parsed there already. */
+        parsed p;
+        if ((err = parse_addr(c->addr, &p)) == 0)
+            err = resolve(&p, 0, &s->_ai);
+        if (err != 0)
+            GW_RETURN(s, err);
+        s->_cur = s->_ai;
+        next_addr(s);
+    }
     for (;;) {
         if ((err = start_connect(s, c)) == 0) {
             GW_YIELD(s, gw_wait_fd(GW_WAIT_WRITE, s->_fd, s->_deadline));
@@ -281,6 +293,7 @@ static gw_net_op *connect_op(gw_conn *c, const gw_net_opts *opts)
     s->ret = 0;
     s->_opts = opts;
     s->_ai = s->_cur = NULL;
+    s->_salen = 0;
     s->_fd = -1;
     s->_deadline = opts != NULL && opts->connect_timeout > 0 ? gw_deadline_in(opts->connect_timeout)
                                                              : GW_NO_DEADLINE;
@@ -307,10 +320,9 @@ gw_net_op *gw_connect(gw_conn *c, const char *addr, const gw_net_opts *opts)
         s->_salen = sizeof(p.un);
         return s;
     }
-    if ((s->ret = resolve(&p, 0, &s->_ai)) != 0)
-        return s;
-    s->_cur = s->_ai;
-    next_addr(s);
+    /* The body resolves c->addr (s->_salen 0), which must hold it whole. */
+    if (strlen(addr) >= sizeof(c->addr))
+        s->ret = GW_EADDRESS;
     return s;
 }
 

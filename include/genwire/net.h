@@ -87,9 +87,11 @@ typedef struct gw_conn {
 void gw_conn_init(gw_conn *c);
 
 /*
- * gw_connect: connects c to `addr` (the forms above).  Resolves it (which
- * blocks for names), then tries each address in order: a non-blocking
- * connect(), a wait for writable, SO_ERROR; the first that connects wins.
+ * gw_connect: connects c to `addr` (the forms above, at most
+ * GW_NET_ADDRSTRLEN - 1 bytes; copied).  When it first runs it resolves the
+ * address (which blocks for names; an operation that never runs holds
+ * nothing), then tries each address in order: a non-blocking connect(), a
+ * wait for writable, SO_ERROR; the first that connects wins.
  * Result in op->ret: 0 (c->io is ready, c->addr the address connected to),
  * or the error of the last address tried, which c->addr names:
  * GW_ECONNREFUSED, GW_EUNREACHABLE, GW_ECONNECT_TIMEDOUT (opts'
