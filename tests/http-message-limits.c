@@ -21,7 +21,8 @@
 #include "gwt.h"
 #include "http-message.h"
 
-/* How a limits case reads: the reader's options, over a bufreader of 256. */
+/* How a limits case reads: the reader's options, over a bufreader of 256
+ * (so max_head is at most 255). */
 typedef struct lm_params {
     gw_http_reader_opts o;
 } lm_params;
@@ -126,4 +127,30 @@ void test_reader_empty_lines_outside_head(void **state)
     lm_expect("\r\n\n" H40, &p, "", GW_EHTTP_BARE_LF, 2);
     p.o.flags = GW_HTTP_LENIENT_LF;
     lm_expect("\n\r\n\n" H40, &p, "@4 n=40 lead=0 /abcdefghij\n", 0, 0);
+}
+
+/* max_head is at most the buffer's capacity less one, the byte that shows
+ * a head is over: with a 256-byte buffer, a head of 255 bytes is read
+ * (after another message, so not at the buffer's start) and one of 256 is
+ * GW_EHTTP_HEAD_TOO_LARGE at its 256th byte, however the bytes arrive. */
+void test_reader_max_head_is_the_buffer(void **state)
+{
+    static char in[1024];
+    lm_params p;
+    size_t n, k;
+
+    (void)state;
+    memset(&p, 0, sizeof(p));
+    for (k = 0; k < 2; k++) {
+        p.o.lim.max_head = k == 0 ? 0 : (size_t)GW_UNLIMITED;
+        n = (size_t)sprintf(in, "%sGET / HTTP/1.1\r\nA: ", H40);
+        /* Fill the second head up to 255 bytes: 19 of start line and "A: ",
+         * the value, CRLF and the final CRLF. */
+        memset(in + n, 'v', 255 - 19 - 4);
+        n += 255 - 19 - 4;
+        memcpy(in + n, "\r\n\r\n", 5);
+        lm_expect(in, &p, "@0 n=40 lead=0 /abcdefghij\n@40 n=255 lead=0 /\n", 0, 0);
+        memcpy(in + n, "v\r\n\r\n", 6);
+        lm_expect(in, &p, "@0 n=40 lead=0 /abcdefghij\n", GW_EHTTP_HEAD_TOO_LARGE, 40 + 255);
+    }
 }

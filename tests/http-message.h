@@ -7,5 +7,6 @@
 #define GW_TEST_HTTP_MESSAGE_H
 
 void test_reader_empty_lines_outside_head(void **state);
+void test_reader_max_head_is_the_buffer(void **state);
 
 #endif

@@ -597,6 +597,7 @@ int main(void)
         cmocka_unit_test(test_write_then_read),     cmocka_unit_test(test_no_wait_after_message),
         cmocka_unit_test(test_init_failure_sticks),
         cmocka_unit_test(test_reader_empty_lines_outside_head),
+        cmocka_unit_test(test_reader_max_head_is_the_buffer),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
