@@ -324,6 +324,17 @@ static void test_size_limits(void **state)
     expect_cfg(&cfg, "%?\r\n:1\r\n:2\r\n:3\r\n:4\r\n:5\r\n", 24,
                "0:map[-1]|1:integer:1|1:integer:2|1:integer:3|1:integer:4",
                GW_ERESP_TOO_MANY_ELEMENTS, 20);
+    /* Attributes are no element of a streamed aggregate: the element over
+     * the limit is the one at fault, after them (the attributes once were,
+     * at their type byte). */
+    expect_cfg(&cfg, "~?\r\n:1\r\n:2\r\n|1\r\n+a\r\n+b\r\n:3\r\n.\r\n", 31,
+               "0:set[-1]|1:integer:1|1:integer:2|1:attribute[1]|2:simple:a|2:simple:b|"
+               "1:end:attribute",
+               GW_ERESP_TOO_MANY_ELEMENTS, 24);
+    expect_cfg(&cfg, "%?\r\n:1\r\n:2\r\n:3\r\n|0\r\n:4\r\n|0\r\n:5\r\n", 32,
+               "0:map[-1]|1:integer:1|1:integer:2|1:integer:3|1:attribute[0]|1:end:attribute|"
+               "1:integer:4|1:attribute[0]|1:end:attribute",
+               GW_ERESP_TOO_MANY_ELEMENTS, 28);
     /* A huge declared count allocates nothing and is not an error by itself. */
     cfg = cfg_default(0);
     expect_cfg(&cfg, "*4294967295\r\n:1\r\n", 17, "0:array[4294967295]|1:integer:1", GW_ETRUNCATED,

@@ -102,14 +102,15 @@ int gw_resp_reader_idle(const gw_resp_reader *rd)
 }
 
 /*
- * The value at offset `off` has started: checks the total per reply, and
- * the element limit of a streamed aggregate it belongs to.
+ * The value of type byte t at offset `off` has started: checks the total
+ * per reply, and the element limit of a streamed aggregate it belongs to
+ * (attributes are no element of it: the value they belong to is).
  */
-static int begin_value(gw_resp_reader *rd, uint64_t off)
+static int begin_value(gw_resp_reader *rd, uint8_t t, uint64_t off)
 {
     if (++rd->_total > rd->_lim.max_total)
         return gw__resp_fail(rd, GW_ERESP_REPLY_TOO_LARGE, off);
-    if (rd->_depth > 0) {
+    if (rd->_depth > 0 && t != GW_RESP_ATTRIBUTE) {
         const gw__resp_frame *f = &rd->_stack[rd->_depth - 1];
         if (f->streamed) {
             uint64_t seen = f->left + 1;
@@ -213,7 +214,7 @@ static int value_step(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t o
     }
     if (t == '|' && rd->_attr)
         return gw__resp_fail(rd, GW_ERESP_ATTRIBUTE, off);
-    if ((r = begin_value(rd, off)) < 0)
+    if ((r = begin_value(rd, t, off)) < 0)
         return r;
     rd->_consume = eol + 2;
     ev->data = p + 1; /* the line's text, for the types that have one */
