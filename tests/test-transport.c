@@ -559,6 +559,7 @@ int main(void)
         cmocka_unit_test(test_empty_and_null_buffers),
         cmocka_unit_test(test_mempipe_finish_wakes_writer),
         cmocka_unit_test(test_zeroed_bufreader),
+        cmocka_unit_test(test_zeroed_fdio_fini),
     };
 
     return cmocka_run_group_tests_name("transport", tests, NULL, NULL);

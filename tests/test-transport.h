@@ -10,5 +10,6 @@ void test_fd_read_error_offset(void **state);
 void test_empty_and_null_buffers(void **state);
 void test_mempipe_finish_wakes_writer(void **state);
 void test_zeroed_bufreader(void **state);
+void test_zeroed_fdio_fini(void **state);
 
 #endif /* GW_TEST_TRANSPORT_H */

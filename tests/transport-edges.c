@@ -1,7 +1,8 @@
 /*
  * The transport suite's edge cases (include/genwire/io.h): an fd reader's
  * error offset, a memory pipe finished under a writer waiting for room, a
- * bufreader never initialised, and the empty and NULL buffers a caller may pass with a
+ * bufreader never initialised, the fini of an fd transport never
+ * initialised, and the empty and NULL buffers a caller may pass with a
  * length of 0 (an empty input over memory, a write or read of nothing),
  * which must not reach memcpy() as NULL pointers (undefined behaviour,
  * which UBSan stops at).
@@ -18,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -181,4 +183,27 @@ void test_zeroed_bufreader(void **state)
     assert_int_equal(err2, GW_EINVAL);
     assert_int_equal(gwt_run_op(gw_try_read(&br.r, buf, sizeof(buf), 1)), GW_EINVAL);
     gw_bufreader_fini(&br);
+}
+
+/* gw_fdio_fini of an fd transport never initialised (all zeros, as a
+ * cleanup path may meet it) does nothing: it took the zeroed saved_flags
+ * for flags to restore and cleared fd 0's (O_NONBLOCK here). */
+void test_zeroed_fdio_fini(void **state)
+{
+    int fds[2], keep = dup(0), fl;
+    gw_fdio io;
+
+    (void)state;
+    assert_true(keep >= 0);
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(dup2(fds[0], 0), 0);
+    assert_int_equal(fcntl(0, F_SETFL, O_NONBLOCK), 0);
+    memset(&io, 0, sizeof(io));
+    gw_fdio_fini(&io);
+    fl = fcntl(0, F_GETFL);
+    assert_int_equal(dup2(keep, 0), 0);
+    close(keep);
+    close(fds[0]);
+    close(fds[1]);
+    assert_true(fl & O_NONBLOCK);
 }

@@ -285,7 +285,9 @@ int gw_fdio_init(gw_fdio *io, int fd, unsigned flags)
 
 void gw_fdio_fini(gw_fdio *io)
 {
-    if (io->fd < 0)
+    /* Finished, or never initialised (all zeros: no ops table, and fd 0
+     * and saved_flags 0 are not the caller's). */
+    if (io->fd < 0 || io->r.ops == NULL)
         return;
     restore_flags(io);
     if (io->flags & GW_FDIO_OWN) {

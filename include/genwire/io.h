@@ -294,7 +294,8 @@ typedef struct gw_fdio {
 int gw_fdio_init(gw_fdio *io, int fd, unsigned flags);
 
 /* gw_fdio_fini: restores the fd's flags if init changed them, and closes it
- * if owned.  Never suspends. */
+ * if owned.  Safe twice, and on a gw_fdio never initialised (all zeros),
+ * where it does nothing.  Never suspends. */
 void gw_fdio_fini(gw_fdio *io);
 
 /* ---- In-memory pipe ----------------------------------------------------- */
