@@ -94,6 +94,7 @@ void test_stop_at_end(void **state);
 void test_stop_at_end_no_wait(void **state);
 void test_error_after_good_data(void **state);
 void test_error_after_good_data_large(void **state);
+void test_src_error_every_offset(void **state);
 void test_backend_differences(void **state);
 void test_backend_truncation(void **state);
 void test_bomb(void **state);

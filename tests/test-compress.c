@@ -233,6 +233,43 @@ void test_names_and_args(void **state)
     gw_deflate_fini(&d);
 }
 
+/* An error of the reader below inside a stream (it comes with the input's
+ * last bytes, cut at every offset) is reported as compress.h says: once
+ * what was delivered is decoded, at the offset of its end, with the same
+ * bytes delivered as a truncation at that point; on both backends (ISA-L
+ * used to give the offset where its decoding stood, 1 to 9 bytes short,
+ * leaving out the bytes it held back). */
+void test_src_error_every_offset(void **state)
+{
+    size_t n = 3000, clen, cut;
+    uint8_t *text = make_text(n, 7), *comp;
+    int fmt;
+
+    (void)state;
+    for (fmt = GW_ZFORMAT_GZIP; fmt <= GW_ZFORMAT_DEFLATE; fmt++) {
+        comp = deflate_layer(text, n, (gw_zformat)fmt, 6, 4096, n, &clen);
+        for (cut = 1; cut < clen; cut += gwt_sampling() ? 13 : 1) {
+            gwt_feed tfeed = {comp, cut, NULL, 0, 0, 0, 0};
+            gwt_feed efeed = {comp, cut, NULL, 0, 0, 0, 0};
+            gwt_result trunc, res;
+            infl_cfg cfg;
+
+            cfg_init(&cfg, (gw_zformat)fmt, 1024, 65536, 1);
+            memset(&trunc, 0, sizeof(trunc));
+            decode_inflate(&tfeed, &trunc, &cfg);
+            expect_prefix(&trunc, "truncated", text, trunc.len, GW_ETRUNCATED, cut);
+            cfg.src_fails = 1;
+            memset(&res, 0, sizeof(res));
+            decode_inflate(&efeed, &res, &cfg);
+            expect_prefix(&res, "source error", text, trunc.len, GW_EIO, cut);
+            gwt_result_free(&trunc);
+            gwt_result_free(&res);
+        }
+        free(comp);
+    }
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +287,7 @@ int main(void)
         cmocka_unit_test(test_stop_at_end_no_wait),
         cmocka_unit_test(test_error_after_good_data),
         cmocka_unit_test(test_error_after_good_data_large),
+        cmocka_unit_test(test_src_error_every_offset),
         cmocka_unit_test(test_backend_differences),
         cmocka_unit_test(test_backend_truncation),
         cmocka_unit_test(test_bomb),

@@ -199,8 +199,10 @@ void gw_inflate_opts_default(gw_inflate_opts *o);
  *     later than zlib, or not at all where zlib stops just short of the end,
  *     and how many bytes it delivers first can depend on how the input
  *     arrived.
- *   - GW_ETRUNCATED inside the deflate data: the same code at the same
- *     offset, but ISA-L decodes a code only once it holds bits enough for
+ *   - GW_ETRUNCATED inside the deflate data, and an error of the reader
+ *     below there: the same code at the same offset, and the same bytes
+ *     delivered as a truncation at that point, but ISA-L decodes a code
+ *     only once it holds bits enough for
  *     its widest table lookup, so the codes in the last bits of the input
  *     may be missing from what it delivers, where zlib delivers them.  What
  *     it delivers is a prefix of zlib's bytes, and at least what zlib
@@ -210,8 +212,9 @@ void gw_inflate_opts_default(gw_inflate_opts *o);
  *     where they are long matches.
  *   - ISA-L needs a bufreader of at least GW_INFLATE_ISAL_MIN_BUFFER bytes
  *     (any size over memory); the default backend is zlib below that.
- * Every other error (headers, trailers, truncation elsewhere, trailing data,
- * the reader below) has the same code, offset and delivered bytes on both.
+ * Every other error (headers, trailers, truncation or the reader below
+ * elsewhere, trailing data) has the same code, offset and delivered bytes on
+ * both.
  */
 typedef struct gw_inflate {
     gw_reader r;                /* the decompressed stream */

@@ -233,6 +233,15 @@ static void release(gw_inflate *z)
         z->_be->end(z);
 }
 
+/* The error of the fill below, once what it buffered is decoded: at the end
+ * of what it delivered, which is past the bytes ISA-L still holds (z->_ahead,
+ * the only ones left buffered then), as it is past zlib's. */
+static int src_error(gw_inflate *z)
+{
+    return gw_reader_fail(&z->r, z->_src_err,
+                          gw_bufreader_offset(z->src) + gw_bufreader_avail(z->src));
+}
+
 /* A read abandoned mid-way (its task cancelled): the stream cannot go on. */
 static void infl_cleanup(gw_frame *f)
 {
@@ -266,7 +275,7 @@ GW_BODY(infl_read, s)
         if (z->_state == ST_AFTER) {
             if (after_needs_input(z)) {
                 if (z->_src_err != 0)
-                    GW_RETURN(s, gw_reader_fail(&z->r, z->_src_err, gw_bufreader_offset(z->src)));
+                    GW_RETURN(s, src_error(z));
                 if (s->n >= s->min)
                     break;
                 GW_FILL(s, sub, z->src, 1);
@@ -289,7 +298,7 @@ GW_BODY(infl_read, s)
         if (rc != STEP_STARVED)
             continue;
         if (z->_src_err != 0)
-            GW_RETURN(s, gw_reader_fail(&z->r, z->_src_err, gw_bufreader_offset(z->src)));
+            GW_RETURN(s, src_error(z));
         if (gw_bufreader_eof(z->src))
             GW_RETURN(
                 s, gw_reader_fail(&z->r, GW_ETRUNCATED, gw_bufreader_offset(z->src) + z->_ahead));
