@@ -388,12 +388,16 @@ int gw_record_writer_init(gw_record_writer *rw, gw_bufwriter *dst, gw_frame_form
                           uint64_t max_record);
 
 /*
- * gw_record_write: writes one record.  Lines refuse a payload containing LF
- * (GW_EINVAL), since it would decode as two records; netstrings and prefixes
- * take any bytes.  The bytes must stay valid until the operation finishes.
- * op->ret 0 (op->n = len) or < 0.  A write abandoned mid-way (its task
- * cancelled) leaves a torn record in dst, so it makes GW_ECANCELLED dst's
- * sticky error.  May suspend.
+ * gw_record_write: writes one record (an empty one may be data NULL, len
+ * 0).  Lines refuse a payload containing LF, or ending in CR (GW_EINVAL),
+ * since it would not decode as this record; netstrings and prefixes take
+ * any bytes.  The bytes must stay valid until the operation finishes.
+ * op->ret 0 (op->n = len) or < 0.  A record refused (GW_EINVAL,
+ * GW_ERECORD_TOO_LARGE) is refused before any of it is written, so that
+ * error does not stick: the next record goes out.  Errors of dst stick in
+ * dst, and every later write fails with them.  A write abandoned mid-way
+ * (its task cancelled) leaves a torn record in dst, so it makes
+ * GW_ECANCELLED dst's sticky error.  May suspend.
  */
 gw_io_op *gw_record_write(gw_record_writer *rw, const void *data, size_t len);
 

@@ -67,8 +67,9 @@ static int make_header(gw_record_writer *rw, const uint8_t *data, size_t len, ui
         hdr[w] = ':';
         return (int)w + 1;
     case GW_FRAME_LINES:
-        /* A LF inside, or a CR at the end, would not decode as this record. */
-        if (memchr(data, '\n', len) != NULL || (len > 0 && data[len - 1] == '\r'))
+        /* A LF inside, or a CR at the end, would not decode as this record.
+         * An empty one may come as (NULL, 0): nothing to look at. */
+        if (len > 0 && (memchr(data, '\n', len) != NULL || data[len - 1] == '\r'))
             return GW_EINVAL;
         return 0;
     case GW_FRAME_NFORMATS:
