@@ -16,7 +16,9 @@
  * Errors stick in the layer's gw_reader / gw_writer.  For the decrypt layer
  * r.err_off is the offset in the encrypted input (the bufreader's stream
  * offset) of the message at fault, that is of its length prefix; for a
- * truncated or bad header it is the header's offset.
+ * truncated header (or one libsodium refuses) it is the header's offset.  A
+ * corrupt header is not seen as such: it is the first message that fails
+ * (GW_ECRYPT_AUTH at that message's offset).
  */
 #ifndef GENWIRE_CRYPT_H
 #define GENWIRE_CRYPT_H
@@ -150,7 +152,8 @@ typedef struct gw_crypt_options {
  * corrupt header shows at the first message), GW_ECRYPT_LENGTH (L out of
  * range), GW_ECRYPT_AFTER_FINAL (a byte after the final message; err_off is
  * that byte's offset), GW_ETRUNCATED (end of input in the header or before
- * the final message), GW_ECRYPT_HEADER (libsodium refused the header),
+ * the final message), GW_ECRYPT_HEADER (libsodium refused the header:
+ * its init_pull accepts any 24 bytes, so this does not come today),
  * GW_ENOMEM, GW_ECANCELLED (a read was abandoned mid-way: its task was
  * cancelled), or the bufreader's own error.
  */
