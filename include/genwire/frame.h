@@ -323,17 +323,23 @@ static inline void gw_record_scan_begin(gw_record_reader *rr, gw_record_scan *sc
 /* gw_record_scan_next: 1 and the next record in sc->data / sc->len, or 0. */
 static inline int gw_record_scan_next(const gw_record_reader *rr, gw_record_scan *sc)
 {
-    const uint8_t *p = sc->_buf + sc->_pos;
+    /* p is worked out only where there is a buffer: with nothing to scan,
+     * _buf is NULL, and NULL + 0 is undefined in C. */
+    const uint8_t *p;
     size_t n = sc->_end - sc->_pos, h;
     uint64_t plen;
 
     if (sc->_fast == GW__RECORD_FAST_U32BE) {
         if (n < 4)
             return 0;
+        p = sc->_buf + sc->_pos;
         plen = gw_load_u32be(p);
         h = 4;
     } else if (sc->_fast == GW__RECORD_FAST_VARINT) {
-        if (n < 1 || p[0] >= 0x80)
+        if (n < 1)
+            return 0;
+        p = sc->_buf + sc->_pos;
+        if (p[0] >= 0x80)
             return 0;
         plen = p[0];
         h = 1;
