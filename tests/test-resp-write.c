@@ -2,8 +2,12 @@
  * Tests of the RESP writer (parsers/resp/resp-write.c): every value type
  * and commands checked byte for byte, the values it refuses, its sticky
  * error, the pure core gw_resp_format_command at every capacity around the
- * size it needs, and large arguments written without being copied.
+ * size it needs, and large arguments written without being copied; doubles
+ * read and written with '.' under a locale whose decimal point is ','.
  */
+#define _POSIX_C_SOURCE 200809L
+
+#include <locale.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -100,6 +104,51 @@ static void test_writer(void **state)
     assert_int_equal(gwt_run_op(gw_resp_write_command(&w, 3, argv, NULL)), GW_EPIPE);
     gw_bufwriter_fini(&bw);
     gwt_result_free(&k.got);
+}
+
+/* Doubles under a program's setlocale() to a locale whose decimal point is
+ * ',' (de_DE, made with localedef into a temporary LOCPATH): the reader
+ * parses ",1.5" as 1.5 and the writer writes 1.5 as ",1.5", where strtod
+ * and printf used the program's locale and gave 1 and ",1,5" (a line no
+ * RESP peer reads). */
+static void test_doubles_in_any_locale(void **state)
+{
+    char dir[] = "/tmp/gw-locale-XXXXXX", cmd[256];
+    static const char wire[] = ",1.5\r\n,-2.25e-3\r\n";
+    gw_bufreader br;
+    gw_resp_reader rd;
+    gw_bufwriter bw;
+    gw_resp_writer w;
+    gwt_sink k;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(cmd, sizeof(cmd), "localedef -c -i de_DE -f UTF-8 %s/de_DE.UTF-8", dir);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(setenv("LOCPATH", dir, 1), 0);
+    assert_non_null(setlocale(LC_ALL, "de_DE.UTF-8"));
+    assert_string_equal(localeconv()->decimal_point, ","); /* the test can fail */
+
+    gw_bufreader_init_mem(&br, wire, sizeof(wire) - 1);
+    assert_int_equal(gw_resp_reader_init(&rd, &br, NULL), 0);
+    assert_int_equal(gwt_run_op(gw_resp_next(&rd)), 1);
+    assert_int_equal(rd.ev.type, GW_RESP_DOUBLE);
+    assert_true(rd.ev.dbl == 1.5);
+    assert_int_equal(gwt_run_op(gw_resp_next(&rd)), 1);
+    assert_true(rd.ev.dbl == -2.25e-3);
+    gw_resp_reader_fini(&rd);
+
+    gwt_sink_init(&k, 0);
+    assert_int_equal(gw_bufwriter_init(&bw, &k.w, 256), 0);
+    gw_resp_writer_init(&w, &bw);
+    check_written(&k, &bw, gw_resp_write_double(&w, 1.5), 0, ",1.5\r\n");
+    check_written(&k, &bw, gw_resp_write_double(&w, -2.25e-3), 0, ",-0.00225\r\n");
+    gw_bufwriter_fini(&bw);
+    gwt_result_free(&k.got);
+
+    assert_non_null(setlocale(LC_ALL, "C"));
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
 }
 
 /* A large argument reaches the writer below as one write of the caller's
@@ -230,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_writer_direct),
         cmocka_unit_test(test_format_command),
         cmocka_unit_test(test_writer_no_room),
+        cmocka_unit_test(test_doubles_in_any_locale),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

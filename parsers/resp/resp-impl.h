@@ -44,6 +44,16 @@ int gw__resp_parse_int(const uint8_t *p, size_t n, int64_t *v);
 int gw__resp_valid_double(const uint8_t *p, size_t n);
 int gw__resp_valid_bignum(const uint8_t *p, size_t n);
 
+/* RESP's doubles have '.' for their decimal point whatever setlocale() the
+ * program made: strtod and printf run in the C locale here (uselocale, for
+ * the calling thread only).  gw__resp_strtod: strtod of a text that
+ * gw__resp_valid_double accepted (it stops at the CR).
+ * gw__resp_double_text: the text of v in buf (32 bytes: %.17g fits), the
+ * shortest %.*g that reads back the same, or nan, inf, -inf; returns its
+ * length. */
+double gw__resp_strtod(const char *s);
+size_t gw__resp_double_text(char *buf, double v);
+
 /* Eight ASCII digits, the first (most significant) in the lowest byte of
  * w, as their value: three multiplies, each joining pairs of the last. */
 static inline uint64_t gw__resp_swar8(uint64_t w)

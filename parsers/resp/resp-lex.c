@@ -7,7 +7,14 @@
  * header (":1234", "$5", "*10") has a one-pass fast path inline in
  * resp-impl.h; what it does not take comes here, through the shared
  * primitives of parse.h (gw_line_scan, gw_parse_i64, gw_parse_u64).
+ * Doubles convert in the C locale, whatever the program's.
  */
+#define _POSIX_C_SOURCE 200809L
+
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "genwire/parse.h"
@@ -144,4 +151,53 @@ int gw__resp_valid_bignum(const uint8_t *p, size_t n)
     size_t i = n > 0 && (p[0] == '+' || p[0] == '-');
 
     return i < n && digits(p + i, n - i) == n - i;
+}
+
+/* Switches the calling thread to the C locale until c_locale_end; *saved
+ * is the locale to go back to.  If no C locale object can be had the
+ * thread's stays (glibc's newlocale of "C" allocates nothing and cannot
+ * fail). */
+static locale_t c_locale_begin(locale_t *saved)
+{
+    locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+
+    *saved = c != (locale_t)0 ? uselocale(c) : (locale_t)0;
+    return c;
+}
+
+static void c_locale_end(locale_t c, locale_t saved)
+{
+    if (c != (locale_t)0) {
+        uselocale(saved);
+        freelocale(c);
+    }
+}
+
+double gw__resp_strtod(const char *s)
+{
+    locale_t saved, c = c_locale_begin(&saved);
+    double v = strtod(s, NULL);
+
+    c_locale_end(c, saved);
+    return v;
+}
+
+size_t gw__resp_double_text(char *buf, double v)
+{
+    locale_t saved, c;
+    int prec, n;
+
+    if (isnan(v))
+        return (size_t)snprintf(buf, 32, "nan");
+    if (isinf(v))
+        return (size_t)snprintf(buf, 32, v < 0 ? "-inf" : "inf");
+    c = c_locale_begin(&saved);
+    for (prec = 1; prec < 17; prec++) {
+        snprintf(buf, 32, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    n = snprintf(buf, 32, "%.*g", prec, v);
+    c_locale_end(c, saved);
+    return (size_t)n;
 }

@@ -240,7 +240,7 @@ static int value_step(gw_resp_reader *rd, const uint8_t *p, size_t n, uint64_t o
         if (!gw__resp_valid_double(p + 1, eol - 1))
             return gw__resp_fail(rd, GW_ERESP_DOUBLE, off);
         ev->type = GW_RESP_DOUBLE;
-        ev->dbl = strtod((const char *)p + 1, NULL); /* stops at the CR */
+        ev->dbl = gw__resp_strtod((const char *)p + 1); /* stops at the CR */
         break;
     case '#':
         if (eol != 2 || (p[1] != 't' && p[1] != 'f'))

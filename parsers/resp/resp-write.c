@@ -12,8 +12,6 @@
  */
 #include "genwire/resp.h"
 
-#include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,24 +123,6 @@ size_t gw_resp_format_command(uint8_t *out, size_t cap, size_t argc, const char 
 
 /* ---- values --------------------------------------------------------------- */
 
-/* Writes the text of a double into buf (at least 32 bytes); returns its
- * length: the shortest %.*g that reads back the same. */
-static size_t double_text(char *buf, double v)
-{
-    int prec;
-
-    if (isnan(v))
-        return (size_t)sprintf(buf, "nan");
-    if (isinf(v))
-        return (size_t)sprintf(buf, v < 0 ? "-inf" : "inf");
-    for (prec = 1; prec < 17; prec++) {
-        sprintf(buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
-    return (size_t)sprintf(buf, "%.*g", prec, v);
-}
-
 /* Appends n bytes to out[*pos] if they fit cap; always advances *pos. */
 static void put(uint8_t *out, size_t cap, size_t *pos, const void *p, size_t n)
 {
@@ -182,7 +162,7 @@ static void format_value(uint8_t *out, size_t cap, size_t *pos, const gw_resp_va
         } else {
             char t[40];
             t[0] = ',';
-            put(out, cap, pos, t, 1 + double_text(t + 1, v->dbl));
+            put(out, cap, pos, t, 1 + gw__resp_double_text(t + 1, v->dbl));
         }
         put(out, cap, pos, "\r\n", 2);
         break;
@@ -431,7 +411,7 @@ gw_io_op *gw_resp_write_double(gw_resp_writer *w, double v)
     size_t n;
 
     t[0] = ',';
-    n = 1 + double_text(t + 1, v);
+    n = 1 + gw__resp_double_text(t + 1, v);
     memcpy(t + n, "\r\n", 2);
     return start(w, t, n + 2, NULL, 0, 0, 0);
 }
