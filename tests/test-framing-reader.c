@@ -441,6 +441,71 @@ static void test_fast_path_gate(void **state)
     }
 }
 
+/* GW_RECORD_NEXT evaluates its reader and result arguments once (gen.h,
+ * rule 5), on the path that waits too: it used to evaluate the reader twice
+ * (gw_record_try_next, then gw_record_next). */
+typedef struct once_rec {
+    GW_FRAME(gw_wait);
+    gw_record_reader *rr;
+    gw_io_op *sub;
+    unsigned rr_evals, res_evals;
+    int res[4];
+} once_rec;
+
+static gw_record_reader *once_rr(once_rec *s)
+{
+    s->rr_evals++;
+    return s->rr;
+}
+
+static int *once_res(once_rec *s)
+{
+    return &s->res[s->res_evals++ % 4];
+}
+
+GW_GENERATOR(once_rec, NULL);
+GW_BODY(once_rec, s)
+{
+    GW_BEGIN(s);
+    GW_RECORD_NEXT(s, sub, once_rr(s), *once_res(s));
+    GW_END(s);
+}
+
+static void test_next_macro_evaluates_once(void **state)
+{
+    gw_mempipe pipe;
+    gw_bufreader br;
+    gw_record_reader rr;
+    once_rec d;
+    gw_wait w;
+    gw_stack st;
+    int fed = 0;
+
+    (void)state;
+    assert_int_equal(gw_mempipe_init(&pipe, 64), 0);
+    assert_int_equal(gw_bufreader_init(&br, &pipe.r, 64), 0);
+    assert_int_equal(gw_record_reader_init(&rr, &br, GW_FRAME_U8, NULL, GW_RECORD_ASSEMBLE), 0);
+    memset(&d, 0, sizeof(d));
+    GW_INIT(&d, once_rec);
+    d.rr = &rr;
+    GW_START(&st, &d, &w);
+    /* Nothing buffered: the macro waits, then gets the record. */
+    while (gw_next(&st) == GW_YIELDED) {
+        assert_int_equal(fed, 0);
+        assert_int_equal(gw_mempipe_feed(&pipe, "\003abc", 4), 4);
+        fed++;
+    }
+    assert_int_equal(fed, 1);
+    assert_int_equal(d.rr_evals, 1);
+    assert_int_equal(d.res_evals, 1);
+    assert_int_equal(d.res[0], 1);
+    assert_int_equal(rr.len, 3);
+    assert_memory_equal(rr.data, "abc", 3);
+    gw_record_reader_fini(&rr);
+    gw_bufreader_fini(&br);
+    gw_mempipe_fini(&pipe);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -453,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_next_n_is_length),
         cmocka_unit_test(test_reader_cancel_sticks),
         cmocka_unit_test(test_fast_path_gate),
+        cmocka_unit_test(test_next_macro_evaluates_once),
     };
 
     return cmocka_run_group_tests_name("framing-reader", tests, NULL, NULL);

@@ -268,18 +268,20 @@ gw_io_op *gw_record_next(gw_record_reader *rr);
 /*
  * GW_RECORD_NEXT(s, field, rr, res): sets the int lvalue `res` to the
  * result of the next record: gw_record_try_next if it can, else yields from
- * gw_record_next (frame stored in s->field).  May suspend.  The fast path
- * is laid out straight (GW__LIKELY, gen.h): the record is whole in the
- * buffer nearly every time.
+ * gw_record_next (frame stored in s->field); rr and res are evaluated
+ * once each (gen.h, rule 5), res once the result is known.  May suspend.
+ * The fast path is laid out straight (GW__LIKELY, gen.h): the record is
+ * whole in the buffer nearly every time.
  */
 #define GW_RECORD_NEXT(s, field, rr, res)                                                          \
     do {                                                                                           \
-        if (GW__LIKELY(gw_record_try_next(rr))) {                                                  \
-            (res) = 1;                                                                             \
-        } else {                                                                                   \
-            GW_AWAIT(s, field, gw_record_next(rr));                                                \
-            (res) = (s)->field->ret;                                                               \
+        gw_record_reader *gw__rr = (rr);                                                           \
+        int gw__res = 1;                                                                           \
+        if (!GW__LIKELY(gw_record_try_next(gw__rr))) {                                             \
+            GW_AWAIT(s, field, gw_record_next(gw__rr));                                            \
+            gw__res = (s)->field->ret;                                                             \
         }                                                                                          \
+        (res) = gw__res;                                                                           \
     } while (0)
 
 /*
