@@ -591,10 +591,14 @@ static void test_init_failure_sticks(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pipelined_requests),  cmocka_unit_test(test_connection_end),
-        cmocka_unit_test(test_interim_and_upgrade), cmocka_unit_test(test_errors_at_stream_offsets),
-        cmocka_unit_test(test_content_codings),     cmocka_unit_test(test_coding_errors),
-        cmocka_unit_test(test_write_then_read),     cmocka_unit_test(test_no_wait_after_message),
+        cmocka_unit_test(test_pipelined_requests),
+        cmocka_unit_test(test_connection_end),
+        cmocka_unit_test(test_interim_and_upgrade),
+        cmocka_unit_test(test_errors_at_stream_offsets),
+        cmocka_unit_test(test_content_codings),
+        cmocka_unit_test(test_coding_errors),
+        cmocka_unit_test(test_write_then_read),
+        cmocka_unit_test(test_no_wait_after_message),
         cmocka_unit_test(test_init_failure_sticks),
         cmocka_unit_test(test_reader_empty_lines_outside_head),
         cmocka_unit_test(test_reader_max_head_is_the_buffer),

@@ -260,14 +260,14 @@ const char *gw_inflate_msg(const gw_inflate *z);
 /* ---- deflate: the compressing writer ------------------------------------- */
 
 #define GW_DEFLATE_DEFAULT_LEVEL  6           /* zlib's own default */
-/* The level that stores the data uncompressed (zlib's level 0): not 0, so
- * that a zeroed gw_deflate_opts gives the default level, as every options
- * struct does (docs/contracts.md). */
-#define GW_DEFLATE_STORE          (-2)
 #define GW_DEFLATE_DEFAULT_BUFFER (64u << 10) /* compressed bytes batched per write below */
 /* The smallest output buffer: zlib needs room for a whole sync-flush marker,
  * or it emits marker after marker. */
 #define GW_DEFLATE_MIN_BUFFER 64u
+/* The level that stores the data uncompressed (zlib's level 0): not 0, so
+ * that a zeroed gw_deflate_opts gives the default level, as every options
+ * struct does (docs/contracts.md). */
+#define GW_DEFLATE_STORE (-2)
 
 /* Options of a deflate layer. */
 typedef struct gw_deflate_opts {

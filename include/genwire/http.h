@@ -454,12 +454,12 @@ gw_io_op *gw_http_read_head(gw_http_reader *rd);
  * takes for that method (above), the reason and values
  * free of controls but HTAB (no CR, LF or NUL), minor 0 or 1, status 100
  * to 599; otherwise GW_EHTTP_INVALID_FIELD (GW_EINVAL for a bad minor or
- * kind, or fields NULL with nfields > 0).  Returns the length written (> 0), or GW_ETOO_LARGE if cap is too
- * small (buf then holds nothing useful).  The body follows the head as its
- * fields say: written as is after "Content-Length: N", or through a
- * gw_chunked_writer after "Transfer-Encoding: chunked", with a gw_deflate
- * (GW_ZFORMAT_GZIP) on top for "Content-Encoding: gzip".  Pure; never
- * allocates.
+ * kind, or fields NULL with nfields > 0).  Returns the length written
+ * (> 0), or GW_ETOO_LARGE if cap is too small (buf then holds nothing
+ * useful).  The body follows the head as its fields say: written as is
+ * after "Content-Length: N", or through a gw_chunked_writer after
+ * "Transfer-Encoding: chunked", with a gw_deflate (GW_ZFORMAT_GZIP) on top
+ * for "Content-Encoding: gzip".  Pure; never allocates.
  */
 int gw_http_format_head(const gw_http_head *h, char *buf, size_t cap);
 

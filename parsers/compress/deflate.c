@@ -174,8 +174,8 @@ int gw_deflate_init(gw_deflate *d, gw_writer *dst, const gw_deflate_opts *o)
     if ((zs = gw_malloc(sizeof(*zs))) == NULL)
         return gw_writer_fail(&d->w, GW_ENOMEM);
     gw__zstream_setup(zs);
-    zr = deflateInit2(zs, d->opts.level == GW_DEFLATE_STORE ? 0 : d->opts.level, Z_DEFLATED, window_bits[d->opts.format], 8,
-                      Z_DEFAULT_STRATEGY);
+    zr = deflateInit2(zs, d->opts.level == GW_DEFLATE_STORE ? 0 : d->opts.level, Z_DEFLATED,
+                      window_bits[d->opts.format], 8, Z_DEFAULT_STRATEGY);
     if (zr != Z_OK) {
         gw_free(zs);
         return gw_writer_fail(&d->w, zr == Z_MEM_ERROR ? GW_ENOMEM : GW_ELIBRARY);

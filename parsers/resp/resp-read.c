@@ -349,12 +349,10 @@ static int step(gw_resp_reader *rd, size_t *need)
     size_t n;
     int r;
 
-    /* Failed (its init too, when src may be NULL): nothing to look at.  A
-     * state out of range is a reader never initialised (src NULL too). */
-    if (rd->_state == RS_FAILED)
-        return rd->err;
+    /* Failed (its init too, when src may be NULL), or never initialised
+     * (all zeros: a state out of range, src NULL): nothing to look at. */
     if (rd->_state < RS_VALUE || rd->_state > RS_CHUNK)
-        return gw__resp_fail(rd, GW_EINVAL, 0);
+        return rd->err != 0 ? rd->err : gw__resp_fail(rd, GW_EINVAL, 0);
     for (;;) {
         b->pos += rd->_consume;
         rd->_consume = 0;
